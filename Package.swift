@@ -1,0 +1,48 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+  name: "KnowledgeEditVerify",
+  platforms: [.macOS(.v13)],
+  products: [
+    .library(name: "Linalg", targets: ["Linalg"]),
+    .library(name: "Editing", targets: ["Editing"]),
+    .library(name: "Verify", targets: ["Verify"]),
+    .executable(name: "verify", targets: ["VerifyCLI"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+  ],
+  targets: [
+    // The only doors to C: OpenBLAS's CBLAS + LAPACKE, and GSL.
+    .systemLibrary(
+      name: "CLapack",
+      pkgConfig: "openblas",
+      providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
+    ),
+    // GSL deliberately without pkgConfig: that would link libgslcblas, whose reference
+    // BLAS can win the symbol race against OpenBLAS (see ../shared/NOTES-swift-c.md).
+    .systemLibrary(
+      name: "CGSL",
+      providers: [.apt(["libgsl-dev"])]
+    ),
+    .target(name: "Linalg", dependencies: ["CLapack", "CGSL"]),
+    .target(name: "Editing", dependencies: ["Linalg"]),
+    .target(name: "Verify", dependencies: ["Linalg", "Editing"]),
+    .executableTarget(
+      name: "VerifyCLI",
+      dependencies: [
+        "Linalg", "Editing", "Verify",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .testTarget(
+      name: "LinalgTests",
+      dependencies: [
+        "Linalg",
+        .product(name: "PropertyBased", package: "swift-property-based"),
+      ]
+    ),
+  ]
+)

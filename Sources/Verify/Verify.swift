@@ -1,0 +1,4 @@
+import Linalg
+
+/// Studies (rank/spectrum sweeps, closed form vs iterative, reports) live here.
+public enum Verify {}
