@@ -111,6 +111,10 @@ extension Double: LinalgScalar {
     _ jobz: CChar, _ uplo: CChar, _ n: Int32, _ a: UnsafeMutablePointer<Double>, _ lda: Int32,
     _ w: UnsafeMutablePointer<Double>
   ) -> Int32 { LAPACKE_dsyevd(colMajor, jobz, uplo, n, a, lda, w) }
+  public static func syevd2stage(
+    _ jobz: CChar, _ uplo: CChar, _ n: Int32, _ a: UnsafeMutablePointer<Double>, _ lda: Int32,
+    _ w: UnsafeMutablePointer<Double>
+  ) -> Int32 { LAPACKE_dsyevd_2stage(colMajor, jobz, uplo, n, a, lda, w) }
   public static func syevr(
     _ jobz: CChar, _ range: CChar, _ uplo: CChar, _ n: Int32, _ a: UnsafeMutablePointer<Double>,
     _ lda: Int32, _ vl: Double, _ vu: Double, _ il: Int32, _ iu: Int32, _ abstol: Double,

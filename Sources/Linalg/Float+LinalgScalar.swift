@@ -111,6 +111,10 @@ extension Float: LinalgScalar {
     _ jobz: CChar, _ uplo: CChar, _ n: Int32, _ a: UnsafeMutablePointer<Float>, _ lda: Int32,
     _ w: UnsafeMutablePointer<Float>
   ) -> Int32 { LAPACKE_ssyevd(colMajor, jobz, uplo, n, a, lda, w) }
+  public static func syevd2stage(
+    _ jobz: CChar, _ uplo: CChar, _ n: Int32, _ a: UnsafeMutablePointer<Float>, _ lda: Int32,
+    _ w: UnsafeMutablePointer<Float>
+  ) -> Int32 { LAPACKE_ssyevd_2stage(colMajor, jobz, uplo, n, a, lda, w) }
   public static func syevr(
     _ jobz: CChar, _ range: CChar, _ uplo: CChar, _ n: Int32, _ a: UnsafeMutablePointer<Float>,
     _ lda: Int32, _ vl: Float, _ vu: Float, _ il: Int32, _ iu: Int32, _ abstol: Float,

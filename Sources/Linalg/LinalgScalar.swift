@@ -76,6 +76,8 @@ where Self.RawSignificand: FixedWidthInteger {
     _ ldu: Int32, _ vt: UnsafeMutablePointer<Self>, _ ldvt: Int32) -> Int32
   static func syevd(_ jobz: CChar, _ uplo: CChar, _ n: Int32, _ a: UnsafeMutablePointer<Self>,
     _ lda: Int32, _ w: UnsafeMutablePointer<Self>) -> Int32
+  static func syevd2stage(_ jobz: CChar, _ uplo: CChar, _ n: Int32, _ a: UnsafeMutablePointer<Self>,
+    _ lda: Int32, _ w: UnsafeMutablePointer<Self>) -> Int32
   static func syevr(_ jobz: CChar, _ range: CChar, _ uplo: CChar, _ n: Int32,
     _ a: UnsafeMutablePointer<Self>, _ lda: Int32, _ vl: Self, _ vu: Self, _ il: Int32,
     _ iu: Int32, _ abstol: Self, _ m: UnsafeMutablePointer<Int32>,

@@ -41,10 +41,11 @@ import Testing
       let e1 = try a.symmetricEigenvalues(driver: .divideAndConquer)
       let e2 = try a.symmetricEigenvalues(driver: .mrrr)
       let e3 = try GSL.symmetricEigenvalues(a)
+      let e4 = try a.symmetricEigenvalues(driver: .twoStage)
       let (gv, _) = try GSL.symmetricEigen(a)
       let tol = 2 * a.norm(.frobenius) * Double(n) * Double.ulpOfOne * lapackThreshold
       for i in 0..<n {
-        #expect(abs(e1[i] - e2[i]) <= tol && abs(e1[i] - e3[i]) <= tol && abs(e3[i] - gv[i]) <= tol)
+        #expect(abs(e1[i] - e2[i]) <= tol && abs(e1[i] - e3[i]) <= tol && abs(e3[i] - gv[i]) <= tol && abs(e4[i] - e1[i]) <= tol)
       }
     }
   }

@@ -6,6 +6,10 @@ public enum EigenDriver: String, Sendable, CaseIterable, Codable {
   case divideAndConquer
   /// `?syevr`: multiple relatively robust representations (MRRR).
   case mrrr
+  /// `?syevd_2stage`: two-stage tridiagonal reduction (dense -> band with BLAS 3, band ->
+  /// tridiagonal), then `?sterf`. LAPACK 3.11 offers it for eigenvalues only; it is the
+  /// fastest values-only route for large matrices.
+  case twoStage
 }
 
 /// `A = V diag(values) Vᵀ` for symmetric `A` (lower triangle read); values ascending.
@@ -32,6 +36,15 @@ public struct SymmetricEigen<T: LinalgScalar>: Sendable {
       }
       try checkInfo(info, routine: T.lapackPrefix + "syevd")
       self.vectors = wantVectors ? work : Matrix(rows: 0, columns: 0)
+    case .twoStage:
+      guard !wantVectors else {
+        throw .invalidArgument(operation: "SymmetricEigen", detail: "the two-stage driver computes eigenvalues only in LAPACK 3.11; use .divideAndConquer or .mrrr for vectors")
+      }
+      let info = work.storage.withUnsafeMutableBufferPointer { ap in
+        w.withUnsafeMutableBufferPointer { T.syevd2stage(jobz, lapackChar("L"), n, ap.baseAddress!, n, $0.baseAddress!) }
+      }
+      try checkInfo(info, routine: T.lapackPrefix + "syevd_2stage")
+      self.vectors = Matrix(rows: 0, columns: 0)
     case .mrrr:
       // ?syevr wants a valid z (ldz >= 1) and isuppz even when jobz = 'N'.
       var z = Matrix<T>(rows: wantVectors ? a.rows : 1, columns: wantVectors ? a.rows : 1)

@@ -1,4 +1,0 @@
-import Linalg
-
-/// Studies (rank/spectrum sweeps, closed form vs iterative, reports) live here.
-public enum Verify {}

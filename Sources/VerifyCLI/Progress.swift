@@ -1,0 +1,58 @@
+import Foundation
+
+/// Phase messages on standard error, with a live elapsed-time ticker when stderr is a
+/// terminal (a single LAPACK call cannot report its own progress; the ticker shows it is
+/// alive). Silent with `quiet`. Never writes to standard output, so `--json` stays clean.
+final class Progress: @unchecked Sendable {
+  private let quiet: Bool
+  private let tty = isatty(2) != 0
+  private var phase = ""
+  private var start = Date()
+  private var timer: DispatchSourceTimer?
+  private let lock = NSLock()
+
+  init(quiet: Bool) { self.quiet = quiet }
+
+  func begin(_ name: String) {
+    guard !quiet else { return }
+    finish()
+    lock.withLock {
+      phase = name
+      start = Date()
+    }
+    if tty {
+      let t = DispatchSource.makeTimerSource(queue: .global())
+      t.schedule(deadline: .now(), repeating: 0.25)
+      t.setEventHandler { [weak self] in self?.draw(done: false) }
+      t.resume()
+      timer = t
+    } else {
+      FileHandle.standardError.write(Data("\(name) ...\n".utf8))
+    }
+  }
+
+  func finish() {
+    guard !quiet, let t = timer else { return }
+    t.cancel()
+    timer = nil
+    draw(done: true)
+  }
+
+  private func draw(done: Bool) {
+    lock.withLock {
+      let s = String(format: "%.1f s", Date().timeIntervalSince(start))
+      let line = done ? "\r\u{1B}[K\(phase): done in \(s)\n" : "\r\u{1B}[K\(phase) ... \(s)"
+      FileHandle.standardError.write(Data(line.utf8))
+    }
+  }
+}
+
+/// Writes a line to standard error.
+func warn(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
+
+/// JSON with stable key order, for scripts.
+func printJSON<E: Encodable>(_ value: E) throws {
+  let enc = JSONEncoder()
+  enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+  print(String(decoding: try enc.encode(value), as: UTF8.self))
+}
