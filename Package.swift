@@ -50,5 +50,6 @@ let package = Package(
         .product(name: "PropertyBased", package: "swift-property-based"),
       ]
     ),
+    .testTarget(name: "VerifyTests", dependencies: ["Verify", "Linalg"]),
   ]
 )

@@ -14,7 +14,8 @@ extension Matrix {
     let (m, ka) = ta == .none ? (a.rows, a.columns) : (a.columns, a.rows)
     let (kb, n) = tb == .none ? (b.rows, b.columns) : (b.columns, b.rows)
     guard ka == kb else {
-      throw .dimensionMismatch(operation: "gemm", expected: "inner dimensions equal", got: "\(m) x \(ka) times \(kb) x \(n)")
+      throw .dimensionMismatch(
+        operation: "gemm", expected: "inner dimensions equal", got: "\(m) x \(ka) times \(kb) x \(n)")
     }
     var c = Matrix(rows: m, columns: n)
     if m == 0 || n == 0 || ka == 0 { return c }
@@ -22,7 +23,8 @@ extension Matrix {
     a.storage.withUnsafeBufferPointer { ap in
       b.storage.withUnsafeBufferPointer { bp in
         c.storage.withUnsafeMutableBufferPointer { cp in
-          T.gemm(ta.cblas, tb.cblas, mi, ni, ki, alpha, ap.baseAddress!, Int32(Swift.max(a.rows, 1)),
+          T.gemm(
+            ta.cblas, tb.cblas, mi, ni, ki, alpha, ap.baseAddress!, Int32(Swift.max(a.rows, 1)),
             bp.baseAddress!, Int32(Swift.max(b.rows, 1)), 0, cp.baseAddress!, mi)
         }
       }
@@ -39,14 +41,18 @@ extension Matrix {
   /// triangles filled. This is `C0 = K0 K0ᵀ` for a `d_k x P` key matrix.
   public func gram(_ side: Transpose = .none, scale: T = 1) throws(LinalgError) -> Matrix {
     let (n, k) = side == .none ? (rows, columns) : (columns, rows)
-    var c = Matrix(rows: n, columns: n)
-    if n == 0 || k == 0 { return c }
+    if n == 0 || k == 0 { return Matrix(rows: n, columns: n) }
     let (ni, ki) = (try lapackInt(n, "syrk"), try lapackInt(k, "syrk"))
-    storage.withUnsafeBufferPointer { ap in
-      c.storage.withUnsafeMutableBufferPointer { cp in
-        T.syrk(CblasLower, side.cblas, ni, ki, scale, ap.baseAddress!, Int32(Swift.max(rows, 1)), 0, cp.baseAddress!, ni)
+    // With beta = 0 BLAS does not read C, and symmetrizeFromLower fills the upper triangle:
+    // no need to zero n^2 elements first.
+    let lda = Int32(Swift.max(rows, 1))
+    let storage = [T](unsafeUninitializedCapacity: n * n) { buf, count in
+      self.storage.withUnsafeBufferPointer { ap in
+        T.syrk(CblasLower, side.cblas, ni, ki, scale, ap.baseAddress!, lda, 0, buf.baseAddress!, ni)
       }
+      count = n * n
     }
+    var c = Matrix(rows: n, columns: n, storage: storage)
     c.symmetrizeFromLower()
     return c
   }
@@ -55,7 +61,8 @@ extension Matrix {
   /// streaming update of a second-moment accumulator.
   public mutating func addGram(of a: Matrix, scale: T = 1) throws(LinalgError) {
     guard isSquare, a.rows == rows else {
-      throw .dimensionMismatch(operation: "addGram", expected: "\(rows) x k keys for a \(rows) x \(rows) accumulator", got: a.shapeDescription)
+      throw .dimensionMismatch(
+        operation: "addGram", expected: "\(rows) x k keys for a \(rows) x \(rows) accumulator", got: a.shapeDescription)
     }
     if a.columns == 0 || rows == 0 { return }
     let (ni, ki) = (try lapackInt(rows, "syrk"), try lapackInt(a.columns, "syrk"))
@@ -91,9 +98,11 @@ extension Matrix {
 public enum Vec {
   public static func dot<T: LinalgScalar>(_ x: [T], _ y: [T]) -> T {
     precondition(x.count == y.count)
-    return x.withUnsafeBufferPointer { xp in y.withUnsafeBufferPointer { yp in
-      x.isEmpty ? 0 : T.dot(Int32(x.count), xp.baseAddress!, 1, yp.baseAddress!, 1)
-    } }
+    return x.withUnsafeBufferPointer { xp in
+      y.withUnsafeBufferPointer { yp in
+        x.isEmpty ? 0 : T.dot(Int32(x.count), xp.baseAddress!, 1, yp.baseAddress!, 1)
+      }
+    }
   }
   /// The Euclidean norm, computed without overflow by BLAS `?nrm2`.
   public static func norm<T: LinalgScalar>(_ x: [T]) -> T {
@@ -103,8 +112,10 @@ public enum Vec {
   public static func axpy<T: LinalgScalar>(_ a: T, _ x: [T], _ y: inout [T]) {
     precondition(x.count == y.count)
     if x.isEmpty { return }
-    x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { yp in
-      T.axpy(Int32(x.count), a, xp.baseAddress!, 1, yp.baseAddress!, 1)
-    } }
+    x.withUnsafeBufferPointer { xp in
+      y.withUnsafeMutableBufferPointer { yp in
+        T.axpy(Int32(x.count), a, xp.baseAddress!, 1, yp.baseAddress!, 1)
+      }
+    }
   }
 }

@@ -60,7 +60,8 @@ extension Matrix {
 
   /// Singular values with rank, condition, effective and stable rank.
   public func spectrumSummary(atol: T = 0, rtol: T? = nil) throws(LinalgError) -> SpectrumSummary<T> {
-    SpectrumSummary(singularValues: try singularValues(), maxDimension: Swift.max(rows, columns), atol: atol, rtol: rtol)
+    SpectrumSummary(
+      singularValues: try singularValues(), maxDimension: Swift.max(rows, columns), atol: atol, rtol: rtol)
   }
 
   /// The 2-norm condition number `sigma_max / sigma_min` (O(n^3) through the SVD).

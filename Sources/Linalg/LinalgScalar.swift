@@ -30,63 +30,104 @@ where Self.RawSignificand: FixedWidthInteger {
     _ side: CBLAS_SIDE, _ uplo: CBLAS_UPLO, _ trans: CBLAS_TRANSPOSE, _ diag: CBLAS_DIAG,
     _ m: Int32, _ n: Int32, _ alpha: Self, _ a: UnsafePointer<Self>, _ lda: Int32,
     _ b: UnsafeMutablePointer<Self>, _ ldb: Int32)
-  static func dot(_ n: Int32, _ x: UnsafePointer<Self>, _ incx: Int32, _ y: UnsafePointer<Self>,
-    _ incy: Int32) -> Self
+  static func dot(
+    _ n: Int32, _ x: UnsafePointer<Self>, _ incx: Int32, _ y: UnsafePointer<Self>,
+    _ incy: Int32
+  ) -> Self
   static func nrm2(_ n: Int32, _ x: UnsafePointer<Self>, _ incx: Int32) -> Self
-  static func axpy(_ n: Int32, _ alpha: Self, _ x: UnsafePointer<Self>, _ incx: Int32,
+  static func axpy(
+    _ n: Int32, _ alpha: Self, _ x: UnsafePointer<Self>, _ incx: Int32,
     _ y: UnsafeMutablePointer<Self>, _ incy: Int32)
   static func scal(_ n: Int32, _ alpha: Self, _ x: UnsafeMutablePointer<Self>, _ incx: Int32)
 
   // LAPACK (column-major; the return value is LAPACK's `info`)
   static func potrf(_ uplo: CChar, _ n: Int32, _ a: UnsafeMutablePointer<Self>, _ lda: Int32)
     -> Int32
-  static func potrs(_ uplo: CChar, _ n: Int32, _ nrhs: Int32, _ a: UnsafePointer<Self>,
-    _ lda: Int32, _ b: UnsafeMutablePointer<Self>, _ ldb: Int32) -> Int32
-  static func pocon(_ uplo: CChar, _ n: Int32, _ a: UnsafePointer<Self>, _ lda: Int32,
-    _ anorm: Self, _ rcond: UnsafeMutablePointer<Self>) -> Int32
-  static func pstrf(_ uplo: CChar, _ n: Int32, _ a: UnsafeMutablePointer<Self>, _ lda: Int32,
-    _ piv: UnsafeMutablePointer<Int32>, _ rank: UnsafeMutablePointer<Int32>, _ tol: Self)
+  static func potrs(
+    _ uplo: CChar, _ n: Int32, _ nrhs: Int32, _ a: UnsafePointer<Self>,
+    _ lda: Int32, _ b: UnsafeMutablePointer<Self>, _ ldb: Int32
+  ) -> Int32
+  static func pocon(
+    _ uplo: CChar, _ n: Int32, _ a: UnsafePointer<Self>, _ lda: Int32,
+    _ anorm: Self, _ rcond: UnsafeMutablePointer<Self>
+  ) -> Int32
+  static func pstrf(
+    _ uplo: CChar, _ n: Int32, _ a: UnsafeMutablePointer<Self>, _ lda: Int32,
+    _ piv: UnsafeMutablePointer<Int32>, _ rank: UnsafeMutablePointer<Int32>, _ tol: Self
+  )
     -> Int32
-  static func sytrf(_ uplo: CChar, _ n: Int32, _ a: UnsafeMutablePointer<Self>, _ lda: Int32,
-    _ ipiv: UnsafeMutablePointer<Int32>) -> Int32
-  static func sytrs(_ uplo: CChar, _ n: Int32, _ nrhs: Int32, _ a: UnsafePointer<Self>,
-    _ lda: Int32, _ ipiv: UnsafePointer<Int32>, _ b: UnsafeMutablePointer<Self>, _ ldb: Int32)
+  static func sytrf(
+    _ uplo: CChar, _ n: Int32, _ a: UnsafeMutablePointer<Self>, _ lda: Int32,
+    _ ipiv: UnsafeMutablePointer<Int32>
+  ) -> Int32
+  static func sytrs(
+    _ uplo: CChar, _ n: Int32, _ nrhs: Int32, _ a: UnsafePointer<Self>,
+    _ lda: Int32, _ ipiv: UnsafePointer<Int32>, _ b: UnsafeMutablePointer<Self>, _ ldb: Int32
+  )
     -> Int32
-  static func sycon(_ uplo: CChar, _ n: Int32, _ a: UnsafePointer<Self>, _ lda: Int32,
-    _ ipiv: UnsafePointer<Int32>, _ anorm: Self, _ rcond: UnsafeMutablePointer<Self>) -> Int32
-  static func getrf(_ m: Int32, _ n: Int32, _ a: UnsafeMutablePointer<Self>, _ lda: Int32,
-    _ ipiv: UnsafeMutablePointer<Int32>) -> Int32
-  static func getrs(_ trans: CChar, _ n: Int32, _ nrhs: Int32, _ a: UnsafePointer<Self>,
-    _ lda: Int32, _ ipiv: UnsafePointer<Int32>, _ b: UnsafeMutablePointer<Self>, _ ldb: Int32)
+  static func sycon(
+    _ uplo: CChar, _ n: Int32, _ a: UnsafePointer<Self>, _ lda: Int32,
+    _ ipiv: UnsafePointer<Int32>, _ anorm: Self, _ rcond: UnsafeMutablePointer<Self>
+  ) -> Int32
+  static func getrf(
+    _ m: Int32, _ n: Int32, _ a: UnsafeMutablePointer<Self>, _ lda: Int32,
+    _ ipiv: UnsafeMutablePointer<Int32>
+  ) -> Int32
+  static func getrs(
+    _ trans: CChar, _ n: Int32, _ nrhs: Int32, _ a: UnsafePointer<Self>,
+    _ lda: Int32, _ ipiv: UnsafePointer<Int32>, _ b: UnsafeMutablePointer<Self>, _ ldb: Int32
+  )
     -> Int32
-  static func gecon(_ norm: CChar, _ n: Int32, _ a: UnsafePointer<Self>, _ lda: Int32,
-    _ anorm: Self, _ rcond: UnsafeMutablePointer<Self>) -> Int32
-  static func geqp3(_ m: Int32, _ n: Int32, _ a: UnsafeMutablePointer<Self>, _ lda: Int32,
-    _ jpvt: UnsafeMutablePointer<Int32>, _ tau: UnsafeMutablePointer<Self>) -> Int32
-  static func ormqr(_ side: CChar, _ trans: CChar, _ m: Int32, _ n: Int32, _ k: Int32,
+  static func gecon(
+    _ norm: CChar, _ n: Int32, _ a: UnsafePointer<Self>, _ lda: Int32,
+    _ anorm: Self, _ rcond: UnsafeMutablePointer<Self>
+  ) -> Int32
+  static func geqp3(
+    _ m: Int32, _ n: Int32, _ a: UnsafeMutablePointer<Self>, _ lda: Int32,
+    _ jpvt: UnsafeMutablePointer<Int32>, _ tau: UnsafeMutablePointer<Self>
+  ) -> Int32
+  static func ormqr(
+    _ side: CChar, _ trans: CChar, _ m: Int32, _ n: Int32, _ k: Int32,
     _ a: UnsafePointer<Self>, _ lda: Int32, _ tau: UnsafePointer<Self>,
-    _ c: UnsafeMutablePointer<Self>, _ ldc: Int32) -> Int32
-  static func orgqr(_ m: Int32, _ n: Int32, _ k: Int32, _ a: UnsafeMutablePointer<Self>,
-    _ lda: Int32, _ tau: UnsafePointer<Self>) -> Int32
-  static func trtrs(_ uplo: CChar, _ trans: CChar, _ diag: CChar, _ n: Int32, _ nrhs: Int32,
-    _ a: UnsafePointer<Self>, _ lda: Int32, _ b: UnsafeMutablePointer<Self>, _ ldb: Int32)
+    _ c: UnsafeMutablePointer<Self>, _ ldc: Int32
+  ) -> Int32
+  static func orgqr(
+    _ m: Int32, _ n: Int32, _ k: Int32, _ a: UnsafeMutablePointer<Self>,
+    _ lda: Int32, _ tau: UnsafePointer<Self>
+  ) -> Int32
+  static func trtrs(
+    _ uplo: CChar, _ trans: CChar, _ diag: CChar, _ n: Int32, _ nrhs: Int32,
+    _ a: UnsafePointer<Self>, _ lda: Int32, _ b: UnsafeMutablePointer<Self>, _ ldb: Int32
+  )
     -> Int32
-  static func gesdd(_ jobz: CChar, _ m: Int32, _ n: Int32, _ a: UnsafeMutablePointer<Self>,
+  static func gesdd(
+    _ jobz: CChar, _ m: Int32, _ n: Int32, _ a: UnsafeMutablePointer<Self>,
     _ lda: Int32, _ s: UnsafeMutablePointer<Self>, _ u: UnsafeMutablePointer<Self>,
-    _ ldu: Int32, _ vt: UnsafeMutablePointer<Self>, _ ldvt: Int32) -> Int32
-  static func syevd(_ jobz: CChar, _ uplo: CChar, _ n: Int32, _ a: UnsafeMutablePointer<Self>,
-    _ lda: Int32, _ w: UnsafeMutablePointer<Self>) -> Int32
-  static func syevd2stage(_ jobz: CChar, _ uplo: CChar, _ n: Int32, _ a: UnsafeMutablePointer<Self>,
-    _ lda: Int32, _ w: UnsafeMutablePointer<Self>) -> Int32
-  static func syevr(_ jobz: CChar, _ range: CChar, _ uplo: CChar, _ n: Int32,
+    _ ldu: Int32, _ vt: UnsafeMutablePointer<Self>, _ ldvt: Int32
+  ) -> Int32
+  static func syevd(
+    _ jobz: CChar, _ uplo: CChar, _ n: Int32, _ a: UnsafeMutablePointer<Self>,
+    _ lda: Int32, _ w: UnsafeMutablePointer<Self>
+  ) -> Int32
+  static func syevd2stage(
+    _ jobz: CChar, _ uplo: CChar, _ n: Int32, _ a: UnsafeMutablePointer<Self>,
+    _ lda: Int32, _ w: UnsafeMutablePointer<Self>
+  ) -> Int32
+  static func syevr(
+    _ jobz: CChar, _ range: CChar, _ uplo: CChar, _ n: Int32,
     _ a: UnsafeMutablePointer<Self>, _ lda: Int32, _ vl: Self, _ vu: Self, _ il: Int32,
     _ iu: Int32, _ abstol: Self, _ m: UnsafeMutablePointer<Int32>,
     _ w: UnsafeMutablePointer<Self>, _ z: UnsafeMutablePointer<Self>, _ ldz: Int32,
-    _ isuppz: UnsafeMutablePointer<Int32>) -> Int32
-  static func lange(_ norm: CChar, _ m: Int32, _ n: Int32, _ a: UnsafePointer<Self>,
-    _ lda: Int32) -> Self
-  static func lansy(_ norm: CChar, _ uplo: CChar, _ n: Int32, _ a: UnsafePointer<Self>,
-    _ lda: Int32) -> Self
+    _ isuppz: UnsafeMutablePointer<Int32>
+  ) -> Int32
+  static func lange(
+    _ norm: CChar, _ m: Int32, _ n: Int32, _ a: UnsafePointer<Self>,
+    _ lda: Int32
+  ) -> Self
+  static func lansy(
+    _ norm: CChar, _ uplo: CChar, _ n: Int32, _ a: UnsafePointer<Self>,
+    _ lda: Int32
+  ) -> Self
 }
 
 /// The column-major layout constant LAPACKE expects.

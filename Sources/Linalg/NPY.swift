@@ -76,7 +76,8 @@ public enum NPYError: Error, Equatable, CustomStringConvertible, Sendable {
     case .tooLarge(let name, let detail):
       return "\(name): too large: \(detail)"
     case .dataSizeMismatch(let name, let shape, let descr, let expected, let actual):
-      var s = "\(name): data section has \(actual) bytes, but shape \(NPY.pythonShape(shape)) of \(descr) needs \(expected)"
+      var s =
+        "\(name): data section has \(actual) bytes, but shape \(NPY.pythonShape(shape)) of \(descr) needs \(expected)"
       s += actual < expected ? " (the file is truncated)" : " (\(actual - expected) unexpected bytes follow the data)"
       return s
     case .nonFinite(let name, let row, let column, let value):
@@ -175,7 +176,8 @@ public enum NPY {
     let layout = try validate(h, name: name, dataBytes: file.size - h.dataOffset, maxDataBytes: maxDataBytes)
     let bytes = try file.read(at: h.dataOffset, count: layout.byteCount)
     guard bytes.count == layout.byteCount else {  // the file shrank while we read it
-      throw .dataSizeMismatch(name: name, shape: h.shape, descr: h.dtype, expected: layout.byteCount, actual: bytes.count)
+      throw .dataSizeMismatch(
+        name: name, shape: h.shape, descr: h.dtype, expected: layout.byteCount, actual: bytes.count)
     }
     let m: Matrix<T> = bytes.withUnsafeBytes { decode($0, layout) }
     if requireFinite { try checkFinite(m, name: name) }
@@ -218,7 +220,9 @@ public enum NPY {
   /// `url`. On failure the temporary file is removed and any previous file is left intact.
   public static func write<T: LinalgScalar>(_ m: Matrix<T>, to url: URL, fortranOrder: Bool = true) throws(NPYError) {
     guard m.rows >= 0, m.columns >= 0, m.storage.count == m.rows * m.columns else {
-      throw .writeFailed(path: url.path, reason: "the matrix is inconsistent: \(m.storage.count) elements stored for shape \(m.rows) x \(m.columns)")
+      throw .writeFailed(
+        path: url.path,
+        reason: "the matrix is inconsistent: \(m.storage.count) elements stored for shape \(m.rows) x \(m.columns)")
     }
     try writeAtomically(to: url) { fd throws(NPYError) in
       try emit(storage: m.storage, shape: [m.rows, m.columns], fortranOrder: fortranOrder, path: url.path, fd: fd)
@@ -249,7 +253,8 @@ public enum NPY {
 
   /// The numpy-style header dict, e.g. `{'descr': '<f8', 'fortran_order': True, 'shape': (3, 4), }`.
   static func headerDict(descr: String, fortranOrder: Bool, shape: [Int]) -> String {
-    var s = "{'descr': '\(descr)', 'fortran_order': \(fortranOrder ? "True" : "False"), 'shape': \(pythonShape(shape)), }"
+    var s =
+      "{'descr': '\(descr)', 'fortran_order': \(fortranOrder ? "True" : "False"), 'shape': \(pythonShape(shape)), }"
     // numpy leaves room for the growth axis (the first in C order, the last in Fortran order).
     if let axis = fortranOrder ? shape.last : shape.first {
       s += String(repeating: " ", count: max(0, growthAxisMaxDigits - String(axis).count))
@@ -289,7 +294,9 @@ public enum NPY {
     var out = [UInt8](repeating: 0, count: storage.count * size)
     storage.withUnsafeBytes { src in
       out.withUnsafeMutableBytes { dst in
-        fill(dst, from: src, itemSize: size, range: 0..<storage.count, rows: rows, columns: columns, fortranOrder: fortranOrder)
+        fill(
+          dst, from: src, itemSize: size, range: 0..<storage.count, rows: rows, columns: columns,
+          fortranOrder: fortranOrder)
       }
     }
     return out
@@ -310,7 +317,9 @@ public enum NPY {
     }
   }
 
-  private static func emit<T: LinalgScalar>(storage: [T], shape: [Int], fortranOrder: Bool, path: String, fd: Int32) throws(NPYError) {
+  private static func emit<T: LinalgScalar>(storage: [T], shape: [Int], fortranOrder: Bool, path: String, fd: Int32)
+    throws(NPYError)
+  {
     let rows = shape.first ?? 1
     let columns = shape.count == 2 ? shape[1] : 1
     let header = headerBytes(descr: descr(for: T.self), fortranOrder: fortranOrder, shape: shape)
@@ -328,7 +337,9 @@ public enum NPY {
       while k < storage.count {
         let n = min(chunk, storage.count - k)
         let e: String? = buffer.withUnsafeMutableBytes { dst in
-          fill(dst, from: src, itemSize: size, range: k..<(k + n), rows: rows, columns: columns, fortranOrder: fortranOrder)
+          fill(
+            dst, from: src, itemSize: size, range: k..<(k + n), rows: rows, columns: columns, fortranOrder: fortranOrder
+          )
           return writeAll(fd, UnsafeRawBufferPointer(rebasing: dst[0..<(n * size)]))
         }
         if let e { return e }
@@ -380,23 +391,30 @@ public enum NPY {
     for n in h.shape {
       let (p, o) = count.multipliedReportingOverflow(by: n)
       guard !o else {
-        throw .tooLarge(name: name, detail: "shape \(pythonShape(h.shape)) has more elements than a 64-bit integer can count")
+        throw .tooLarge(
+          name: name, detail: "shape \(pythonShape(h.shape)) has more elements than a 64-bit integer can count")
       }
       count = p
     }
     let (bytes, o) = count.multipliedReportingOverflow(by: dtype.itemSize)
     guard !o else {
-      throw .tooLarge(name: name, detail: "shape \(pythonShape(h.shape)) of \(d) needs more bytes than a 64-bit integer can count")
+      throw .tooLarge(
+        name: name, detail: "shape \(pythonShape(h.shape)) of \(d) needs more bytes than a 64-bit integer can count")
     }
     guard bytes == dataBytes else {
       throw .dataSizeMismatch(name: name, shape: h.shape, descr: d, expected: bytes, actual: dataBytes)
     }
     guard bytes <= maxDataBytes else {
-      throw .tooLarge(name: name, detail: "the data section of shape \(pythonShape(h.shape)) of \(d) has \(bytes) bytes, more than the limit of \(maxDataBytes) bytes (maxDataBytes)")
+      throw .tooLarge(
+        name: name,
+        detail:
+          "the data section of shape \(pythonShape(h.shape)) of \(d) has \(bytes) bytes, more than the limit of \(maxDataBytes) bytes (maxDataBytes)"
+      )
     }
     let rows = h.shape.first ?? 1
     let columns = h.shape.count == 2 ? h.shape[1] : 1
-    return Layout(dtype: dtype, rows: rows, columns: columns, fortranOrder: h.fortranOrder || h.shape.count < 2, byteCount: bytes)
+    return Layout(
+      dtype: dtype, rows: rows, columns: columns, fortranOrder: h.fortranOrder || h.shape.count < 2, byteCount: bytes)
   }
 
   /// Decodes exactly `layout.byteCount` bytes into a column-major matrix.
@@ -498,7 +516,8 @@ public enum NPY {
     let pre = try parsePreamble(first, fileSize: file.size, name: name)
     let bytes = try file.read(at: pre.preambleLength, count: pre.headerLength)
     guard bytes.count == pre.headerLength else {
-      throw .truncatedHeader(name: name, expected: pre.preambleLength + pre.headerLength, available: pre.preambleLength + bytes.count)
+      throw .truncatedHeader(
+        name: name, expected: pre.preambleLength + pre.headerLength, available: pre.preambleLength + bytes.count)
     }
     return try parseHeader(bytes, preamble: pre, name: name)
   }
@@ -522,11 +541,13 @@ struct HeaderParser {
 
     var python: String {
       switch self {
-      case .string(let s): return "'" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
+      case .string(let s):
+        return "'" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
       case .int(let n): return String(n)
       case .bool(let b): return b ? "True" : "False"
       case .none: return "None"
-      case .tuple(let v): return v.count == 1 ? "(\(v[0].python),)" : "(" + v.map(\.python).joined(separator: ", ") + ")"
+      case .tuple(let v):
+        return v.count == 1 ? "(\(v[0].python),)" : "(" + v.map(\.python).joined(separator: ", ") + ")"
       case .list(let v): return "[" + v.map(\.python).joined(separator: ", ") + "]"
       case .dict(let d): return "{" + d.map { "'\($0.key)': \($0.value.python)" }.joined(separator: ", ") + "}"
       }
@@ -609,14 +630,17 @@ struct HeaderParser {
   /// "end of header" or "'x' at offset N".
   func here() -> String {
     guard let c = peek() else { return "end of header (offset \(pos))" }
-    let shown = c.isASCII && c.value >= 0x20 && c.value < 0x7F ? String(c) : "U+" + String(c.value, radix: 16, uppercase: true)
+    let shown =
+      c.isASCII && c.value >= 0x20 && c.value < 0x7F ? String(c) : "U+" + String(c.value, radix: 16, uppercase: true)
     return "'\(shown)' at offset \(pos)"
   }
 
   func fail(_ detail: String) -> NPYError { .malformedHeader(name: name, detail: detail) }
 
   static func isDigit(_ c: Unicode.Scalar) -> Bool { ("0"..."9").contains(c) }
-  static func isIdentifierStart(_ c: Unicode.Scalar) -> Bool { c == "_" || ("a"..."z").contains(c) || ("A"..."Z").contains(c) }
+  static func isIdentifierStart(_ c: Unicode.Scalar) -> Bool {
+    c == "_" || ("a"..."z").contains(c) || ("A"..."Z").contains(c)
+  }
 
   // MARK: Values
 
@@ -638,7 +662,9 @@ struct HeaderParser {
       case "True": return .bool(true)
       case "False": return .bool(false)
       case "None": return .none
-      default: throw fail("unknown name '\(word)' at offset \(start) (expected a quoted string, a number, True, False or None)")
+      default:
+        throw fail(
+          "unknown name '\(word)' at offset \(start) (expected a quoted string, a number, True, False or None)")
       }
     default:
       throw fail("expected a value, but found \(here())")
@@ -647,7 +673,9 @@ struct HeaderParser {
 
   mutating func enter() throws(NPYError) {
     depth += 1
-    guard depth <= Self.maxDepth else { throw fail("values are nested more than \(Self.maxDepth) levels deep at offset \(pos)") }
+    guard depth <= Self.maxDepth else {
+      throw fail("values are nested more than \(Self.maxDepth) levels deep at offset \(pos)")
+    }
   }
 
   mutating func parseString() throws(NPYError) -> String {
@@ -693,10 +721,12 @@ struct HeaderParser {
     }
     if allowLongSuffix, let c = peek(), c == "L" || c == "l" { pos += 1 }  // Python 2 long
     if let c = peek(), Self.isIdentifierStart(c) || c == "." {
-      throw fail("expected an integer at offset \(start), but found '\(digits)\(c)…' (only plain decimal integers are allowed)")
+      throw fail(
+        "expected an integer at offset \(start), but found '\(digits)\(c)…' (only plain decimal integers are allowed)")
     }
     guard let n = Int(digits) else {
-      throw .tooLarge(name: name, detail: "the integer \(negative ? "-" : "")\(digits) in the header does not fit in 64 bits")
+      throw .tooLarge(
+        name: name, detail: "the integer \(negative ? "-" : "")\(digits) in the header does not fit in 64 bits")
     }
     return negative ? -n : n
   }
@@ -713,7 +743,8 @@ struct HeaderParser {
       skipWhitespace()
       if peek() == close { pos += 1; break }
       guard let c = peek(), c != "}", c != ")", c != "]", c != "," else {
-        throw fail("unterminated \(what) opened at offset \(start): expected a value or '\(close)', but found \(here())")
+        throw fail(
+          "unterminated \(what) opened at offset \(start): expected a value or '\(close)', but found \(here())")
       }
       items.append(try parseValue())
       skipWhitespace()
@@ -762,7 +793,9 @@ struct HeaderParser {
       skipWhitespace()
       if peek() == "," { pos += 1; continue }
       guard peek() == "}" else {
-        throw fail("unterminated dict opened at offset \(start): expected ',' or '}' after the value of '\(key)', but found \(here())")
+        throw fail(
+          "unterminated dict opened at offset \(start): expected ',' or '}' after the value of '\(key)', but found \(here())"
+        )
       }
       pos += 1
       break
@@ -890,7 +923,9 @@ extension NPY {
     let closed = close(fd)
     fd = -1
     guard closed == 0 else { throw abandon("cannot close the temporary file: \(errnoDescription())") }
-    guard rename(tmp, path) == 0 else { throw abandon("cannot rename the temporary file into place: \(errnoDescription())") }
+    guard rename(tmp, path) == 0 else {
+      throw abandon("cannot rename the temporary file into place: \(errnoDescription())")
+    }
     // Best effort: make the rename itself durable.
     let dirfd = open(directory, O_RDONLY | O_CLOEXEC)
     if dirfd >= 0 {

@@ -34,7 +34,9 @@ public struct BenchmarkTiming: Codable, Sendable {
 
 public enum LinalgBenchmark {
   /// Runs `op` `repeats` times on `a` and reports the wall-clock seconds of each run.
-  public static func run(_ op: LinalgBenchmarkOp, on a: Matrix<Double>, repeats: Int) throws(LinalgError) -> BenchmarkTiming {
+  public static func run(_ op: LinalgBenchmarkOp, on a: Matrix<Double>, repeats: Int) throws(LinalgError)
+    -> BenchmarkTiming
+  {
     var times: [Double] = []
     var result = 0.0
     for _ in 0..<max(1, repeats) {
@@ -43,7 +45,8 @@ public enum LinalgBenchmark {
       times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
     }
     let sorted = times.sorted()
-    let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    let median =
+      sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     return BenchmarkTiming(op: op.rawValue, n: a.rows, seconds: times, median: median, result: result)
   }
 

@@ -110,7 +110,9 @@ public struct MatrixAnalysis: Codable, Sendable {
       if rcond == nil {
         let lu = try LU(a, check: false)
         rcond = Double(try lu.reciprocalConditionEstimate())
-        route = "\(T.lapackPrefix)getrf + \(T.lapackPrefix)gecon" + (lu.isSuccess ? "" : " (exactly singular pivot \(lu.info))")
+        route =
+          "\(T.lapackPrefix)getrf + \(T.lapackPrefix)gecon"
+          + (lu.isSuccess ? "" : " (exactly singular pivot \(lu.info))")
       }
     }
     let cond = summary.condition

@@ -12,7 +12,9 @@ public struct TextTable {
     let widths = header.indices.map { c in all.map { $0.indices.contains(c) ? $0[c].count : 0 }.max() ?? 0 }
     func line(_ r: [String]) -> String {
       r.enumerated().map { c, s in
-        c == 0 ? s.padding(toLength: widths[c], withPad: " ", startingAt: 0) : String(repeating: " ", count: widths[c] - s.count) + s
+        c == 0
+          ? s.padding(toLength: widths[c], withPad: " ", startingAt: 0)
+          : String(repeating: " ", count: widths[c] - s.count) + s
       }.joined(separator: "  ")
     }
     let rule = widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")

@@ -30,13 +30,21 @@ struct BenchCommand: ParsableCommand {
 
   func run() throws {
     guard let o = LinalgBenchmarkOp(rawValue: op) else {
-      throw ValidationError("unknown --op '\(op)'; one of: \(LinalgBenchmarkOp.allCases.map(\.rawValue).joined(separator: ", "))")
+      throw ValidationError(
+        "unknown --op '\(op)'; one of: \(LinalgBenchmarkOp.allCases.map(\.rawValue).joined(separator: ", "))")
     }
     guard repeats >= 1 else { throw ValidationError("--repeats must be >= 1") }
     let a: Matrix<Double>
     do { a = try NPY.read(URL(fileURLWithPath: input)) } catch let e { throw ValidationError(e.description) }
     let t: BenchmarkTiming
     do { t = try LinalgBenchmark.run(o, on: a, repeats: repeats) } catch let e { throw ValidationError(e.description) }
-    if json { try printJSON(t) } else { print(String(format: "%@ n=%d median %.4f s (%@)", t.op, t.n, t.median, t.seconds.map { String(format: "%.4f", $0) }.joined(separator: ", "))) }
+    if json {
+      try printJSON(t)
+    } else {
+      print(
+        String(
+          format: "%@ n=%d median %.4f s (%@)", t.op, t.n, t.median,
+          t.seconds.map { String(format: "%.4f", $0) }.joined(separator: ", ")))
+    }
   }
 }

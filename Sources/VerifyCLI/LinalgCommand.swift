@@ -157,7 +157,8 @@ struct LinalgCommand: ParsableCommand {
       let a: MatrixAnalysis
       switch precision {
       case .fp64: a = try MatrixAnalysis.analyze(c0, source: "C0 (d_m = \(d))", atol: atol, rtol: rtol)
-      case .fp32: a = try MatrixAnalysis.analyze(c0.converted(to: Float.self), source: "C0 (d_m = \(d))", atol: atol, rtol: rtol)
+      case .fp32:
+        a = try MatrixAnalysis.analyze(c0.converted(to: Float.self), source: "C0 (d_m = \(d))", atol: atol, rtol: rtol)
       }
       let mp = MarchenkoPastur.conditionPrediction(dynamicMultiplier: d)
       rows.append(DemoRow(dm: d, P: p, d_k: size, mp_cond_prediction: mp.isFinite ? mp : nil, C0: a))
@@ -178,12 +179,18 @@ struct LinalgCommand: ParsableCommand {
     progress.finish()
 
     if json {
-      try printJSON(Demo(synthetic: true, seed: seed, keys: "isotropic Gaussian (synthetic)", rows: rows, gram_vs_svd: gram))
+      try printJSON(
+        Demo(synthetic: true, seed: seed, keys: "isotropic Gaussian (synthetic)", rows: rows, gram_vs_svd: gram))
       return
     }
-    print("Synthetic isotropic keys (Gaussian, seed \(seed)): C0 = K0 K0^T / P, d_k = \(size), analysed in \(precision.rawValue)")
+    print(
+      "Synthetic isotropic keys (Gaussian, seed \(seed)): C0 = K0 K0^T / P, d_k = \(size), analysed in \(precision.rawValue)"
+    )
     print("Rank tolerance: sigma_max * d_k * eps(\(precision.rawValue)) unless --atol/--rtol are given.\n")
-    var t = TextTable(["d_m", "P", "rank", "tolerance", "lambda_min", "lambda_max", "cond", "MP cond", "rcond est", "chol fp32", "chol fp64"])
+    var t = TextTable([
+      "d_m", "P", "rank", "tolerance", "lambda_min", "lambda_max", "cond", "MP cond", "rcond est", "chol fp32",
+      "chol fp64",
+    ])
     for r in rows {
       t.add([
         sci(r.dm), "\(r.P)", "\(r.C0.rank)/\(r.d_k)", sci(r.C0.tolerance), sci(r.C0.sigmaMin), sci(r.C0.sigmaMax),
@@ -192,7 +199,8 @@ struct LinalgCommand: ParsableCommand {
       ])
     }
     print(t.render())
-    print("""
+    print(
+      """
 
       MP cond: Marchenko-Pastur prediction ((1 + d_m^-1/2) / (1 - d_m^-1/2))^2, infinite for d_m <= 1.
       At d_m <= 1 there are fewer keys than dimensions: C0 is singular in exact arithmetic.

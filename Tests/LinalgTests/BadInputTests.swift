@@ -15,12 +15,17 @@ import Testing
       #expect(r == 2 && c == 1 && v.isNaN)
       #expect(e.description.contains("row 2, column 1"))
     }
-    for op in [{ _ = try LU(a) }, { _ = try SVD(a) }, { _ = try SymmetricEigen(a) }, { _ = try LDLT(a) }, { _ = try PivotedCholesky(a) }, { _ = try PivotedQR(a) }, { _ = try GSL.choleskyFactor(a) }] as [() throws -> Void] {
+    for op in [
+      { _ = try LU(a) }, { _ = try SVD(a) }, { _ = try SymmetricEigen(a) }, { _ = try LDLT(a) },
+      { _ = try PivotedCholesky(a) }, { _ = try PivotedQR(a) }, { _ = try GSL.choleskyFactor(a) },
+    ] as [() throws -> Void] {
       #expect(throws: LinalgError.self) { try op() }
     }
     var b = Matrix<Float>.identity(3)
     b[0, 2] = -.infinity
-    #expect(throws: LinalgError.nonFinite(operation: "singularValues", row: 0, column: 2, value: -.infinity)) { try b.singularValues() }
+    #expect(throws: LinalgError.nonFinite(operation: "singularValues", row: 0, column: 2, value: -.infinity)) {
+      try b.singularValues()
+    }
   }
 
   @Test func shapes() throws {

@@ -8,7 +8,8 @@ import Testing
   /// Matrices built with exact rank r (product of m x r and r x n Gaussians): the default
   /// tolerance sigma_max * max(m,n) * eps must give exactly r, in fp64 and fp32.
   @Test func reducedRankIsExactFp64() async {
-    await propertyCheck(count: 100, input: Gen.int(in: 1...40), Gen.int(in: 1...40), Gen.int(in: 0...1_000_000)) { m, n, seed in
+    await propertyCheck(count: 100, input: Gen.int(in: 1...40), Gen.int(in: 1...40), Gen.int(in: 0...1_000_000)) {
+      m, n, seed in
       let r = GSLRandom(seed: UInt(seed))
       let rank = 1 + Int(r.integer(below: UInt(min(m, n))))
       let a: Matrix<Double> = r.gaussianMatrix(m, rank) * r.gaussianMatrix(rank, n)
@@ -18,11 +19,13 @@ import Testing
   }
 
   @Test func reducedRankIsExactFp32() async {
-    await propertyCheck(count: 100, input: Gen.int(in: 1...30), Gen.int(in: 1...30), Gen.int(in: 0...1_000_000)) { m, n, seed in
+    await propertyCheck(count: 100, input: Gen.int(in: 1...30), Gen.int(in: 1...30), Gen.int(in: 0...1_000_000)) {
+      m, n, seed in
       let r = GSLRandom(seed: UInt(seed))
       let rank = 1 + Int(r.integer(below: UInt(min(m, n))))
       // singular values in [1, 10]: well above the fp32 tolerance, so the rank is well defined
-      let a: Matrix<Float> = r.matrix(rows: m, columns: n, singularValues: (0..<rank).map { _ in Float(1 + 9 * r.uniform()) })
+      let a: Matrix<Float> = r.matrix(
+        rows: m, columns: n, singularValues: (0..<rank).map { _ in Float(1 + 9 * r.uniform()) })
       let measured = try a.rank()
       #expect(measured == rank)
     }
@@ -87,9 +90,11 @@ import Testing
   /// Graded spectra: cond_2 from the SVD reproduces the constructed condition number to
   /// the accuracy of sigma_min, |δσ_min| <= c n eps sigma_max.
   @Test func gradedSpectrumCondition() async {
-    await propertyCheck(count: 100, input: Gen.int(in: 2...30), Gen.int(in: 1...12), Gen.int(in: 0...1_000_000)) { n, exponent, seed in
+    await propertyCheck(count: 100, input: Gen.int(in: 2...30), Gen.int(in: 1...12), Gen.int(in: 0...1_000_000)) {
+      n, exponent, seed in
       let cond = pow(10, Double(exponent))
-      let a: Matrix<Double> = GSLRandom(seed: UInt(seed)).matrix(rows: n, columns: n, singularValues: gradedSpectrum(n, condition: cond))
+      let a: Matrix<Double> = GSLRandom(seed: UInt(seed)).matrix(
+        rows: n, columns: n, singularValues: gradedSpectrum(n, condition: cond))
       let measured = try a.condition2()
       let relErr = abs(measured - cond) / cond
       #expect(relErr <= cond * Double(n) * Double.ulpOfOne * lapackThreshold, "cond \(cond): measured \(measured)")
@@ -119,7 +124,9 @@ import Testing
     let smallSVD = viaSVD[n - 1], smallGram = viaGram[n - 1]
     #expect(abs(smallSVD - 1e-20) / 1e-20 <= 1e-4, "sigma^2 route: \(smallSVD)")
     #expect(abs(smallGram - 1e-20) / 1e-20 > 1, "gram route should have lost 1e-20 but gave \(smallGram)")
-    #expect(abs(smallGram) <= Double(n) * Double.ulpOfOne * lapackThreshold, "gram route error exceeds its bound: \(smallGram)")
+    #expect(
+      abs(smallGram) <= Double(n) * Double.ulpOfOne * lapackThreshold,
+      "gram route error exceeds its bound: \(smallGram)")
     // and the gram route's rank says n-1 while sigma route says n at the same relative tolerance
     let gramRank = SpectrumSummary(singularValues: viaGram.map { abs($0) }, maxDimension: n).rank
     #expect(gramRank == n - 1)

@@ -17,9 +17,12 @@ func randomSPD<T: LinalgScalar>(_ n: Int, seed: Int, condition: Double = 100, _:
     let c = try Cholesky(a)
     let l = c.L
     let llt = try Matrix.multiply(l, l, transB: .transpose)
-    let bound = 2 * gamma(a.rows + 1, T.self) * (absolute(l) * absolute(l).transposed).converted(to: Double.self).norm(.frobenius)
+    let bound =
+      2 * gamma(a.rows + 1, T.self) * (absolute(l) * absolute(l).transposed).converted(to: Double.self).norm(.frobenius)
     let err = (a - llt).converted(to: Double.self).norm(.frobenius)
-    #expect(err <= bound, "||A - LLᵀ||_F = \(err) exceeds 2 γ_{n+1} || |L||Lᵀ| ||_F = \(bound) (n = \(a.rows), \(T.precisionName))")
+    #expect(
+      err <= bound,
+      "||A - LLᵀ||_F = \(err) exceeds 2 γ_{n+1} || |L||Lᵀ| ||_F = \(bound) (n = \(a.rows), \(T.precisionName))")
   }
 
   @Test func backwardErrorFp64() async {
@@ -155,7 +158,9 @@ func randomSPD<T: LinalgScalar>(_ n: Int, seed: Int, condition: Double = 100, _:
       #expect(inertia.positive == n && inertia.negative == b && inertia.zero == 0)
       let rhs: Matrix<Double> = r.gaussianMatrix(n + b, 1)
       let x = try f.solve(rhs)
-      let ratio = lapackRatio(residual: try Matrix.multiply(kkt, x) - rhs, scale: kkt.norm(.frobenius) * x.norm(.frobenius) + rhs.norm(.frobenius), n: n + b, Double.self)
+      let ratio = lapackRatio(
+        residual: try Matrix.multiply(kkt, x) - rhs,
+        scale: kkt.norm(.frobenius) * x.norm(.frobenius) + rhs.norm(.frobenius), n: n + b, Double.self)
       #expect(ratio < lapackThreshold, "LDLᵀ solve ratio \(ratio)")
     }
   }
@@ -186,7 +191,8 @@ func randomSPD<T: LinalgScalar>(_ n: Int, seed: Int, condition: Double = 100, _:
       let qr = try PivotedQR(a)
       #expect(qr.rank() == rank, "QRCP rank \(qr.rank()) vs constructed \(rank)")
       let q = try qr.thinQ()
-      let orth = lapackRatio(residual: try Matrix.multiply(q, q, transA: .transpose) - Matrix.identity(n), scale: 1, n: m, Double.self)
+      let orth = lapackRatio(
+        residual: try Matrix.multiply(q, q, transA: .transpose) - Matrix.identity(n), scale: 1, n: m, Double.self)
       #expect(orth < lapackThreshold, "orthogonality ratio \(orth)")
       // A P = Q R
       let ap = Matrix<Double>(rows: m, columns: n) { i, j in a[i, qr.permutation[j]] }
@@ -231,18 +237,23 @@ func randomSPD<T: LinalgScalar>(_ n: Int, seed: Int, condition: Double = 100, _:
 
 @Suite("SVD and symmetric eigen") struct SpectralTests {
   @Test func svdReconstructionAndOrthogonality() async {
-    await propertyCheck(count: 100, input: Gen.int(in: 1...30), Gen.int(in: 1...30), Gen.int(in: 0...1_000_000)) { m, n, seed in
+    await propertyCheck(count: 100, input: Gen.int(in: 1...30), Gen.int(in: 1...30), Gen.int(in: 0...1_000_000)) {
+      m, n, seed in
       let a: Matrix<Double> = GSLRandom(seed: UInt(seed)).gaussianMatrix(m, n)
       let svd = try SVD(a)
       var us = svd.U
       for j in 0..<svd.S.count { for i in 0..<m { us[i, j] *= svd.S[j] } }
       let k = min(m, n)
       let r1 = lapackRatio(residual: us * svd.Vt - a, scale: a.norm(.frobenius), n: max(m, n), Double.self)
-      let r2 = lapackRatio(residual: try Matrix.multiply(svd.U, svd.U, transA: .transpose) - .identity(k), scale: 1, n: m, Double.self)
-      let r3 = lapackRatio(residual: try Matrix.multiply(svd.Vt, svd.Vt, transB: .transpose) - .identity(k), scale: 1, n: n, Double.self)
+      let r2 = lapackRatio(
+        residual: try Matrix.multiply(svd.U, svd.U, transA: .transpose) - .identity(k), scale: 1, n: m, Double.self)
+      let r3 = lapackRatio(
+        residual: try Matrix.multiply(svd.Vt, svd.Vt, transB: .transpose) - .identity(k), scale: 1, n: n, Double.self)
       #expect(r1 < lapackThreshold && r2 < lapackThreshold && r3 < lapackThreshold, "\(r1) \(r2) \(r3)")
       #expect(zip(svd.S, svd.S.dropFirst()).allSatisfy { $0 >= $1 })
-      #expect(try a.singularValues() == svd.S || relativeDifference(try a.singularValues(), svd.S) < Double(k) * Double.ulpOfOne * lapackThreshold)
+      #expect(
+        try a.singularValues() == svd.S
+          || relativeDifference(try a.singularValues(), svd.S) < Double(k) * Double.ulpOfOne * lapackThreshold)
     }
   }
 
@@ -251,14 +262,18 @@ func randomSPD<T: LinalgScalar>(_ n: Int, seed: Int, condition: Double = 100, _:
     let n = a.rows
     var vl = e.vectors
     for j in 0..<n { for i in 0..<n { vl[i, j] *= e.values[j] } }
-    let r1 = lapackRatio(residual: a * e.vectors - vl, scale: a.converted(to: Double.self).norm(.frobenius), n: n, T.self)
-    let r2 = lapackRatio(residual: try Matrix.multiply(e.vectors, e.vectors, transA: .transpose) - .identity(n), scale: 1, n: n, T.self)
+    let r1 = lapackRatio(
+      residual: a * e.vectors - vl, scale: a.converted(to: Double.self).norm(.frobenius), n: n, T.self)
+    let r2 = lapackRatio(
+      residual: try Matrix.multiply(e.vectors, e.vectors, transA: .transpose) - .identity(n), scale: 1, n: n, T.self)
     // MRRR's orthogonality guarantee is weaker than divide and conquer's: its bound scales
     // like n eps / gaptol with dlarrv's gaptol = 1e-3, and Demmel, Marques, Parlett & Vömel
     // (SIAM J. Sci. Comput. 30, 2008) measure orthogonality ratios up to a few hundred for
     // ?stemr where ?stedc stays below 10. Hence a 10x larger threshold for MRRR's vectors.
     let orthThreshold = driver == .mrrr ? 10 * lapackThreshold : lapackThreshold
-    #expect(r1 < lapackThreshold && r2 < orthThreshold, "\(driver) \(T.precisionName): residual ratio \(r1), orthogonality ratio \(r2)")
+    #expect(
+      r1 < lapackThreshold && r2 < orthThreshold,
+      "\(driver) \(T.precisionName): residual ratio \(r1), orthogonality ratio \(r2)")
     let valuesOnly = try a.symmetricEigenvalues(driver: driver)
     let scale = Double(e.values.map { abs($0) }.max()!)
     let diff = zip(valuesOnly, e.values).map { abs(Double($0) - Double($1)) }.max()!

@@ -26,7 +26,8 @@ import Testing
 
   /// Singular values are perfectly conditioned (Weyl): both within n eps sigma_max.
   @Test func singularValuesAgree() async {
-    await propertyCheck(count: 100, input: Gen.int(in: 1...30), Gen.int(in: 1...30), Gen.int(in: 0...1_000_000)) { m, n, seed in
+    await propertyCheck(count: 100, input: Gen.int(in: 1...30), Gen.int(in: 1...30), Gen.int(in: 0...1_000_000)) {
+      m, n, seed in
       let a: Matrix<Double> = GSLRandom(seed: UInt(seed)).gaussianMatrix(m, n)
       let s1 = try a.singularValues(), s2 = try GSL.singularValues(a)
       let tol = 2 * s1[0] * Double(max(m, n)) * Double.ulpOfOne * lapackThreshold
@@ -45,7 +46,9 @@ import Testing
       let (gv, _) = try GSL.symmetricEigen(a)
       let tol = 2 * a.norm(.frobenius) * Double(n) * Double.ulpOfOne * lapackThreshold
       for i in 0..<n {
-        #expect(abs(e1[i] - e2[i]) <= tol && abs(e1[i] - e3[i]) <= tol && abs(e3[i] - gv[i]) <= tol && abs(e4[i] - e1[i]) <= tol)
+        #expect(
+          abs(e1[i] - e2[i]) <= tol && abs(e1[i] - e3[i]) <= tol && abs(e3[i] - gv[i]) <= tol
+            && abs(e4[i] - e1[i]) <= tol)
       }
     }
   }
@@ -67,7 +70,9 @@ import Testing
         let f = 0.5 * Vec.dot(x, ax) - Vec.dot(b, x)
         return (f, zip(ax, b).map { $0 - $1 })
       }
-      #expect(res.status == .converged, "status \(res.status) after \(res.iterations), gradient \(res.gradientNorm), f \(res.value)")
+      #expect(
+        res.status == .converged,
+        "status \(res.status) after \(res.iterations), gradient \(res.gradientNorm), f \(res.value)")
       let err = zip(res.x, exact).reduce(0.0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot()
       let lambdaMin = 1.0 / 50  // the constructed spectrum runs from 1 to 1/50
       #expect(err <= res.gradientNorm / lambdaMin * (1 + 1e-6) + 1e-14, "error \(err), gradient \(res.gradientNorm)")

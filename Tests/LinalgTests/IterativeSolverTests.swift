@@ -406,7 +406,8 @@ func checkMINRESAgainstDirect<T: LinalgScalar>(n: Int, seed: UInt64, _: T.Type) 
   #expect(r.stats.reason == .converged)
   // The test is in the M⁻¹-norm; ‖·‖₂ and ‖·‖_{M⁻¹} differ by at most sqrt(cond(M)), and
   // cond(M) <= max(|a_ii|)+1 <= 31 here: multiply the bound by sqrt(31).
-  let bound = 31.0.squareRoot()
+  let bound =
+    31.0.squareRoot()
     * iterKrylovBound(kappa: 30, n: n, rtol: SolverOptions<Double>().rtol, Double.self)
   #expect(iterRelErr(r.solution, iterGaussSolve(a, b)) <= bound)
   // An indefinite "preconditioner" is detected.
@@ -447,7 +448,8 @@ func checkLSQRAgainstNormalEquations<T: LinalgScalar>(
     10 * (kappa * (1 + eta) + kappa * kappa * eta)
     * (Double(n).squareRoot() * tau + Double(n) * Double(T.ulpOfOne))
   let err = iterRelErr(result.solution, reference)
-  #expect(err <= bound, "relative error \(err) > \(bound) (m = \(m), n = \(n), κ = \(kappa), η = \(eta), seed = \(seed))")
+  #expect(
+    err <= bound, "relative error \(err) > \(bound) (m = \(m), n = \(n), κ = \(kappa), η = \(eta), seed = \(seed))")
   // Estimates are present. (‖B_k‖_F <= ‖A‖_F holds only in exact arithmetic: once rounding
   // makes LSQR run past n iterations, B_k repeats singular values and can exceed ‖A‖_F.)
   let normA = try #require(result.stats.operatorNormEstimate)
@@ -505,7 +507,8 @@ func checkLSQRAgainstNormalEquations<T: LinalgScalar>(
   let minNorm = iterMatVec(a.transposed, iterGaussSolve(aat, b))
   let r = try lsqr(MatrixOperator(a), b)
   #expect(r.stats.reason == .converged)
-  #expect(iterRelErr(r.solution, minNorm) <= 10 * 10 * ((1 + Double(m).squareRoot()) * tau + Double(n) * Double.ulpOfOne))
+  #expect(
+    iterRelErr(r.solution, minNorm) <= 10 * 10 * ((1 + Double(m).squareRoot()) * tau + Double(n) * Double.ulpOfOne))
 }
 
 @Test func lsqrWithDamping() throws {
@@ -671,10 +674,14 @@ func checkLSQRAgainstNormalEquations<T: LinalgScalar>(
   }
   #expect(isInvalidArgument(#expect(throws: LinalgError.self) { try cg(a, b, options: SolverOptions(rtol: -1)) }))
   #expect(isInvalidArgument(#expect(throws: LinalgError.self) { try cg(a, b, options: SolverOptions(atol: .nan)) }))
-  #expect(isInvalidArgument(#expect(throws: LinalgError.self) { try minres(a, b, options: SolverOptions(maxIterations: 0)) }))
-  #expect(isInvalidArgument(#expect(throws: LinalgError.self) { try lsqr(a, b, options: SolverOptions(conditionLimit: 0)) }))
+  #expect(
+    isInvalidArgument(#expect(throws: LinalgError.self) { try minres(a, b, options: SolverOptions(maxIterations: 0)) }))
+  #expect(
+    isInvalidArgument(#expect(throws: LinalgError.self) { try lsqr(a, b, options: SolverOptions(conditionLimit: 0)) }))
   #expect(isInvalidArgument(#expect(throws: LinalgError.self) { try lsqr(a, b, damp: -1) }))
-  #expect(throws: LinalgError.dimensionMismatch(operation: "cg", expected: "right-hand side b of length 3", got: "length 2")) {
+  #expect(
+    throws: LinalgError.dimensionMismatch(operation: "cg", expected: "right-hand side b of length 3", got: "length 2")
+  ) {
     try cg(a, [1.0, 2])
   }
   let rect = MatrixOperator(Matrix<Double>(rows: 3, columns: 2, repeating: 1))
@@ -700,8 +707,11 @@ func checkLSQRAgainstNormalEquations<T: LinalgScalar>(
     Issue.record("expected .nonFinite at 2, got \(String(describing: nan))")
     return
   }
-  #expect(throws: LinalgError.self) { try DiagonalPreconditioner(diagonal: [Float](repeating: 1, count: 2) + [.infinity]) }
-  #expect(throws: LinalgError.self) { try DiagonalPreconditioner(diagonal: [Double.leastNonzeroMagnitude]) }  // 1/d overflows
+  #expect(throws: LinalgError.self) {
+    try DiagonalPreconditioner(diagonal: [Float](repeating: 1, count: 2) + [.infinity])
+  }
+  // 1/d overflows:
+  #expect(throws: LinalgError.self) { try DiagonalPreconditioner(diagonal: [Double.leastNonzeroMagnitude]) }
   let m = try DiagonalPreconditioner(diagonal: [2.0, -4, 0.5])
   #expect(m.apply([2, 2, 2]) == [1, -0.5, 4])
   #expect(m.applyTranspose([2, 2, 2]) == m.apply([2, 2, 2]))

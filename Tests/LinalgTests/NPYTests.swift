@@ -60,7 +60,9 @@ struct NPYTests {
   @Test func roundTripProperty() async throws {
     let dir = try makeTemporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
-    let specials: [Double] = [0, -0.0, 1, -1.5, .pi, .leastNonzeroMagnitude * 3, -.infinity, .infinity, .nan, .greatestFiniteMagnitude, 1e300]
+    let specials: [Double] = [
+      0, -0.0, 1, -1.5, .pi, .leastNonzeroMagnitude * 3, -.infinity, .infinity, .nan, .greatestFiniteMagnitude, 1e300,
+    ]
     await propertyCheck(
       count: 100, input: Gen.int(in: 0...9), Gen.int(in: 0...9), Gen.bool, Gen.int(in: 0...1_000_000)
     ) { r, c, fortran, seed in
@@ -115,7 +117,8 @@ struct NPYTests {
   }
 
   @Test func hugeHeaderUsesVersion2() throws {
-    let bytes = NPY.wrapHeader("{'descr': '<f8', 'fortran_order': False, 'shape': (0,), }" + String(repeating: " ", count: 70_000))
+    let bytes = NPY.wrapHeader(
+      "{'descr': '<f8', 'fortran_order': False, 'shape': (0,), }" + String(repeating: " ", count: 70_000))
     #expect(bytes[6] == 2 && bytes[7] == 0)
     let hlen = (0..<4).reduce(0) { $0 | Int(bytes[8 + $1]) << (8 * $1) }
     #expect(hlen > 65535 && (12 + hlen) % 64 == 0 && bytes.count == 12 + hlen)
@@ -141,7 +144,10 @@ struct NPYTests {
     #expect(m.rows == 3 && m.columns == 4)
     for i in 0..<3 { for j in 0..<4 { #expect(m[i, j] == Float(i * 4 + j) * 0.5 - 2) } }
     let h = try NPY.header(of: fixture("f4_c_3x4.npy"))
-    #expect(h == NPYHeader(version: .init(major: 1, minor: 0), dtype: "<f4", fortranOrder: false, shape: [3, 4], dataOffset: 128))
+    #expect(
+      h
+        == NPYHeader(
+          version: .init(major: 1, minor: 0), dtype: "<f4", fortranOrder: false, shape: [3, 4], dataOffset: 128))
   }
 
   @Test func numpyF8FortranOrder() throws {
@@ -231,7 +237,9 @@ struct NPYTests {
     let e = read(Data("PK\u{03}\u{04}not numpy at all".utf8), "x.npz")
     #expect(e == .badMagic(name: "x.npz", found: [0x50, 0x4B, 0x03, 0x04, 0x6E, 0x6F, 0x74, 0x20]))
     #expect(e?.description.contains("zip") == true)
-    #expect(read(Data([0x93, 0x4E, 0x55, 0x4D, 0x50, 0x5A, 1, 0, 0, 0])) == .badMagic(name: "t.npy", found: [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x5A, 1, 0]))
+    #expect(
+      read(Data([0x93, 0x4E, 0x55, 0x4D, 0x50, 0x5A, 1, 0, 0, 0]))
+        == .badMagic(name: "t.npy", found: [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x5A, 1, 0]))
     #expect(read(Data([0x00])) == .badMagic(name: "t.npy", found: [0]))
   }
 
@@ -240,8 +248,12 @@ struct NPYTests {
     #expect(empty == .truncatedHeader(name: "t.npy", expected: 10, available: 0))
     #expect(empty?.description.contains("empty") == true)
     #expect(read(Data([0x93, 0x4E, 0x55])) == .truncatedHeader(name: "t.npy", expected: 10, available: 3))
-    #expect(read(Data([0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0, 0x40])) == .truncatedHeader(name: "t.npy", expected: 10, available: 9))
-    #expect(read(Data([0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 2, 0, 0x40, 0, 0])) == .truncatedHeader(name: "t.npy", expected: 12, available: 11))
+    #expect(
+      read(Data([0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0, 0x40]))
+        == .truncatedHeader(name: "t.npy", expected: 10, available: 9))
+    #expect(
+      read(Data([0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 2, 0, 0x40, 0, 0]))
+        == .truncatedHeader(name: "t.npy", expected: 12, available: 11))
     // A complete file cut in the middle of its header.
     let full = npyBytes(dict: "{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }", data: f8Bytes([1]))
     #expect(read(full.prefix(50)) == .truncatedHeader(name: "t.npy", expected: 128, available: 50))
@@ -254,7 +266,8 @@ struct NPYTests {
     let e = read(Data(bytes))
     #expect(e == .truncatedHeader(name: "t.npy", expected: 5010, available: bytes.count))
     // Version 2 with a 4 GB header length.
-    var v2 = [UInt8](npyBytes(dict: "{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }", version: 2, data: f8Bytes([1])))
+    var v2 = [UInt8](
+      npyBytes(dict: "{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }", version: 2, data: f8Bytes([1])))
     v2[8..<12] = [0xFF, 0xFF, 0xFF, 0xFF]
     #expect(read(Data(v2)) == .truncatedHeader(name: "t.npy", expected: 12 + 0xFFFF_FFFF, available: v2.count))
   }
@@ -269,76 +282,119 @@ struct NPYTests {
   }
 
   @Test func malformedHeaders() {
-    func e(_ dict: String, version: UInt8 = 1) -> NPYError? { read(npyBytes(dict: dict, version: version, data: f8Bytes([1, 2, 3]))) }
+    func e(_ dict: String, version: UInt8 = 1) -> NPYError? {
+      read(npyBytes(dict: dict, version: version, data: f8Bytes([1, 2, 3])))
+    }
     #expect(isMalformed(e("{'descr': '<f8', 'fortran_order': False, }"), mentioning: "missing key 'shape'"))
-    #expect(isMalformed(e("{'descr': '<f8', 'fortran_order': False, 'shape': (3, }"), mentioning: "unterminated tuple", "'}'"))
-    #expect(isMalformed(e("{'descr': '<f8', 'fortran_order': False, 'shape': (3,"), mentioning: "unterminated tuple", "end of header"))
-    #expect(isMalformed(e("{'descr': '<f8', 'fortran_order': 'maybe', 'shape': (3,), }"), mentioning: "fortran_order", "'maybe'"))
-    #expect(isMalformed(e("{'descr': '<f8', 'fortran_order': maybe, 'shape': (3,), }"), mentioning: "unknown name 'maybe'"))
+    #expect(
+      isMalformed(e("{'descr': '<f8', 'fortran_order': False, 'shape': (3, }"), mentioning: "unterminated tuple", "'}'")
+    )
+    #expect(
+      isMalformed(
+        e("{'descr': '<f8', 'fortran_order': False, 'shape': (3,"), mentioning: "unterminated tuple", "end of header"))
+    #expect(
+      isMalformed(
+        e("{'descr': '<f8', 'fortran_order': 'maybe', 'shape': (3,), }"), mentioning: "fortran_order", "'maybe'"))
+    #expect(
+      isMalformed(e("{'descr': '<f8', 'fortran_order': maybe, 'shape': (3,), }"), mentioning: "unknown name 'maybe'"))
     #expect(isMalformed(e("{'descr': '<f8', 'fortran_order': False, 'shape': (3), }"), mentioning: "trailing comma"))
     #expect(isMalformed(e("{'descr': '<f8', 'fortran_order': False, 'shape': [3], }"), mentioning: "tuple"))
     #expect(isMalformed(e("{'descr': '<f8', 'fortran_order': False, 'shape': (-3,), }"), mentioning: "negative"))
     #expect(isMalformed(e("{'descr': '<f8', 'fortran_order': False, 'shape': (3.0,), }"), mentioning: "integer"))
-    #expect(isMalformed(e("{'descr': '<f8', 'fortran_order': False, 'shape': (3,), 'extra': 1}"), mentioning: "unexpected key 'extra'"))
-    #expect(isMalformed(e("{'descr': '<f8', 'descr': '<f8', 'fortran_order': False, 'shape': (3,)}"), mentioning: "twice"))
+    #expect(
+      isMalformed(
+        e("{'descr': '<f8', 'fortran_order': False, 'shape': (3,), 'extra': 1}"), mentioning: "unexpected key 'extra'"))
+    #expect(
+      isMalformed(e("{'descr': '<f8', 'descr': '<f8', 'fortran_order': False, 'shape': (3,)}"), mentioning: "twice"))
     #expect(isMalformed(e("{'descr': '<f8', 'fortran_order': False, 'shape': (3,)} x"), mentioning: "after the dict"))
-    #expect(isMalformed(e("{'descr': '<f8, 'fortran_order': False, 'shape': (3,)}"), mentioning: "after the value of 'descr'"))
+    #expect(
+      isMalformed(e("{'descr': '<f8, 'fortran_order': False, 'shape': (3,)}"), mentioning: "after the value of 'descr'")
+    )
     #expect(isMalformed(e("{'descr: '<f8'}"), mentioning: "':'"))
     #expect(isMalformed(e("['descr', '<f8']"), mentioning: "'{'"))
     #expect(isMalformed(e(""), mentioning: "'{'"))
     #expect(isMalformed(e("{'descr': 8, 'fortran_order': False, 'shape': (3,)}"), mentioning: "'descr'"))
     #expect(isMalformed(e("{'descr': '<f8' 'fortran_order': False, 'shape': (3,)}"), mentioning: "','"))
-    #expect(isMalformed(e("{'descr': '<f8', 'fortran_order': False, 'shape': (3L,)}", version: 3), mentioning: "integer"))
-    #expect(isMalformed(e("{'descr': '<f8', 'fortran_order': False, 'shape': " + String(repeating: "(", count: 100) + "}"), mentioning: "nested"))
-    #expect(isMalformed(e("{'descr': '<f8', 'fortran_order': False, 'shape': (3,), 'x\u{0}'"), mentioning: "expected ':'"))
+    #expect(
+      isMalformed(e("{'descr': '<f8', 'fortran_order': False, 'shape': (3L,)}", version: 3), mentioning: "integer"))
+    #expect(
+      isMalformed(
+        e("{'descr': '<f8', 'fortran_order': False, 'shape': " + String(repeating: "(", count: 100) + "}"),
+        mentioning: "nested"))
+    #expect(
+      isMalformed(e("{'descr': '<f8', 'fortran_order': False, 'shape': (3,), 'x\u{0}'"), mentioning: "expected ':'"))
     // Invalid UTF-8 in a version 3.0 header.
-    var v3 = [UInt8](npyBytes(dict: "{'descr': '<f8', 'fortran_order': False, 'shape': (3,)}", version: 3, data: f8Bytes([1, 2, 3])))
+    var v3 = [UInt8](
+      npyBytes(dict: "{'descr': '<f8', 'fortran_order': False, 'shape': (3,)}", version: 3, data: f8Bytes([1, 2, 3])))
     v3[14] = 0xFF
     #expect(isMalformed(read(Data(v3)), mentioning: "UTF-8"))
     // ... but latin-1 bytes in a version 1.0 string are fine (and give an unsupported dtype here).
-    var v1 = [UInt8](npyBytes(dict: "{'descr': '<fX', 'fortran_order': False, 'shape': (3,)}", data: f8Bytes([1, 2, 3])))
+    var v1 = [UInt8](
+      npyBytes(dict: "{'descr': '<fX', 'fortran_order': False, 'shape': (3,)}", data: f8Bytes([1, 2, 3])))
     v1[23] = 0xE9
     #expect(read(Data(v1)) == .unsupportedDType(name: "t.npy", descr: "<f\u{E9}"))
   }
 
   @Test func dtypeAndShapeErrors() {
     func e(_ dict: String, _ data: [UInt8]) -> NPYError? { read(npyBytes(dict: dict, data: data)) }
-    #expect(e("{'descr': '<i4', 'fortran_order': False, 'shape': (2,)}", [0, 0, 0, 0, 0, 0, 0, 0]) == .unsupportedDType(name: "t.npy", descr: "<i4"))
-    #expect(e("{'descr': '|f8', 'fortran_order': False, 'shape': (1,)}", f8Bytes([1])) == .unsupportedDType(name: "t.npy", descr: "|f8"))
-    #expect(e("{'descr': '<f2', 'fortran_order': False, 'shape': (1,)}", [0, 0]) == .unsupportedDType(name: "t.npy", descr: "<f2"))
-    #expect(e("{'descr': '|O', 'fortran_order': False, 'shape': (1,)}", [0x80, 0x04]) == .objectArray(name: "t.npy", descr: "|O"))
+    #expect(
+      e("{'descr': '<i4', 'fortran_order': False, 'shape': (2,)}", [0, 0, 0, 0, 0, 0, 0, 0])
+        == .unsupportedDType(name: "t.npy", descr: "<i4"))
+    #expect(
+      e("{'descr': '|f8', 'fortran_order': False, 'shape': (1,)}", f8Bytes([1]))
+        == .unsupportedDType(name: "t.npy", descr: "|f8"))
+    #expect(
+      e("{'descr': '<f2', 'fortran_order': False, 'shape': (1,)}", [0, 0])
+        == .unsupportedDType(name: "t.npy", descr: "<f2"))
+    #expect(
+      e("{'descr': '|O', 'fortran_order': False, 'shape': (1,)}", [0x80, 0x04])
+        == .objectArray(name: "t.npy", descr: "|O"))
     let structured = e("{'descr': [('a', '<f8'), ('b', '<i4')], 'fortran_order': False, 'shape': (1,)}", [])
     guard case .unsupportedDType(_, let d)? = structured else {
       Issue.record("expected unsupportedDType, got \(String(describing: structured))")
       return
     }
     #expect(d.contains("('a', '<f8')"))
-    #expect(e("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3, 4)}", []) == .unsupportedShape(name: "t.npy", shape: [2, 3, 4]))
+    #expect(
+      e("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3, 4)}", [])
+        == .unsupportedShape(name: "t.npy", shape: [2, 3, 4]))
   }
 
   @Test func dataSizeErrors() {
     let dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (10, 20), }"
     let short = read(npyBytes(dict: dict, data: [UInt8](repeating: 0, count: 1200)), "keys.npy")
     #expect(short == .dataSizeMismatch(name: "keys.npy", shape: [10, 20], descr: "<f8", expected: 1600, actual: 1200))
-    #expect(short?.description.hasPrefix("keys.npy: data section has 1200 bytes, but shape (10, 20) of <f8 needs 1600") == true)
+    #expect(
+      short?.description.hasPrefix("keys.npy: data section has 1200 bytes, but shape (10, 20) of <f8 needs 1600")
+        == true)
     let long = read(npyBytes(dict: dict, data: [UInt8](repeating: 0, count: 1603)), "keys.npy")
     #expect(long == .dataSizeMismatch(name: "keys.npy", shape: [10, 20], descr: "<f8", expected: 1600, actual: 1603))
     #expect(long?.description.contains("3 unexpected bytes") == true)
     // Overflowing shapes and integers.
-    guard case .tooLarge? = read(npyBytes(dict: "{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296)}")) else {
+    guard
+      case .tooLarge? = read(
+        npyBytes(dict: "{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296)}"))
+    else {
       Issue.record("expected tooLarge")
       return
     }
-    guard case .tooLarge? = read(npyBytes(dict: "{'descr': '<f8', 'fortran_order': False, 'shape': (2305843009213693952,)}")) else {
+    guard
+      case .tooLarge? = read(
+        npyBytes(dict: "{'descr': '<f8', 'fortran_order': False, 'shape': (2305843009213693952,)}"))
+    else {
       Issue.record("expected tooLarge for the byte count")
       return
     }
-    guard case .tooLarge? = read(npyBytes(dict: "{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999999999999999,)}")) else {
+    guard
+      case .tooLarge? = read(
+        npyBytes(dict: "{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999999999999999,)}"))
+    else {
       Issue.record("expected tooLarge for an integer beyond 64 bits")
       return
     }
     // A header beyond NPY.maxHeaderBytes (a 2 MiB header of spaces).
-    let hugeHeader = NPY.wrapHeader("{'descr': '<f8', 'fortran_order': False, 'shape': (0,), }" + String(repeating: " ", count: 2 << 20))
+    let hugeHeader = NPY.wrapHeader(
+      "{'descr': '<f8', 'fortran_order': False, 'shape': (0,), }" + String(repeating: " ", count: 2 << 20))
     guard case .tooLarge(_, let headerDetail)? = read(Data(hugeHeader)) else {
       Issue.record("expected tooLarge for a huge header")
       return
@@ -346,7 +402,9 @@ struct NPYTests {
     #expect(headerDetail.contains("header"))
     // The caller's limit.
     let limited = npyError { () throws(NPYError) in
-      try NPY.readArray(data: npyBytes(dict: "{'descr': '<f8', 'fortran_order': False, 'shape': (4,)}", data: f8Bytes([1, 2, 3, 4])), name: "t.npy", as: Double.self, maxDataBytes: 16)
+      try NPY.readArray(
+        data: npyBytes(dict: "{'descr': '<f8', 'fortran_order': False, 'shape': (4,)}", data: f8Bytes([1, 2, 3, 4])),
+        name: "t.npy", as: Double.self, maxDataBytes: 16)
     }
     guard case .tooLarge(_, let detail)? = limited else {
       Issue.record("expected tooLarge for the limit, got \(String(describing: limited))")
@@ -361,7 +419,9 @@ struct NPYTests {
     // Without the check, NaN reads back.
     let back: Matrix<Double> = try NPY.readArray(data: bytes, name: "n.npy")
     #expect(back[1, 1].isNaN)
-    let e = npyError { () throws(NPYError) in try NPY.readArray(data: bytes, name: "n.npy", as: Double.self, requireFinite: true) }
+    let e = npyError { () throws(NPYError) in
+      try NPY.readArray(data: bytes, name: "n.npy", as: Double.self, requireFinite: true)
+    }
     guard case .nonFinite(name: "n.npy", row: 1, column: 1, let v)? = e else {
       Issue.record("expected nonFinite, got \(String(describing: e))")
       return
@@ -369,7 +429,9 @@ struct NPYTests {
     #expect(v.isNaN)
     // Narrowing overflow shows up as an infinity when reading f8 as f4.
     let big = Data(NPY.encode(try Matrix<Double>([[1e300]])))
-    #expect(npyError { () throws(NPYError) in try NPY.readArray(data: big, name: "b", as: Float.self, requireFinite: true) } == .nonFinite(name: "b", row: 0, column: 0, value: .infinity))
+    #expect(
+      npyError { () throws(NPYError) in try NPY.readArray(data: big, name: "b", as: Float.self, requireFinite: true) }
+        == .nonFinite(name: "b", row: 0, column: 0, value: .infinity))
   }
 
   @Test func neverCrashesOnTruncationsOrByteFlips() throws {
@@ -393,7 +455,11 @@ struct NPYTests {
     let dir = try makeTemporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
     let missing = dir.appendingPathComponent("missing.npy")
-    guard case .unreadable(let path, let reason)? = npyError({ () throws(NPYError) in try NPY.read(missing, as: Double.self) }) else {
+    guard
+      case .unreadable(let path, let reason)? = npyError({ () throws(NPYError) in
+        try NPY.read(missing, as: Double.self)
+      })
+    else {
       Issue.record("expected unreadable")
       return
     }
@@ -406,7 +472,9 @@ struct NPYTests {
     // A FIFO must be refused, not block.
     let fifo = dir.appendingPathComponent("fifo.npy")
     #expect(mkfifo(fifo.path, 0o600) == 0)
-    guard case .unreadable(_, let fifoReason)? = npyError({ () throws(NPYError) in try NPY.read(fifo, as: Double.self) }) else {
+    guard
+      case .unreadable(_, let fifoReason)? = npyError({ () throws(NPYError) in try NPY.read(fifo, as: Double.self) })
+    else {
       Issue.record("expected unreadable for a FIFO")
       return
     }
@@ -414,13 +482,17 @@ struct NPYTests {
     // An empty file on disk.
     let empty = dir.appendingPathComponent("empty.npy")
     #expect(FileManager.default.createFile(atPath: empty.path, contents: Data()))
-    #expect(npyError { () throws(NPYError) in try NPY.read(empty, as: Float.self) } == .truncatedHeader(name: "empty.npy", expected: 10, available: 0))
+    #expect(
+      npyError { () throws(NPYError) in try NPY.read(empty, as: Float.self) }
+        == .truncatedHeader(name: "empty.npy", expected: 10, available: 0))
     // Truncated data on disk is caught before reading it.
     let cut = dir.appendingPathComponent("cut.npy")
     try NPY.write(Matrix<Double>(rows: 10, columns: 20), to: cut)
     let full = try Data(contentsOf: cut)
     try full.prefix(full.count - 400).write(to: cut)
-    #expect(npyError { () throws(NPYError) in try NPY.read(cut, as: Double.self) } == .dataSizeMismatch(name: "cut.npy", shape: [10, 20], descr: "<f8", expected: 1600, actual: 1200))
+    #expect(
+      npyError { () throws(NPYError) in try NPY.read(cut, as: Double.self) }
+        == .dataSizeMismatch(name: "cut.npy", shape: [10, 20], descr: "<f8", expected: 1600, actual: 1200))
   }
 
   @Test func atomicWrites() throws {
@@ -430,7 +502,8 @@ struct NPYTests {
 
     // A missing directory: writeFailed, nothing created.
     let nowhere = dir.appendingPathComponent("no/such/dir/m.npy")
-    guard case .writeFailed(let path, let reason)? = npyError({ () throws(NPYError) in try NPY.write(m, to: nowhere) }) else {
+    guard case .writeFailed(let path, let reason)? = npyError({ () throws(NPYError) in try NPY.write(m, to: nowhere) })
+    else {
       Issue.record("expected writeFailed")
       return
     }
@@ -469,10 +542,17 @@ struct NPYTests {
   }
 
   @Test func descriptionsNameTheProblem() {
-    #expect(NPYError.unsupportedVersion(name: "a.npy", major: 4, minor: 0).description == "a.npy: .npy format version 4.0 is not supported (supported: 1.0, 2.0, 3.0)")
-    #expect(NPYError.unsupportedShape(name: "a.npy", shape: [2, 3, 4]).description.hasPrefix("a.npy: shape (2, 3, 4) has 3 dimensions"))
-    #expect(NPYError.truncatedHeader(name: "a.npy", expected: 128, available: 50).description == "a.npy: the header is truncated: it needs 128 bytes, but the file has only 50")
-    #expect(NPYError.writeFailed(path: "/x/a.npy", reason: "disk full").description == "cannot write /x/a.npy: disk full")
+    #expect(
+      NPYError.unsupportedVersion(name: "a.npy", major: 4, minor: 0).description
+        == "a.npy: .npy format version 4.0 is not supported (supported: 1.0, 2.0, 3.0)")
+    #expect(
+      NPYError.unsupportedShape(name: "a.npy", shape: [2, 3, 4]).description.hasPrefix(
+        "a.npy: shape (2, 3, 4) has 3 dimensions"))
+    #expect(
+      NPYError.truncatedHeader(name: "a.npy", expected: 128, available: 50).description
+        == "a.npy: the header is truncated: it needs 128 bytes, but the file has only 50")
+    #expect(
+      NPYError.writeFailed(path: "/x/a.npy", reason: "disk full").description == "cannot write /x/a.npy: disk full")
   }
 
   /// Exports files for the manual numpy cross-check (fixtures/npy/check_numpy_reads.py); runs
@@ -483,7 +563,8 @@ struct NPYTests {
     let m = Matrix<Double>(rows: 3, columns: 4) { Double($0 * 4 + $1) / 8 - 0.5 }
     try NPY.write(m, to: dir.appendingPathComponent("swift_f8_fortran_3x4.npy"))
     try NPY.write(m, to: dir.appendingPathComponent("swift_f8_c_3x4.npy"), fortranOrder: false)
-    try NPY.write(m.converted(to: Float.self), to: dir.appendingPathComponent("swift_f4_c_3x4.npy"), fortranOrder: false)
+    try NPY.write(
+      m.converted(to: Float.self), to: dir.appendingPathComponent("swift_f4_c_3x4.npy"), fortranOrder: false)
     try NPY.write(Matrix<Float>(rows: 0, columns: 5), to: dir.appendingPathComponent("swift_f4_empty_0x5.npy"))
     try NPY.writeVector([0.5, 1.5, 2.5, 3.5, 4.5], to: dir.appendingPathComponent("swift_f8_1d_5.npy"))
   }

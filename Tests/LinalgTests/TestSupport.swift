@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import Linalg
 
 // Tolerances in these tests come from two sources, never from tuning:

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The Cholesky factorization `A = L Lᵀ` of a symmetric positive definite matrix
 /// (LAPACK `?potrf`, lower triangle), kept as a value like Julia's `Cholesky`.
 ///
@@ -88,5 +90,3 @@ public struct Cholesky<T: LinalgScalar>: Sendable {
     return rcond
   }
 }
-
-import Foundation

@@ -34,7 +34,9 @@ public struct LDLT<T: LinalgScalar>: Sendable {
     self.pivots = ipiv
     self.info = Int(info)
     self.aNorm1 = anorm
-    if check && info > 0 { throw .singular(routine: T.lapackPrefix + "sytrf", pivot: Int(info), precision: T.precisionName) }
+    if check && info > 0 {
+      throw .singular(routine: T.lapackPrefix + "sytrf", pivot: Int(info), precision: T.precisionName)
+    }
   }
 
   /// The diagonal blocks of `D`: `(a)` for a 1x1 block, `(a, b, c)` for `[[a, b], [b, c]]`.
@@ -77,14 +79,18 @@ public struct LDLT<T: LinalgScalar>: Sendable {
 
   public func solve(_ b: Matrix<T>) throws(LinalgError) -> Matrix<T> {
     if info > 0 { throw .singular(routine: T.lapackPrefix + "sytrf", pivot: info, precision: T.precisionName) }
-    guard b.rows == n else { throw .dimensionMismatch(operation: "LDLT.solve", expected: "\(n) rows", got: b.shapeDescription) }
+    guard b.rows == n else {
+      throw .dimensionMismatch(operation: "LDLT.solve", expected: "\(n) rows", got: b.shapeDescription)
+    }
     try b.checkFinite("LDLT.solve right-hand side")
     if b.columns == 0 { return b }
     var x = b
     let info = factors.storage.withUnsafeBufferPointer { fp in
       pivots.withUnsafeBufferPointer { pp in
         x.storage.withUnsafeMutableBufferPointer { xp in
-          T.sytrs(lapackChar("L"), Int32(n), Int32(b.columns), fp.baseAddress!, Int32(n), pp.baseAddress!, xp.baseAddress!, Int32(n))
+          T.sytrs(
+            lapackChar("L"), Int32(n), Int32(b.columns), fp.baseAddress!, Int32(n), pp.baseAddress!, xp.baseAddress!,
+            Int32(n))
         }
       }
     }

@@ -27,7 +27,9 @@ public struct LU<T: LinalgScalar>: Sendable {
     self.pivots = ipiv
     self.info = Int(info)
     self.aNorm1 = anorm
-    if check && info > 0 { throw .singular(routine: T.lapackPrefix + "getrf", pivot: Int(info), precision: T.precisionName) }
+    if check && info > 0 {
+      throw .singular(routine: T.lapackPrefix + "getrf", pivot: Int(info), precision: T.precisionName)
+    }
   }
 
   public var L: Matrix<T> { Matrix(rows: n, columns: n) { i, j in i == j ? 1 : (i > j ? factors[i, j] : 0) } }
@@ -41,14 +43,18 @@ public struct LU<T: LinalgScalar>: Sendable {
 
   public func solve(_ b: Matrix<T>, transpose: Bool = false) throws(LinalgError) -> Matrix<T> {
     if info > 0 { throw .singular(routine: T.lapackPrefix + "getrf", pivot: info, precision: T.precisionName) }
-    guard b.rows == n else { throw .dimensionMismatch(operation: "LU.solve", expected: "\(n) rows", got: b.shapeDescription) }
+    guard b.rows == n else {
+      throw .dimensionMismatch(operation: "LU.solve", expected: "\(n) rows", got: b.shapeDescription)
+    }
     try b.checkFinite("LU.solve right-hand side")
     if b.columns == 0 { return b }
     var x = b
     let info = factors.storage.withUnsafeBufferPointer { fp in
       pivots.withUnsafeBufferPointer { pp in
         x.storage.withUnsafeMutableBufferPointer { xp in
-          T.getrs(lapackChar(transpose ? "T" : "N"), Int32(n), Int32(b.columns), fp.baseAddress!, Int32(n), pp.baseAddress!, xp.baseAddress!, Int32(n))
+          T.getrs(
+            lapackChar(transpose ? "T" : "N"), Int32(n), Int32(b.columns), fp.baseAddress!, Int32(n), pp.baseAddress!,
+            xp.baseAddress!, Int32(n))
         }
       }
     }
@@ -76,7 +82,9 @@ public struct LU<T: LinalgScalar>: Sendable {
   public func reciprocalConditionEstimate() throws(LinalgError) -> T {
     if info > 0 { return 0 }
     var rcond: T = 0
-    let info = factors.storage.withUnsafeBufferPointer { T.gecon(lapackChar("1"), Int32(n), $0.baseAddress!, Int32(n), aNorm1, &rcond) }
+    let info = factors.storage.withUnsafeBufferPointer {
+      T.gecon(lapackChar("1"), Int32(n), $0.baseAddress!, Int32(n), aNorm1, &rcond)
+    }
     try checkInfo(info, routine: T.lapackPrefix + "gecon")
     return rcond
   }

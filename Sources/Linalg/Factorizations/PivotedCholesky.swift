@@ -1,3 +1,5 @@
+import Foundation
+
 /// Cholesky with complete (diagonal) pivoting, `Pᵀ A P = L Lᵀ`, stopped at the numerical
 /// rank (LAPACK `?pstrf`).
 ///
@@ -95,5 +97,3 @@ public struct PivotedCholesky<T: LinalgScalar>: Sendable {
     }
   }
 }
-
-import Foundation

@@ -45,7 +45,9 @@ public struct PivotedQR<T: LinalgScalar>: Sendable {
     let k = Swift.min(rows, columns)
     var q = factors.submatrix(rows: 0..<rows, columns: 0..<k)
     let info = q.storage.withUnsafeMutableBufferPointer { qp in
-      tau.withUnsafeBufferPointer { T.orgqr(Int32(rows), Int32(k), Int32(k), qp.baseAddress!, Int32(rows), $0.baseAddress!) }
+      tau.withUnsafeBufferPointer {
+        T.orgqr(Int32(rows), Int32(k), Int32(k), qp.baseAddress!, Int32(rows), $0.baseAddress!)
+      }
     }
     try checkInfo(info, routine: T.lapackPrefix + "orgqr")
     return q
@@ -65,7 +67,9 @@ public struct PivotedQR<T: LinalgScalar>: Sendable {
   /// `n - rank` pivoted columns are set to zero (not the minimum-norm solution; use the SVD
   /// for that).
   public func solve(_ b: Matrix<T>, tolerance: T? = nil) throws(LinalgError) -> Matrix<T> {
-    guard b.rows == rows else { throw .dimensionMismatch(operation: "PivotedQR.solve", expected: "\(rows) rows", got: b.shapeDescription) }
+    guard b.rows == rows else {
+      throw .dimensionMismatch(operation: "PivotedQR.solve", expected: "\(rows) rows", got: b.shapeDescription)
+    }
     try b.checkFinite("PivotedQR.solve right-hand side")
     let r = rank(tolerance: tolerance)
     var qtb = b
@@ -74,7 +78,9 @@ public struct PivotedQR<T: LinalgScalar>: Sendable {
       let info = factors.storage.withUnsafeBufferPointer { fp in
         tau.withUnsafeBufferPointer { tp in
           qtb.storage.withUnsafeMutableBufferPointer {
-            T.ormqr(lapackChar("L"), lapackChar("T"), Int32(rows), Int32(b.columns), k, fp.baseAddress!, Int32(rows), tp.baseAddress!, $0.baseAddress!, Int32(rows))
+            T.ormqr(
+              lapackChar("L"), lapackChar("T"), Int32(rows), Int32(b.columns), k, fp.baseAddress!, Int32(rows),
+              tp.baseAddress!, $0.baseAddress!, Int32(rows))
           }
         }
       }
@@ -85,7 +91,9 @@ public struct PivotedQR<T: LinalgScalar>: Sendable {
       let r11 = factors.submatrix(rows: 0..<r, columns: 0..<r)
       let info = r11.storage.withUnsafeBufferPointer { rp in
         y.storage.withUnsafeMutableBufferPointer {
-          T.trtrs(lapackChar("U"), lapackChar("N"), lapackChar("N"), Int32(r), Int32(b.columns), rp.baseAddress!, Int32(r), $0.baseAddress!, Int32(r))
+          T.trtrs(
+            lapackChar("U"), lapackChar("N"), lapackChar("N"), Int32(r), Int32(b.columns), rp.baseAddress!, Int32(r),
+            $0.baseAddress!, Int32(r))
         }
       }
       if info > 0 { throw .singular(routine: T.lapackPrefix + "trtrs", pivot: Int(info), precision: T.precisionName) }

@@ -24,7 +24,8 @@ public struct SVD<T: LinalgScalar>: Sendable {
       s.withUnsafeMutableBufferPointer { sp in
         u.storage.withUnsafeMutableBufferPointer { up in
           vt.storage.withUnsafeMutableBufferPointer { vp in
-            T.gesdd(lapackChar("S"), m, n, ap.baseAddress!, m, sp.baseAddress!, up.baseAddress!, m, vp.baseAddress!, Int32(k))
+            T.gesdd(
+              lapackChar("S"), m, n, ap.baseAddress!, m, sp.baseAddress!, up.baseAddress!, m, vp.baseAddress!, Int32(k))
           }
         }
       }
@@ -38,7 +39,9 @@ public struct SVD<T: LinalgScalar>: Sendable {
   /// The minimum-norm least-squares solution `x = V diag(1/S) Uᵀ b`, dropping singular values
   /// `<= tolerance` (default `S[0] * max(m,n) * eps`).
   public func solve(_ b: Matrix<T>, tolerance: T? = nil) throws(LinalgError) -> Matrix<T> {
-    guard b.rows == U.rows else { throw .dimensionMismatch(operation: "SVD.solve", expected: "\(U.rows) rows", got: b.shapeDescription) }
+    guard b.rows == U.rows else {
+      throw .dimensionMismatch(operation: "SVD.solve", expected: "\(U.rows) rows", got: b.shapeDescription)
+    }
     try b.checkFinite("SVD.solve right-hand side")
     let tol = tolerance ?? (S.first ?? 0) * T(Swift.max(U.rows, Vt.columns)) * T.ulpOfOne
     var utb = try Matrix.multiply(U, b, transA: .transpose)

@@ -23,7 +23,9 @@ public struct SymmetricEigen<T: LinalgScalar>: Sendable {
   public let vectors: Matrix<T>
   public let driver: EigenDriver
 
-  public init(_ a: Matrix<T>, driver: EigenDriver = .divideAndConquer, vectors wantVectors: Bool = true) throws(LinalgError) {
+  public init(_ a: Matrix<T>, driver: EigenDriver = .divideAndConquer, vectors wantVectors: Bool = true)
+    throws(LinalgError)
+  {
     try a.checkSquareFinite("SymmetricEigen")
     let n = try lapackInt(a.rows, "syev")
     var work = a
@@ -38,10 +40,15 @@ public struct SymmetricEigen<T: LinalgScalar>: Sendable {
       self.vectors = wantVectors ? work : Matrix(rows: 0, columns: 0)
     case .twoStage:
       guard !wantVectors else {
-        throw .invalidArgument(operation: "SymmetricEigen", detail: "the two-stage driver computes eigenvalues only in LAPACK 3.11; use .divideAndConquer or .mrrr for vectors")
+        throw .invalidArgument(
+          operation: "SymmetricEigen",
+          detail:
+            "the two-stage driver computes eigenvalues only in LAPACK 3.11; use .divideAndConquer or .mrrr for vectors")
       }
       let info = work.storage.withUnsafeMutableBufferPointer { ap in
-        w.withUnsafeMutableBufferPointer { T.syevd2stage(jobz, lapackChar("L"), n, ap.baseAddress!, n, $0.baseAddress!) }
+        w.withUnsafeMutableBufferPointer {
+          T.syevd2stage(jobz, lapackChar("L"), n, ap.baseAddress!, n, $0.baseAddress!)
+        }
       }
       try checkInfo(info, routine: T.lapackPrefix + "syevd_2stage")
       self.vectors = Matrix(rows: 0, columns: 0)
@@ -54,7 +61,8 @@ public struct SymmetricEigen<T: LinalgScalar>: Sendable {
         w.withUnsafeMutableBufferPointer { wp in
           z.storage.withUnsafeMutableBufferPointer { zp in
             isuppz.withUnsafeMutableBufferPointer { ip in
-              T.syevr(jobz, lapackChar("A"), lapackChar("L"), n, ap.baseAddress!, n, 0, 0, 0, 0, 0, &found,
+              T.syevr(
+                jobz, lapackChar("A"), lapackChar("L"), n, ap.baseAddress!, n, 0, 0, 0, 0, 0, &found,
                 wp.baseAddress!, zp.baseAddress!, wantVectors ? n : 1, ip.baseAddress!)
             }
           }
@@ -73,7 +81,10 @@ public struct SymmetricEigen<T: LinalgScalar>: Sendable {
     guard vectors.rows == values.count else {
       throw .invalidArgument(operation: "SymmetricEigen.solve", detail: "eigenvectors were not computed")
     }
-    guard b.rows == values.count else { throw .dimensionMismatch(operation: "SymmetricEigen.solve", expected: "\(values.count) rows", got: b.shapeDescription) }
+    guard b.rows == values.count else {
+      throw .dimensionMismatch(
+        operation: "SymmetricEigen.solve", expected: "\(values.count) rows", got: b.shapeDescription)
+    }
     let amax = values.map { abs($0) }.max() ?? 0
     let tol = tolerance ?? amax * T(values.count) * T.ulpOfOne
     var vtb = try Matrix.multiply(vectors, b, transA: .transpose)

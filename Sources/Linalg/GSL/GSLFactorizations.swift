@@ -25,7 +25,9 @@ public enum GSL {
   /// Solves `A x = b` by GSL's Cholesky.
   public static func choleskySolve(_ a: Matrix<Double>, _ b: [Double]) throws(LinalgError) -> [Double] {
     try a.checkSquareFinite("GSL.choleskySolve")
-    guard b.count == a.rows else { throw .dimensionMismatch(operation: "GSL.choleskySolve", expected: "\(a.rows)", got: "\(b.count)") }
+    guard b.count == a.rows else {
+      throw .dimensionMismatch(operation: "GSL.choleskySolve", expected: "\(a.rows)", got: "\(b.count)")
+    }
     let g = GSLBridge.alloc(a)
     defer { gsl_matrix_free(g) }
     let status = gsl_linalg_cholesky_decomp1(g)
@@ -65,7 +67,9 @@ public enum GSL {
   }
 
   /// Eigenvalues (ascending) and eigenvectors (columns) of a symmetric matrix (`gsl_eigen_symmv`).
-  public static func symmetricEigen(_ a: Matrix<Double>) throws(LinalgError) -> (values: [Double], vectors: Matrix<Double>) {
+  public static func symmetricEigen(_ a: Matrix<Double>) throws(LinalgError) -> (
+    values: [Double], vectors: Matrix<Double>
+  ) {
     try a.checkSquareFinite("GSL.symmetricEigen")
     let g = GSLBridge.alloc(a)
     let w = gsl_eigen_symmv_alloc(a.rows)!

@@ -66,11 +66,14 @@ extension GSL {
     let s = gsl_multimin_fdfminimizer_alloc(cgsl_fdfminimizer_bfgs2(), n)!
     defer { gsl_multimin_fdfminimizer_free(s); gsl_vector_free(xv) }
     return try withExtendedLifetime(box) { () throws(LinalgError) -> MinimizeResult in
-      try GSLBridge.check(gsl_multimin_fdfminimizer_set(s, &fdf, xv, initialStep, lineSearchTolerance), "gsl_multimin_fdfminimizer_set")
+      try GSLBridge.check(
+        gsl_multimin_fdfminimizer_set(s, &fdf, xv, initialStep, lineSearchTolerance), "gsl_multimin_fdfminimizer_set")
       var iter = 0
       var status = MinimizeResult.Status.iterationLimit
       while iter < maxIterations {
-        if gsl_multimin_test_gradient(s.pointee.gradient, gradientTolerance) == GSL_SUCCESS { status = .converged; break }
+        if gsl_multimin_test_gradient(s.pointee.gradient, gradientTolerance) == GSL_SUCCESS {
+          status = .converged; break
+        }
         iter += 1
         let st = gsl_multimin_fdfminimizer_iterate(s)
         if st == GSL_ENOPROG { status = .noProgress; break }
