@@ -50,6 +50,13 @@ let package = Package(
         .product(name: "PropertyBased", package: "swift-property-based"),
       ]
     ),
-    .testTarget(name: "VerifyTests", dependencies: ["Verify", "Linalg"]),
+    .testTarget(
+      name: "EditingTests",
+      dependencies: [
+        "Editing", "Linalg",
+        .product(name: "PropertyBased", package: "swift-property-based"),
+      ]
+    ),
+    .testTarget(name: "VerifyTests", dependencies: ["Verify", "Editing", "Linalg"]),
   ]
 )

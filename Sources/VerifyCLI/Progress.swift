@@ -31,6 +31,29 @@ final class Progress: @unchecked Sendable {
     }
   }
 
+  /// A progress bar for countable work (keys accumulated, ...), redrawn at most 10x a second.
+  func bar(_ label: String, done: Int, total: Int) {
+    guard !quiet, total > 0 else { return }
+    let now = Date()
+    if done < total, now.timeIntervalSince(lastBar) < 0.1 { return }
+    lastBar = now
+    if barStart == nil || done <= 0 { barStart = now }
+    let frac = Double(done) / Double(total)
+    let width = 30
+    let filled = Int(frac * Double(width))
+    let elapsed = now.timeIntervalSince(barStart ?? now)
+    let line = String(
+      format: "%@ [%@%@] %3.0f%% %d/%d %.1f s", label, String(repeating: "#", count: filled),
+      String(repeating: ".", count: width - filled), frac * 100, done, total, elapsed)
+    if tty {
+      FileHandle.standardError.write(Data(("\r\u{1B}[K" + line + (done >= total ? "\n" : "")).utf8))
+    } else if done >= total {
+      FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+  }
+  private var lastBar = Date.distantPast
+  private var barStart: Date?
+
   func finish() {
     guard !quiet, let t = timer else { return }
     t.cancel()

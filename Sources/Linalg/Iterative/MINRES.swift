@@ -54,20 +54,7 @@ func minimalResidual<T: LinalgScalar, Op: LinearOperator, P: LinearOperator>(
   _ A: Op, _ b: [T], _ M: P?, _ x0: [T]?, _ options: SolverOptions<T>
 ) throws(LinalgError) -> SolverResult<T> where Op.Scalar == T, P.Scalar == T {
   let name = "minres"
-  try options.validate(name)
-  let n = A.rows
-  guard n > 0, A.columns > 0 else { throw .empty(operation: name) }
-  guard A.columns == n else { throw .notSquare(operation: name, rows: A.rows, columns: A.columns) }
-  try krylovCheckLength(b.count, n, "right-hand side b", name)
-  try krylovCheckFinite(b, name)
-  if let M, M.rows != n || M.columns != n {
-    throw .dimensionMismatch(
-      operation: name, expected: "\(n) x \(n) preconditioner", got: "\(M.rows) x \(M.columns)")
-  }
-  if let x0 {
-    try krylovCheckLength(x0.count, n, "starting guess x0", name)
-    try krylovCheckFinite(x0, "\(name) (x0)")
-  }
+  let n = try krylovCheckSymmetricInputs(name, A, b, M, x0, options)
 
   var history = KrylovHistory<T>(record: options.recordHistory)
   if Vec.norm(b) == 0 {

@@ -187,3 +187,26 @@ struct KrylovHistory<T: LinalgScalar> {
   /// The history, or just `[final]` when not recording.
   func finish(_ final: T) -> [T] { record ? norms : [final] }
 }
+
+/// The input checks CG and MINRES share: valid options, a nonempty square operator, a finite
+/// right-hand side (and starting guess) of the right length, a preconditioner of matching
+/// size. Returns `n`.
+func krylovCheckSymmetricInputs<T: LinalgScalar, Op: LinearOperator, P: LinearOperator>(
+  _ name: String, _ A: Op, _ b: [T], _ M: P?, _ x0: [T]?, _ options: SolverOptions<T>
+) throws(LinalgError) -> Int where Op.Scalar == T, P.Scalar == T {
+  try options.validate(name)
+  let n = A.rows
+  guard n > 0, A.columns > 0 else { throw .empty(operation: name) }
+  guard A.columns == n else { throw .notSquare(operation: name, rows: A.rows, columns: A.columns) }
+  try krylovCheckLength(b.count, n, "right-hand side b", name)
+  try krylovCheckFinite(b, name)
+  if let M, M.rows != n || M.columns != n {
+    throw .dimensionMismatch(
+      operation: name, expected: "\(n) x \(n) preconditioner", got: "\(M.rows) x \(M.columns)")
+  }
+  if let x0 {
+    try krylovCheckLength(x0.count, n, "starting guess x0", name)
+    try krylovCheckFinite(x0, "\(name) (x0)")
+  }
+  return n
+}

@@ -1,0 +1,39 @@
+/// Hyperparameters, one typed config per method (as EasyEdit does).
+///
+/// `lambda` and `alpha` act on the *mean* second moment `C0 = K0 K0ᵀ / P`.
+
+/// ROME: a rank-one, equality-constrained edit (EMMET with `B = 1`, `alpha = 0`).
+public struct ROMEConfig: Sendable, Codable, Equatable {
+  public init() {}
+}
+
+/// EMMET: equality-constrained batch edit, `dW = R (D + alpha I)^-1 K_Eᵀ C0^-1`.
+public struct EMMETConfig: Sendable, Codable, Equatable {
+  /// Regulariser on `D = K_Eᵀ C0^-1 K_E`; the unified-editing paper uses 0.1.
+  public var alpha: Double
+  public init(alpha: Double = 0.1) { self.alpha = alpha }
+  public func validate() throws(EditError) {
+    guard alpha >= 0, alpha.isFinite else { throw .badInput("alpha must be finite and >= 0, got \(alpha)") }
+  }
+}
+
+/// MEMIT: least-squares batch edit, `dW = R K_Eᵀ (lambda C0 + K_E K_Eᵀ + eps I)^-1`.
+public struct MEMITConfig: Sendable, Codable, Equatable {
+  /// `mom2_update_weight`; 15000 for Llama-2 / GPT-J in MEMIT's code (too strong for small
+  /// models' keys: see BACKGROUND.md section 7).
+  public var lambda: Double
+  /// Extra ridge `eps I` on `C_eff` (used for Llama-2 at small batches).
+  public var epsilon: Double
+  public var path: SolvePath
+  public init(lambda: Double = 15_000, epsilon: Double = 0, path: SolvePath = .direct) {
+    self.lambda = lambda
+    self.epsilon = epsilon
+    self.path = path
+  }
+  public func validate() throws(EditError) {
+    guard lambda > 0, lambda.isFinite else {
+      throw .badInput("lambda must be finite and > 0, got \(lambda) (lambda -> 0 is EMMET with alpha = 0)")
+    }
+    guard epsilon >= 0, epsilon.isFinite else { throw .badInput("eps must be finite and >= 0, got \(epsilon)") }
+  }
+}

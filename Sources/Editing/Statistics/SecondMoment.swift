@@ -1,0 +1,220 @@
+import Foundation
+import Linalg
+
+/// What a set of key statistics belongs to. Loading statistics for another model, layer or
+/// width is an error, never a silent reuse.
+public struct StatsIdentity: Codable, Equatable, Sendable {
+  /// The model: a profile name with its seed and scale (synthetic), or a hash of the weights.
+  public var model: String
+  /// The edited layer (0-based, as in the model file).
+  public var layer: Int
+  /// Key dimension `d_k`.
+  public var dk: Int
+  /// The text the keys came from (or the synthetic generator).
+  public var corpus: String
+  /// Precision in which the keys were computed ("fp32" or "fp64"); sums are always fp64.
+  public var keyPrecision: String
+
+  public init(model: String, layer: Int, dk: Int, corpus: String, keyPrecision: String) {
+    self.model = model
+    self.layer = layer
+    self.dk = dk
+    self.corpus = corpus
+    self.keyPrecision = keyPrecision
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case model, layer, dk = "d_k", corpus, keyPrecision = "key_precision"
+  }
+}
+
+/// Errors of the statistics store.
+public enum StatsError: Error, CustomStringConvertible, Equatable, Sendable {
+  case mismatch(field: String, expected: String, found: String)
+  case badKeys(String)
+  case corrupt(path: String, detail: String)
+  case io(path: String, detail: String)
+
+  public var description: String {
+    switch self {
+    case .mismatch(let f, let e, let g):
+      return "statistics belong to another \(f): expected \(e), found \(g); recompute them for this model/layer"
+    case .badKeys(let s): return "keys: \(s)"
+    case .corrupt(let p, let d): return "\(p): corrupt statistics file: \(d)"
+    case .io(let p, let d): return "\(p): \(d)"
+    }
+  }
+}
+
+/// A streaming accumulator of the second moment of keys: `S = Σ k kᵀ` in fp64 and the count
+/// `P`, so that `C0 = S / P` (the mean second moment MEMIT uses). Keys arrive in chunks
+/// (`d_k x n`, fp32 or fp64) and are never stored; two accumulators over disjoint shards
+/// merge by adding their sums.
+public struct SecondMomentAccumulator: Sendable {
+  public let identity: StatsIdentity
+  /// `Σ k kᵀ`, both triangles.
+  public private(set) var sum: Matrix<Double>
+  /// Number of keys (tokens) accumulated, `P`.
+  public private(set) var count: Int
+
+  public var dk: Int { identity.dk }
+
+  public init(identity: StatsIdentity) {
+    self.identity = identity
+    self.sum = Matrix(rows: identity.dk, columns: identity.dk)
+    self.count = 0
+  }
+
+  /// Adds the columns of `keys` (`d_k x n`). Rejects NaN/Inf with the index of the first one.
+  public mutating func add<T: LinalgScalar>(keys: Matrix<T>) throws(StatsError) {
+    guard keys.rows == dk else { throw .badKeys("expected \(dk) rows (d_k), got \(keys.shapeDescription)") }
+    if keys.columns == 0 { return }
+    do {
+      try keys.checkFinite("keys")
+      try sum.addGram(of: T.self == Double.self ? keys as! Matrix<Double> : keys.converted(to: Double.self))
+    } catch { throw .badKeys(error.description) }
+    count += keys.columns
+  }
+
+  /// Adds another shard's sums (same identity, except the corpus may differ per shard only
+  /// if both say so explicitly: it must match here).
+  public mutating func merge(_ other: SecondMomentAccumulator) throws(StatsError) {
+    try Self.check(other.identity, against: identity)
+    sum = sum + other.sum
+    count += other.count
+  }
+
+  /// `C0 = Σ k kᵀ / P` (the mean second moment).
+  public func mean() throws(StatsError) -> Matrix<Double> {
+    guard count > 0 else { throw .badKeys("no keys accumulated") }
+    return (1 / Double(count)) * sum
+  }
+
+  /// Coordinates whose key component was zero for every token (zero row and column of
+  /// `C0`): these alone make `C0` singular, the known cause of MEMIT's "input matrix is
+  /// singular".
+  public var deadCoordinates: [Int] { (0..<dk).filter { sum[$0, $0] == 0 } }
+
+  static func check(_ found: StatsIdentity, against expected: StatsIdentity) throws(StatsError) {
+    if found.model != expected.model { throw .mismatch(field: "model", expected: expected.model, found: found.model) }
+    if found.layer != expected.layer {
+      throw .mismatch(field: "layer", expected: "\(expected.layer)", found: "\(found.layer)")
+    }
+    if found.dk != expected.dk { throw .mismatch(field: "width d_k", expected: "\(expected.dk)", found: "\(found.dk)") }
+    if found.corpus != expected.corpus {
+      throw .mismatch(field: "corpus", expected: expected.corpus, found: found.corpus)
+    }
+    if found.keyPrecision != expected.keyPrecision {
+      throw .mismatch(field: "key precision", expected: expected.keyPrecision, found: found.keyPrecision)
+    }
+  }
+}
+
+// MARK: - File format
+
+/// The statistics file: `KEVSTAT1`, a little-endian `UInt32` header length, a JSON header
+/// (format version, identity, token count, checksum), then the packed lower triangle of
+/// `Σ k kᵀ` (column by column, `d_k (d_k + 1) / 2` little-endian fp64). The checksum is
+/// FNV-1a (64-bit) over the data's 8-byte words. Written atomically (temporary file + rename).
+extension SecondMomentAccumulator {
+  public static let formatVersion = 1
+  static let magic = Array("KEVSTAT1".utf8)
+
+  struct Header: Codable {
+    var formatVersion: Int
+    var identity: StatsIdentity
+    var tokenCount: Int
+    var checksum: String
+    enum CodingKeys: String, CodingKey {
+      case formatVersion = "format_version", identity, tokenCount = "token_count", checksum
+    }
+  }
+
+  static func fnv1a(_ words: UnsafeBufferPointer<UInt64>) -> UInt64 {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for w in words { h = (h ^ w) &* 0x0000_0100_0000_01b3 }
+    return h
+  }
+
+  public func write(to url: URL) throws(StatsError) {
+    let n = dk
+    var packed = [UInt64]()
+    packed.reserveCapacity(n * (n + 1) / 2)
+    for j in 0..<n { for i in j..<n { packed.append(sum[i, j].bitPattern.littleEndian) } }
+    let checksum = packed.withUnsafeBufferPointer { Self.fnv1a($0) }
+    let header = Header(
+      formatVersion: Self.formatVersion, identity: identity, tokenCount: count, checksum: String(checksum, radix: 16))
+    var data = Data(Self.magic)
+    let json: Data
+    do { json = try JSONEncoder().encode(header) } catch { throw .io(path: url.path, detail: "\(error)") }
+    withUnsafeBytes(of: UInt32(json.count).littleEndian) { data.append(contentsOf: $0) }
+    data.append(json)
+    packed.withUnsafeBytes { data.append(contentsOf: $0) }
+    let tmp = url.deletingLastPathComponent().appendingPathComponent(
+      ".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
+    do {
+      try data.write(to: tmp)
+      if FileManager.default.fileExists(atPath: url.path) {
+        _ = try FileManager.default.replaceItemAt(url, withItemAt: tmp)
+      } else {
+        try FileManager.default.moveItem(at: tmp, to: url)
+      }
+    } catch {
+      try? FileManager.default.removeItem(at: tmp)
+      throw .io(path: url.path, detail: "could not write: \(error.localizedDescription)")
+    }
+  }
+
+  /// Reads statistics and checks that they belong to `expected` (when given).
+  public static func read(from url: URL, expecting expected: StatsIdentity? = nil) throws(StatsError)
+    -> SecondMomentAccumulator
+  {
+    let data: Data
+    do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
+      throw .io(path: url.path, detail: "cannot read: \(error.localizedDescription)")
+    }
+    let p = url.path
+    guard data.count >= 12, Array(data.prefix(8)) == magic else {
+      throw .corrupt(path: p, detail: "not a statistics file (bad magic)")
+    }
+    let hlen = Int(data[8]) | Int(data[9]) << 8 | Int(data[10]) << 16 | Int(data[11]) << 24
+    guard hlen > 0, 12 + hlen <= data.count else {
+      throw .corrupt(path: p, detail: "header length \(hlen) exceeds the file (\(data.count) bytes)")
+    }
+    let header: Header
+    do { header = try JSONDecoder().decode(Header.self, from: data.subdata(in: 12..<(12 + hlen))) } catch {
+      throw .corrupt(path: p, detail: "unreadable header: \(error)")
+    }
+    guard header.formatVersion == formatVersion else {
+      throw .corrupt(path: p, detail: "format version \(header.formatVersion), this build reads \(formatVersion)")
+    }
+    let n = header.identity.dk
+    guard n > 0, n <= 1 << 17, header.tokenCount >= 0 else {
+      throw .corrupt(path: p, detail: "implausible d_k \(n) or token count")
+    }
+    let words = n * (n + 1) / 2
+    guard data.count - 12 - hlen == words * 8 else {
+      throw .corrupt(
+        path: p, detail: "data has \(data.count - 12 - hlen) bytes, d_k = \(n) needs \(words * 8) (truncated?)")
+    }
+    var packed = [UInt64](repeating: 0, count: words)
+    _ = packed.withUnsafeMutableBytes { data.copyBytes(to: $0, from: (12 + hlen)..<data.count) }
+    let checksum = packed.withUnsafeBufferPointer { fnv1a($0) }
+    guard String(checksum, radix: 16) == header.checksum else {
+      throw .corrupt(path: p, detail: "checksum mismatch (file damaged)")
+    }
+    if let expected { try check(header.identity, against: expected) }
+    var acc = SecondMomentAccumulator(identity: header.identity)
+    var k = 0
+    for j in 0..<n {
+      for i in j..<n {
+        let v = Double(bitPattern: UInt64(littleEndian: packed[k]))
+        acc.sum[i, j] = v
+        acc.sum[j, i] = v
+        k += 1
+      }
+    }
+    acc.count = header.tokenCount
+    return acc
+  }
+}

@@ -1,0 +1,148 @@
+import Editing
+import Foundation
+import Linalg
+
+/// Where the preserved and edit keys of a rank study come from.
+public enum KeySource {
+  /// A synthetic profile (keys streamed from its generator).
+  case profile(SyntheticProfile, seed: UInt)
+  /// User-supplied keys, `d_k x N` (columns are keys); the first `P` columns are used.
+  case matrix(Matrix<Double>, name: String)
+}
+
+/// One `d_m` of a rank study: `C0`, and with a batch `C_eff` and `D`.
+public struct RankRow: Encodable, Sendable {
+  public var dm: Double
+  public var P: Int
+  public var d_k: Int
+  public var B: Int
+  public var lambda: Double
+  public var synthetic: Bool
+  public var model: String
+  public var C0: SymmetricReport
+  public var C_eff: SymmetricReport?
+  public var D: SymmetricReport?
+  /// Why `D` is missing when a batch was requested.
+  public var D_note: String?
+  public var seconds: Double
+}
+
+/// Memory a rank study needs, estimated before allocating anything.
+public func rankStudyMemoryBytes(dk: Int, width: Int, mlp: MLPKind, chunk: Int, spectrum: Bool) -> Int {
+  let n2 = dk * dk * 8
+  // sum, mean C0, Cholesky copy, pstrf copy, fp32 copy (half), C_eff (+ its copies), eigen workspace
+  let matrices = 5 * n2 + n2 / 2 + (spectrum ? n2 : 0)
+  let keys = chunk * dk * (4 + 8) + chunk * width * 4
+  let weights = SyntheticKeySource.weightBytes(SyntheticProfile(name: "", width: width, keyWidth: dk, mlp: mlp))
+  return matrices + keys + weights
+}
+
+/// The `verify rank` study: accumulate `P = d_m * d_k` keys for each `d_m` (ascending, so
+/// keys are generated once and a sweep costs no more than its largest `d_m`), and analyse
+/// `C0 = K0 K0ᵀ / P`, `C_eff = lambda C0 + K_E K_Eᵀ` and `D = K_Eᵀ C0^-1 K_E`.
+public struct RankStudy {
+  public var source: KeySource
+  public var budgets: [Double]
+  public var batch: Int
+  public var lambda: Double
+  public var spectrum: Bool
+  public var chunk = 2048
+
+  public init(source: KeySource, dms: [Double], batch: Int, lambda: Double, spectrum: Bool) {
+    self.source = source
+    self.budgets = dms.sorted()
+    self.batch = batch
+    self.lambda = lambda
+    self.spectrum = spectrum
+  }
+
+  public var dk: Int {
+    switch source {
+    case .profile(let p, _): return p.keyWidth
+    case .matrix(let m, _): return m.rows
+    }
+  }
+
+  public var modelName: String {
+    switch source {
+    case .profile(let p, let seed): return "synthetic:\(p.name)(d=\(p.width),d_k=\(p.keyWidth),seed=\(seed))"
+    case .matrix(_, let name): return "keys:\(name)"
+    }
+  }
+
+  /// Runs the study. `progress(phase, done, total)` reports key accumulation and phases.
+  public func run(
+    progress: (String) -> Void = { _ in }, keyProgress: (Int, Int) -> Void = { _, _ in }
+  ) throws -> [RankRow] {
+    let dk = self.dk
+    guard batch >= 0, batch <= dk else {
+      throw EditError.badInput("--batch B must be in 0...d_k = \(dk), got \(batch)")
+    }
+    guard lambda > 0, lambda.isFinite else { throw EditError.badInput("--lambda must be > 0, got \(lambda)") }
+    let counts = try budgets.map { dm throws(EditError) in try KeyBudget.dynamicMultiplier(dm).keyCount(dk: dk) }
+    let identity = StatsIdentity(model: modelName, layer: 0, dk: dk, corpus: "synthetic", keyPrecision: "fp32")
+    var acc = SecondMomentAccumulator(identity: identity)
+
+    // Edit keys: from a separate stream, the same for every d_m.
+    var editKeys: Matrix<Double>? = nil
+    var generator: SyntheticKeySource? = nil
+    var synthetic = false
+    switch source {
+    case .profile(let p, let seed):
+      synthetic = true
+      generator = SyntheticKeySource(profile: p, seed: seed)
+      if batch > 0 { editKeys = SyntheticKeySource(profile: p, seed: seed &+ 1).next(batch).converted(to: Double.self) }
+    case .matrix(let k, let name):
+      let needed = (counts.max() ?? 0) + batch
+      guard k.columns >= needed else {
+        throw EditError.badInput(
+          "\(name) has \(k.columns) keys (columns); the largest d_m needs P = \(counts.max() ?? 0) plus B = \(batch) edit keys = \(needed)"
+        )
+      }
+      if batch > 0 { editKeys = k.submatrix(rows: 0..<dk, columns: (k.columns - batch)..<k.columns) }
+    }
+
+    var rows: [RankRow] = []
+    for (dm, p) in zip(budgets, counts) {
+      let t0 = Date()
+      while acc.count < p {
+        let n = Swift.min(chunk, p - acc.count)
+        switch source {
+        case .profile: try acc.add(keys: generator!.next(n))
+        case .matrix(let k, _): try acc.add(keys: k.submatrix(rows: 0..<dk, columns: acc.count..<(acc.count + n)))
+        }
+        keyProgress(acc.count, counts.last!)
+      }
+      let c0 = try acc.mean()
+      let mp = MarchenkoPastur.conditionPrediction(dynamicMultiplier: Double(p) / Double(dk))
+      progress("d_m = \(dm): C0")
+      let r0 = try SymmetricReport.analyze(
+        c0, spectrum: spectrum, mpPrediction: mp.isFinite ? mp : nil, progress: progress)
+      var rEff: SymmetricReport? = nil
+      var rD: SymmetricReport? = nil
+      var dNote: String? = nil
+      if let ke = editKeys {
+        progress("d_m = \(dm): C_eff")
+        var cEff = lambda * c0
+        try cEff.addGram(of: ke)
+        rEff = try SymmetricReport.analyze(cEff, spectrum: spectrum, mpPrediction: nil, progress: progress)
+        let c = try Cholesky(c0, check: false)
+        if c.isSuccess {
+          progress("d_m = \(dm): D")
+          var d = try Matrix.multiply(ke, try c.solve(ke), transA: .transpose)
+          for j in 0..<d.columns {
+            for i in (j + 1)..<Swift.max(j + 1, d.rows) { let m = (d[i, j] + d[j, i]) / 2; d[i, j] = m; d[j, i] = m }
+          }
+          rD = try SymmetricReport.analyze(d, spectrum: true, mpPrediction: nil)
+        } else {
+          dNote = "D = K_E^T C0^-1 K_E not computed: C0's fp64 Cholesky fails at pivot \(c.info)"
+        }
+      }
+      rows.append(
+        RankRow(
+          dm: dm, P: p, d_k: dk, B: batch, lambda: lambda, synthetic: synthetic, model: modelName, C0: r0, C_eff: rEff,
+          D: rD, D_note: dNote, seconds: Date().timeIntervalSince(t0)))
+    }
+    return rows
+  }
+}

@@ -1,0 +1,180 @@
+import ArgumentParser
+import Editing
+import Foundation
+import Linalg
+import Verify
+
+struct RankCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "rank",
+    abstract: "Rank and conditioning of C0, C_eff and D as the number of precomputed keys grows.",
+    discussion: """
+      For each dynamic multiplier d_m, P = d_m * d_k keys are accumulated into the mean second
+      moment C0 = K0 K0^T / P, and (with --batch B) C_eff = lambda C0 + K_E K_E^T and
+      D = K_E^T C0^-1 K_E are formed with B further keys. Each matrix gets: numerical rank with
+      its tolerance and precision, smallest/largest eigenvalue, condition number, LAPACK's
+      rcond estimate, stable (and with --spectrum effective) rank, Cholesky success in fp32 and
+      fp64, dead coordinates, and for C0 the Marchenko-Pastur prediction of cond(C0) for
+      isotropic keys with this d_m.
+
+      Models: gpt2-xl (1600/6400, GELU), gpt-j (4096/16384, GELU), llama2-7b alias llama2
+      (4096/11008, SwiGLU), isotropic (Gaussian keys, d_k 6400). These are SYNTHETIC: true widths,
+      random MLP weights, heavy-tailed anisotropic hidden states (see ARCHITECTURE.md).
+      --keys FILE.npy analyses your own keys (d_k x N, one key per column) instead.
+
+      Default route: Lanczos for eig_max, pivoted Cholesky for the rank, Cholesky + dpocon, and
+      Lanczos on C^-1 for eig_min. --spectrum computes all eigenvalues instead.
+
+      Examples:
+        verify rank --model llama2 --dm 1
+        verify rank --model gpt2-xl --dm 1,2,4,10 --batch 64 --scale 0.25
+        verify rank --keys keys.npy --dm 1,2 --json
+      """
+  )
+
+  @Option(help: "Synthetic model profile: gpt2-xl, gpt-j, llama2 (llama2-7b), isotropic.")
+  var model: String?
+
+  @Option(help: "Keys from a .npy file (d_k x N) instead of a profile.")
+  var keys: String?
+
+  @Option(help: "Dynamic multipliers d_m (comma-separated); P = round(d_m * d_k).")
+  var dm: String = "1"
+
+  @Option(help: "Number of edit keys B (0: only C0).")
+  var batch: Int = 0
+
+  @Option(help: "MEMIT's lambda (mom2_update_weight) in C_eff = lambda C0 + K_E K_E^T.")
+  var lambda: Double = 15_000
+
+  @Option(help: "Shrink all widths by this factor (0 < f <= 1) for quick runs.")
+  var scale: Double = 1
+
+  @Option(help: "Seed of the synthetic generator.")
+  var seed: UInt = 1
+
+  @Flag(help: "Compute the full eigenvalue spectrum (slower; adds effective rank).")
+  var spectrum = false
+
+  @Option(help: "With --spectrum: write the eigenvalues of C0 for each d_m as .npy into this directory.")
+  var spectrumOut: String?
+
+  @Flag(help: "Print JSON: an array with one object per d_m.")
+  var json = false
+
+  @Flag(help: "No progress output on standard error.")
+  var quiet = false
+
+  func validate() throws {
+    if (model == nil) == (keys == nil) { throw ValidationError("give exactly one of --model NAME or --keys FILE.npy") }
+    if spectrumOut != nil && !spectrum { throw ValidationError("--spectrum-out needs --spectrum") }
+    if batch < 0 { throw ValidationError("--batch must be >= 0") }
+  }
+
+  func run() throws {
+    let dms = try parseDMs(dm)
+    let progress = Progress(quiet: quiet)
+    let source: KeySource
+    var note: String? = nil
+    if let name = model {
+      guard let base = SyntheticProfile.named(name) else {
+        throw ValidationError(
+          "unknown --model '\(name)'; profiles: \(SyntheticProfile.all.map(\.name).joined(separator: ", ")), llama2")
+      }
+      let p = try base.scaled(scale)
+      note = p.note
+      let need = rankStudyMemoryBytes(dk: p.keyWidth, width: p.width, mlp: p.mlp, chunk: 2048, spectrum: spectrum)
+      try checkMemory(need, what: "\(p.name) at d_k = \(p.keyWidth)")
+      source = .profile(p, seed: seed)
+    } else {
+      let path = keys!
+      let k: Matrix<Double>
+      do { k = try NPY.read(URL(fileURLWithPath: path)) } catch { throw ValidationError(error.description) }
+      source = .matrix(k, name: path)
+    }
+    let study = RankStudy(source: source, dms: dms, batch: batch, lambda: lambda, spectrum: spectrum)
+    let rows: [RankRow]
+    do {
+      rows = try study.run(
+        progress: { progress.begin($0) },
+        keyProgress: { progress.bar("keys", done: $0, total: $1) })
+    } catch let e as EditError {
+      throw ValidationError(e.description)
+    } catch let e as StatsError {
+      throw ValidationError(e.description)
+    } catch let e as LinalgError {
+      throw ValidationError(e.description)
+    }
+    progress.finish()
+    if let dir = spectrumOut {
+      try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+      for r in rows {
+        if let e = r.C0.eigenvalues {
+          let url = URL(fileURLWithPath: dir).appendingPathComponent("C0_eigenvalues_dm\(r.dm).npy")
+          do { try NPY.writeVector(e, to: url) } catch { throw ValidationError(error.description) }
+        }
+      }
+    }
+    if json {
+      try printJSON(rows)
+      return
+    }
+    print(header(study: study, note: note))
+    for r in rows { print(render(r)) }
+  }
+
+  func header(study: RankStudy, note: String?) -> String {
+    var s = "\(study.modelName)"
+    if case .profile = study.source { s += "  [SYNTHETIC keys: random-weight MLP on synthetic hidden states]" }
+    if let note { s += "\nnote: \(note)" }
+    s += "\nC0 = K0 K0^T / P (mean second moment), C_eff = lambda C0 + K_E K_E^T with lambda = \(sci(study.lambda)), "
+    s += "D = K_E^T C0^-1 K_E; all analysed in fp64, Cholesky tried in fp32 and fp64."
+    return s
+  }
+
+  func render(_ r: RankRow) -> String {
+    var t = TextTable([
+      "matrix", "n", "rank", "tolerance", "eig_min", "eig_max", "cond", "rcond est", "stable rk", "eff rk", "chol fp32",
+      "chol fp64", "dead", "MP cond",
+    ])
+    func add(_ name: String, _ m: SymmetricReport) {
+      t.add([
+        name, "\(m.n)", "\(m.rank)", sci(m.tolerance), m.eigMin.map(sci) ?? "n/a", sci(m.eigMax),
+        m.cond.map(sci) ?? "inf",
+        sci(m.rcondEstimate), sci(m.stableRank), m.effectiveRank.map(sci) ?? "-", m.choleskyFp32, m.choleskyFp64,
+        "\(m.deadCoordinates)", m.mpCondPrediction.map(sci) ?? (name == "C0" ? "inf" : "-"),
+      ])
+    }
+    add("C0", r.C0)
+    if let c = r.C_eff { add("C_eff", c) }
+    if let d = r.D { add("D", d) }
+    var s =
+      "\n== d_m = \(sci(r.dm))  P = \(r.P)  d_k = \(r.d_k)  B = \(r.B)  (\(String(format: "%.1f", r.seconds)) s)\n"
+    s += t.render()
+    s += "\n  C0 eig_min: \(r.C0.eigMinNote)"
+    if let n = r.D_note { s += "\n  \(n)" }
+    return s
+  }
+}
+
+/// Parses "1,2,4.5" into positive numbers.
+func parseDMs(_ s: String) throws -> [Double] {
+  try s.split(separator: ",").map { part -> Double in
+    guard let v = Double(part.trimmingCharacters(in: .whitespaces)), v > 0, v.isFinite else {
+      throw ValidationError("--dm: '\(part)' is not a number > 0")
+    }
+    return v
+  }
+}
+
+/// Refuses to start work that would not fit in memory, naming the estimate.
+func checkMemory(_ bytes: Int, what: String) throws {
+  let physical = Int(ProcessInfo.processInfo.physicalMemory)
+  let limit = physical * 85 / 100
+  if bytes > limit {
+    throw ValidationError(
+      String(
+        format: "%@ needs about %.1f GiB, more than 85%% of this machine's %.1f GiB; use --scale (e.g. --scale 0.5)",
+        what, Double(bytes) / 1_073_741_824, Double(physical) / 1_073_741_824))
+  }
+}
