@@ -7,10 +7,10 @@ RELEASE_BIN = .build/release/verify
 setup:
 	@scripts/setup.sh
 
-# The main job. Until the editing core exists (issue 3) it is the linalg demonstration.
+# The main job: rank and conditioning of C0 for synthetic Llama-2-7B keys at d_m = 1, full width.
 run: setup
 	$(SWIFT) build -c release --product verify
-	$(RELEASE_BIN) linalg
+	$(RELEASE_BIN) rank --model llama2 --dm 1
 
 lint:
 	$(SWIFT) format lint --strict --recursive --parallel Package.swift Sources Tests

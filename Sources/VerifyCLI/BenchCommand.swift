@@ -35,9 +35,9 @@ struct BenchCommand: ParsableCommand {
     }
     guard repeats >= 1 else { throw ValidationError("--repeats must be >= 1") }
     let a: Matrix<Double>
-    do { a = try NPY.read(URL(fileURLWithPath: input)) } catch let e { throw ValidationError(e.description) }
+    do { a = try NPY.read(URL(fileURLWithPath: input)) } catch let e { throw CLIError(e.description) }
     let t: BenchmarkTiming
-    do { t = try LinalgBenchmark.run(o, on: a, repeats: repeats) } catch let e { throw ValidationError(e.description) }
+    do { t = try LinalgBenchmark.run(o, on: a, repeats: repeats) } catch let e { throw CLIError(e.description) }
     if json {
       try printJSON(t)
     } else {

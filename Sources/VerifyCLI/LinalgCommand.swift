@@ -88,10 +88,10 @@ struct LinalgCommand: ParsableCommand {
       }
     } catch let e as NPYError {
       progress.finish()
-      throw ValidationError(e.description)
+      throw CLIError(e.description)
     } catch let e as LinalgError {
       progress.finish()
-      throw ValidationError("\(path): \(e.description)")
+      throw CLIError("\(path): \(e.description)")
     }
   }
 

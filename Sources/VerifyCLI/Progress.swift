@@ -79,3 +79,10 @@ func printJSON<E: Encodable>(_ value: E) throws {
   enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
   print(String(decoding: try enc.encode(value), as: UTF8.self))
 }
+
+/// A failure of the work itself (bad file, singular matrix, ...): printed as
+/// "Error: ..." without the usage text that argument errors get.
+struct CLIError: Error, CustomStringConvertible {
+  let description: String
+  init(_ s: String) { description = s }
+}

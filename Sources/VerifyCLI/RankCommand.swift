@@ -89,7 +89,7 @@ struct RankCommand: ParsableCommand {
     } else {
       let path = keys!
       let k: Matrix<Double>
-      do { k = try NPY.read(URL(fileURLWithPath: path)) } catch { throw ValidationError(error.description) }
+      do { k = try NPY.read(URL(fileURLWithPath: path)) } catch { throw CLIError(error.description) }
       source = .matrix(k, name: path)
     }
     let study = RankStudy(source: source, dms: dms, batch: batch, lambda: lambda, spectrum: spectrum)
@@ -99,11 +99,11 @@ struct RankCommand: ParsableCommand {
         progress: { progress.begin($0) },
         keyProgress: { progress.bar("keys", done: $0, total: $1) })
     } catch let e as EditError {
-      throw ValidationError(e.description)
+      throw CLIError(e.description)
     } catch let e as StatsError {
-      throw ValidationError(e.description)
+      throw CLIError(e.description)
     } catch let e as LinalgError {
-      throw ValidationError(e.description)
+      throw CLIError(e.description)
     }
     progress.finish()
     if let dir = spectrumOut {
@@ -111,7 +111,7 @@ struct RankCommand: ParsableCommand {
       for r in rows {
         if let e = r.C0.eigenvalues {
           let url = URL(fileURLWithPath: dir).appendingPathComponent("C0_eigenvalues_dm\(r.dm).npy")
-          do { try NPY.writeVector(e, to: url) } catch { throw ValidationError(error.description) }
+          do { try NPY.writeVector(e, to: url) } catch { throw CLIError(error.description) }
         }
       }
     }
@@ -172,7 +172,7 @@ func checkMemory(_ bytes: Int, what: String) throws {
   let physical = Int(ProcessInfo.processInfo.physicalMemory)
   let limit = physical * 85 / 100
   if bytes > limit {
-    throw ValidationError(
+    throw CLIError(
       String(
         format: "%@ needs about %.1f GiB, more than 85%% of this machine's %.1f GiB; use --scale (e.g. --scale 0.5)",
         what, Double(bytes) / 1_073_741_824, Double(physical) / 1_073_741_824))

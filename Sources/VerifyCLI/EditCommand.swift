@@ -1,0 +1,161 @@
+import ArgumentParser
+import Editing
+import Foundation
+import Linalg
+import Verify
+
+enum MethodOption: String, ExpressibleByArgument, CaseIterable { case rome, emmet, memit }
+extension SolvePath: ExpressibleByArgument {}
+
+struct EditCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "edit",
+    abstract: "Compute a ROME/EMMET/MEMIT update dW from .npy inputs and report its diagnostics.",
+    discussion: """
+      Shapes (BACKGROUND.md): W0 is d_v x d_k; keys are columns: K0 is d_k x P, K_E is d_k x B;
+      V_E is d_v x B. --c0 is the MEAN second moment K0 K0^T / P (d_k x d_k); with --k0 it is
+      computed from the keys. lambda and alpha act on that mean.
+
+        ROME   dW = (v - W0 k) (C0^-1 k)^T / (k^T C0^-1 k)                 (B = 1)
+        EMMET  dW = R (D + alpha I)^-1 K_E^T C0^-1,  D = K_E^T C0^-1 K_E,  R = V_E - W0 K_E
+        MEMIT  dW = R K_E^T (lambda C0 + K_E K_E^T + eps I)^-1
+               --path direct factors C_eff; --path woodbury factors C0 + (eps/lambda) I and
+               solves the B x B system (D + lambda I): the same update (identity 1).
+
+      Diagnostics: the path and precision, LAPACK's 1-norm condition estimate of every matrix
+      factored, the constraint residual ||(W0 + dW) K_E - V_E||_F / ||V_E||_F, ||dW|| / ||W0||,
+      and for paths that form D its eigenvalues and the written fractions d / (d + lambda).
+
+      Example:
+        verify edit --method memit --w0 W0.npy --k0 K0.npy --ke KE.npy --ve VE.npy --lambda 5000 --out dW.npy
+      """
+  )
+
+  @Option(help: "rome, emmet or memit.")
+  var method: MethodOption
+  @Option(help: "W0.npy (d_v x d_k).")
+  var w0: String
+  @Option(help: "C0.npy: mean second moment K0 K0^T / P (d_k x d_k).")
+  var c0: String?
+  @Option(help: "K0.npy: preserved keys (d_k x P); C0 = K0 K0^T / P is formed.")
+  var k0: String?
+  @Option(help: "KE.npy: edit keys (d_k x B).")
+  var ke: String
+  @Option(help: "VE.npy: target values (d_v x B).")
+  var ve: String
+  @Option(help: "MEMIT's lambda on the mean second moment.")
+  var lambda: Double = 15_000
+  @Option(help: "EMMET's alpha on D.")
+  var alpha: Double = 0.1
+  @Option(help: "MEMIT's extra ridge eps I on C_eff.")
+  var eps: Double = 0
+  @Option(help: "MEMIT's path: direct or woodbury.")
+  var path: SolvePath = .direct
+  @Option(help: "Working precision: fp32 or fp64.")
+  var precision: PrecisionOption = .fp64
+  @Option(help: "Write dW here (.npy, atomically).")
+  var out: String?
+  @Flag(help: "Print the diagnostics as JSON.")
+  var json = false
+
+  func validate() throws {
+    if (c0 == nil) == (k0 == nil) { throw ValidationError("give exactly one of --c0 C0.npy or --k0 K0.npy") }
+  }
+
+  struct Report: Encodable {
+    let method: String
+    let path: String
+    let precision: String
+    let d_k: Int
+    let d_v: Int
+    let B: Int
+    let P: Int?
+    let lambda: Double?
+    let alpha: Double?
+    let eps: Double?
+    let constraint_residual: Double
+    /// 1 / rcond per factored matrix (1-norm condition estimates).
+    let cond: [String: Double?]
+    let rcond: [String: Double]
+    let dW_norm: Double
+    let dW_relative_norm: Double
+    let eigenvalues_of_D: [Double]?
+    let written_fractions: [Double]?
+    let out: String?
+  }
+
+  func run() throws {
+    switch precision {
+    case .fp64: try run(Double.self)
+    case .fp32: try run(Float.self)
+    }
+  }
+
+  func load<T: LinalgScalar>(_ path: String, _: T.Type) throws -> Matrix<T> {
+    do { return try NPY.read(URL(fileURLWithPath: path), as: T.self, requireFinite: true) } catch {
+      throw CLIError(error.description)
+    }
+  }
+
+  func compute<T: LinalgScalar>(
+    _ w: Matrix<T>, _ c: Matrix<T>, _ kE: Matrix<T>, _ vE: Matrix<T>
+  ) throws(EditError) -> EditResult<T> {
+    let problem = try EditProblem(W0: w, C0: c, KE: kE, VE: vE)
+    switch method {
+    case .rome: return try rome(problem)
+    case .emmet: return try emmet(problem, config: EMMETConfig(alpha: alpha))
+    case .memit: return try memit(problem, config: MEMITConfig(lambda: lambda, epsilon: eps, path: path))
+    }
+  }
+
+  func run<T: LinalgScalar>(_: T.Type) throws {
+    let w = try load(w0, T.self)
+    let kE = try load(ke, T.self)
+    let vE = try load(ve, T.self)
+    var p: Int? = nil
+    let c: Matrix<T>
+    if let c0 {
+      c = try load(c0, T.self)
+    } else {
+      let k = try load(k0!, T.self)
+      guard k.rows == w.columns else {
+        throw CLIError("K0 must be d_k x P with d_k = \(w.columns) (the columns of W0), got \(k.shapeDescription)")
+      }
+      p = k.columns
+      c = try k.gram(scale: 1 / T(k.columns))
+    }
+    let result: EditResult<T>
+    do { result = try compute(w, c, kE, vE) } catch { throw CLIError(error.description) }
+    if let out {
+      do { try NPY.write(result.dW, to: URL(fileURLWithPath: out)) } catch { throw CLIError(error.description) }
+    }
+    let d = result.diagnostics
+    let dwNorm = Double(result.dW.norm(.frobenius))
+    let report = Report(
+      method: method.rawValue, path: method == .memit ? d.path : "woodbury (factor C0)", precision: d.precision,
+      d_k: w.columns, d_v: w.rows, B: kE.columns, P: p,
+      lambda: method == .memit ? lambda : nil, alpha: method == .emmet ? alpha : (method == .rome ? 0 : nil),
+      eps: method == .memit ? eps : nil, constraint_residual: d.constraintResidual,
+      cond: d.rcond.mapValues { $0 > 0 ? 1 / $0 : nil }, rcond: d.rcond, dW_norm: dwNorm,
+      dW_relative_norm: dwNorm / Double(w.norm(.frobenius)), eigenvalues_of_D: d.eigenvaluesOfD,
+      written_fractions: d.writtenFractions, out: out)
+    if json {
+      try printJSON(report)
+      return
+    }
+    print(
+      "\(method.rawValue.uppercased()) update, \(report.path) path, \(d.precision); d_k = \(report.d_k), d_v = \(report.d_v), B = \(report.B)\(p.map { ", P = \($0)" } ?? "")"
+    )
+    for (name, rc) in d.rcond.sorted(by: { $0.key < $1.key }) {
+      print("  cond_1(\(name)) ~ \(sci(rc > 0 ? 1 / rc : .infinity))   (LAPACK dpocon estimate)")
+    }
+    print("  constraint residual ||(W0+dW)K_E - V_E|| / ||V_E|| = \(sci(d.constraintResidual))")
+    print("  ||dW||_F = \(sci(dwNorm)),  ||dW|| / ||W0|| = \(sci(report.dW_relative_norm))")
+    if let e = d.eigenvaluesOfD, let f = d.writtenFractions {
+      print(
+        "  eigenvalues of D: min \(sci(e.first)), max \(sci(e.last)); written fractions: min \(sci(f.min())), max \(sci(f.max()))"
+      )
+    }
+    if let out { print("  dW written to \(out)") }
+  }
+}
