@@ -25,6 +25,18 @@ public struct RankRow: Encodable, Sendable {
   /// Why `D` is missing when a batch was requested.
   public var D_note: String?
   public var seconds: Double
+  /// Wall-clock seconds per phase of this `d_m` (keys for the increment from the previous `d_m`).
+  public var phases: [String: Double]
+}
+
+/// Accumulates wall-clock time per named phase.
+struct PhaseTimer {
+  var seconds: [String: Double] = [:]
+  mutating func time<R, E: Error>(_ name: String, _ body: () throws(E) -> R) throws(E) -> R {
+    let t0 = DispatchTime.now().uptimeNanoseconds
+    defer { seconds[name, default: 0] += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 }
+    return try body()
+  }
 }
 
 /// Memory a rank study needs, estimated before allocating anything.
@@ -80,7 +92,9 @@ public struct RankStudy {
     }
     guard lambda > 0, lambda.isFinite else { throw EditError.badInput("--lambda must be > 0, got \(lambda)") }
     let counts = try budgets.map { dm throws(EditError) in try KeyBudget.dynamicMultiplier(dm).keyCount(dk: dk) }
-    let identity = StatsIdentity(model: modelName, layer: 0, dk: dk, corpus: "synthetic", keyPrecision: "fp32")
+    let keyPrecision: String
+    if case .matrix = source { keyPrecision = "fp64" } else { keyPrecision = "fp32" }
+    let identity = StatsIdentity(model: modelName, layer: 0, dk: dk, corpus: "synthetic", keyPrecision: keyPrecision)
     var acc = SecondMomentAccumulator(identity: identity)
 
     // Edit keys: from a separate stream, the same for every d_m.
@@ -105,19 +119,25 @@ public struct RankStudy {
     var rows: [RankRow] = []
     for (dm, p) in zip(budgets, counts) {
       let t0 = Date()
+      var phases = PhaseTimer()
       while acc.count < p {
         let n = Swift.min(chunk, p - acc.count)
         switch source {
-        case .profile: try acc.add(keys: generator!.next(n))
-        case .matrix(let k, _): try acc.add(keys: k.submatrix(rows: 0..<dk, columns: acc.count..<(acc.count + n)))
+        case .profile:
+          let keys = phases.time("keys: generate (MLP forward)") { generator!.next(n) }
+          try phases.time("keys: accumulate (dsyrk, fp64)") { () throws(StatsError) in try acc.add(keys: keys) }
+        case .matrix(let k, _):
+          let keys = k.submatrix(rows: 0..<dk, columns: acc.count..<(acc.count + n))  // fp64 as given
+          try phases.time("keys: accumulate (dsyrk, fp64)") { () throws(StatsError) in try acc.add(keys: keys) }
         }
         keyProgress(acc.count, counts.last!)
       }
-      let c0 = try acc.mean()
+      let c0 = try phases.time("C0 = sum / P") { () throws(StatsError) in try acc.mean() }
       let mp = MarchenkoPastur.conditionPrediction(dynamicMultiplier: Double(p) / Double(dk))
       progress("d_m = \(dm): C0")
-      let r0 = try SymmetricReport.analyze(
-        c0, spectrum: spectrum, mpPrediction: mp.isFinite ? mp : nil, progress: progress)
+      let r0 = try phases.time("analyse C0") { () throws(LinalgError) in
+        try SymmetricReport.analyze(c0, spectrum: spectrum, mpPrediction: mp.isFinite ? mp : nil, progress: progress)
+      }
       var rEff: SymmetricReport? = nil
       var rD: SymmetricReport? = nil
       var dNote: String? = nil
@@ -125,7 +145,9 @@ public struct RankStudy {
         progress("d_m = \(dm): C_eff")
         var cEff = lambda * c0
         try cEff.addGram(of: ke)
-        rEff = try SymmetricReport.analyze(cEff, spectrum: spectrum, mpPrediction: nil, progress: progress)
+        rEff = try phases.time("analyse C_eff") { () throws(LinalgError) in
+          try SymmetricReport.analyze(cEff, spectrum: spectrum, mpPrediction: nil, progress: progress)
+        }
         let c = try Cholesky(c0, check: false)
         if c.isSuccess {
           progress("d_m = \(dm): D")
@@ -141,7 +163,7 @@ public struct RankStudy {
       rows.append(
         RankRow(
           dm: dm, P: p, d_k: dk, B: batch, lambda: lambda, synthetic: synthetic, model: modelName, C0: r0, C_eff: rEff,
-          D: rD, D_note: dNote, seconds: Date().timeIntervalSince(t0)))
+          D: rD, D_note: dNote, seconds: Date().timeIntervalSince(t0), phases: phases.seconds))
     }
     return rows
   }

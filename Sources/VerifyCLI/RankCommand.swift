@@ -152,6 +152,10 @@ struct RankCommand: ParsableCommand {
       "\n== d_m = \(sci(r.dm))  P = \(r.P)  d_k = \(r.d_k)  B = \(r.B)  (\(String(format: "%.1f", r.seconds)) s)\n"
     s += t.render()
     s += "\n  C0 eig_min: \(r.C0.eigMinNote)"
+    s +=
+      "\n  time: "
+      + r.phases.sorted { $0.value > $1.value }.map { "\($0.key) \(String(format: "%.1f", $0.value)) s" }.joined(
+        separator: ", ")
     if let n = r.D_note { s += "\n  \(n)" }
     return s
   }

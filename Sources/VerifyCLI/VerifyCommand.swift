@@ -13,6 +13,6 @@ struct VerifyCommand: ParsableCommand {
       `verify linalg --npy FILE.npy` (any matrix from numpy). Every "rank" and every
       "not invertible" states its tolerance and its precision.
       """,
-    subcommands: [LinalgCommand.self, RankCommand.self, EditCommand.self, BenchCommand.self]
+    subcommands: [LinalgCommand.self, RankCommand.self, EditCommand.self, BenchCommand.self, BenchEditCommand.self]
   )
 }
