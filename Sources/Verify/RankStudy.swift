@@ -12,7 +12,10 @@ public enum KeySource {
 
 /// One `d_m` of a rank study: `C0`, and with a batch `C_eff` and `D`.
 public struct RankRow: Encodable, Sendable {
+  /// `P / d_k` (exactly the requested `d_m` up to rounding of `P`).
   public var dm: Double
+  /// The budget as requested ("d_m = 2.0", "theoretical minimum P = d_k - 16").
+  public var budget: String
   public var P: Int
   public var d_k: Int
   public var B: Int
@@ -27,6 +30,29 @@ public struct RankRow: Encodable, Sendable {
   public var seconds: Double
   /// Wall-clock seconds per phase of this `d_m` (keys for the increment from the previous `d_m`).
   public var phases: [String: Double]
+
+  enum CodingKeys: String, CodingKey {
+    case dm, budget, P, d_k, B, lambda, synthetic, model, C0, C_eff, D, D_note, seconds, phases
+  }
+
+  /// Missing matrices are explicit `null`s, so scripts can rely on the keys.
+  public func encode(to encoder: Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(dm, forKey: .dm)
+    try c.encode(budget, forKey: .budget)
+    try c.encode(P, forKey: .P)
+    try c.encode(d_k, forKey: .d_k)
+    try c.encode(B, forKey: .B)
+    try c.encode(lambda, forKey: .lambda)
+    try c.encode(synthetic, forKey: .synthetic)
+    try c.encode(model, forKey: .model)
+    try c.encode(C0, forKey: .C0)
+    try c.encode(C_eff, forKey: .C_eff)
+    try c.encode(D, forKey: .D)
+    try c.encode(D_note, forKey: .D_note)
+    try c.encode(seconds, forKey: .seconds)
+    try c.encode(phases, forKey: .phases)
+  }
 }
 
 /// Accumulates wall-clock time per named phase.
@@ -54,15 +80,21 @@ public func rankStudyMemoryBytes(dk: Int, width: Int, mlp: MLPKind, chunk: Int, 
 /// `C0 = K0 K0ᵀ / P`, `C_eff = lambda C0 + K_E K_Eᵀ` and `D = K_Eᵀ C0^-1 K_E`.
 public struct RankStudy {
   public var source: KeySource
-  public var budgets: [Double]
+  /// Key budgets, visited in order of their key counts.
+  public var budgets: [KeyBudget]
   public var batch: Int
   public var lambda: Double
   public var spectrum: Bool
   public var chunk = 2048
 
   public init(source: KeySource, dms: [Double], batch: Int, lambda: Double, spectrum: Bool) {
+    self.init(
+      source: source, budgets: dms.map { .dynamicMultiplier($0) }, batch: batch, lambda: lambda, spectrum: spectrum)
+  }
+
+  public init(source: KeySource, budgets: [KeyBudget], batch: Int, lambda: Double, spectrum: Bool) {
     self.source = source
-    self.budgets = dms.sorted()
+    self.budgets = budgets
     self.batch = batch
     self.lambda = lambda
     self.spectrum = spectrum
@@ -91,7 +123,9 @@ public struct RankStudy {
       throw EditError.badInput("--batch B must be in 0...d_k = \(dk), got \(batch)")
     }
     guard lambda > 0, lambda.isFinite else { throw EditError.badInput("--lambda must be > 0, got \(lambda)") }
-    let counts = try budgets.map { dm throws(EditError) in try KeyBudget.dynamicMultiplier(dm).keyCount(dk: dk) }
+    let unsorted = try budgets.map { b throws(EditError) in (b, try b.keyCount(dk: dk)) }
+    let plan = unsorted.sorted { $0.1 < $1.1 }
+    let counts = plan.map(\.1)
     let keyPrecision: String
     if case .matrix = source { keyPrecision = "fp64" } else { keyPrecision = "fp32" }
     let identity = StatsIdentity(model: modelName, layer: 0, dk: dk, corpus: "synthetic", keyPrecision: keyPrecision)
@@ -117,7 +151,8 @@ public struct RankStudy {
     }
 
     var rows: [RankRow] = []
-    for (dm, p) in zip(budgets, counts) {
+    for (budget, p) in plan {
+      let dm = Double(p) / Double(dk)
       let t0 = Date()
       var phases = PhaseTimer()
       while acc.count < p {
@@ -141,13 +176,15 @@ public struct RankStudy {
       var rEff: SymmetricReport? = nil
       var rD: SymmetricReport? = nil
       var dNote: String? = nil
+      // C_eff = lambda C0 + K_E K_Eᵀ (just lambda C0 when B = 0): analysed for real either way.
+      progress("d_m = \(dm): C_eff")
+      var cEff = lambda * c0
+      if let ke = editKeys { try cEff.addGram(of: ke) }
+      rEff = try phases.time("analyse C_eff") { () throws(LinalgError) in
+        try SymmetricReport.analyze(cEff, spectrum: spectrum, mpPrediction: nil, progress: progress)
+      }
+      if editKeys == nil { dNote = "no edit keys (--batch 0): D = K_E^T C0^-1 K_E is not formed" }
       if let ke = editKeys {
-        progress("d_m = \(dm): C_eff")
-        var cEff = lambda * c0
-        try cEff.addGram(of: ke)
-        rEff = try phases.time("analyse C_eff") { () throws(LinalgError) in
-          try SymmetricReport.analyze(cEff, spectrum: spectrum, mpPrediction: nil, progress: progress)
-        }
         let c = try Cholesky(c0, check: false)
         if c.isSuccess {
           progress("d_m = \(dm): D")
@@ -162,7 +199,8 @@ public struct RankStudy {
       }
       rows.append(
         RankRow(
-          dm: dm, P: p, d_k: dk, B: batch, lambda: lambda, synthetic: synthetic, model: modelName, C0: r0, C_eff: rEff,
+          dm: dm, budget: budget.description, P: p, d_k: dk, B: batch, lambda: lambda, synthetic: synthetic,
+          model: modelName, C0: r0, C_eff: rEff,
           D: rD, D_note: dNote, seconds: Date().timeIntervalSince(t0), phases: phases.seconds))
     }
     return rows

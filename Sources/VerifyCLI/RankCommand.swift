@@ -38,7 +38,9 @@ struct RankCommand: ParsableCommand {
   @Option(help: "Keys from a .npy file (d_k x N) instead of a profile.")
   var keys: String?
 
-  @Option(help: "Dynamic multipliers d_m (comma-separated); P = round(d_m * d_k).")
+  @Option(
+    help:
+      "Dynamic multipliers d_m (comma-separated); P = round(d_m * d_k). 'min' is the theoretical minimum P = d_k - B.")
   var dm: String = "1"
 
   @Option(help: "Number of edit keys B (0: only C0).")
@@ -72,7 +74,7 @@ struct RankCommand: ParsableCommand {
   }
 
   func run() throws {
-    let dms = try parseDMs(dm)
+    let budgets = try parseBudgets(dm, batch: batch)
     let progress = Progress(quiet: quiet)
     let source: KeySource
     var note: String? = nil
@@ -92,7 +94,7 @@ struct RankCommand: ParsableCommand {
       do { k = try NPY.read(URL(fileURLWithPath: path)) } catch { throw CLIError(error.description) }
       source = .matrix(k, name: path)
     }
-    let study = RankStudy(source: source, dms: dms, batch: batch, lambda: lambda, spectrum: spectrum)
+    let study = RankStudy(source: source, budgets: budgets, batch: batch, lambda: lambda, spectrum: spectrum)
     let rows: [RankRow]
     do {
       rows = try study.run(
@@ -149,7 +151,7 @@ struct RankCommand: ParsableCommand {
     if let c = r.C_eff { add("C_eff", c) }
     if let d = r.D { add("D", d) }
     var s =
-      "\n== d_m = \(sci(r.dm))  P = \(r.P)  d_k = \(r.d_k)  B = \(r.B)  (\(String(format: "%.1f", r.seconds)) s)\n"
+      "\n== \(r.budget)  P = \(r.P)  d_k = \(r.d_k)  B = \(r.B)  (\(String(format: "%.1f", r.seconds)) s)\n"
     s += t.render()
     s += "\n  C0 eig_min: \(r.C0.eigMinNote)"
     s +=
@@ -161,13 +163,14 @@ struct RankCommand: ParsableCommand {
   }
 }
 
-/// Parses "1,2,4.5" into positive numbers.
-func parseDMs(_ s: String) throws -> [Double] {
-  try s.split(separator: ",").map { part -> Double in
+/// Parses "1,2,min" into key budgets ("min": the theoretical minimum P = d_k - B).
+func parseBudgets(_ s: String, batch: Int) throws -> [KeyBudget] {
+  try s.split(separator: ",").map { part -> KeyBudget in
+    if part.trimmingCharacters(in: .whitespaces) == "min" { return .theoreticalMinimum(batch: batch) }
     guard let v = Double(part.trimmingCharacters(in: .whitespaces)), v > 0, v.isFinite else {
-      throw ValidationError("--dm: '\(part)' is not a number > 0")
+      throw ValidationError("--dm: '\(part)' is neither a number > 0 nor 'min'")
     }
-    return v
+    return .dynamicMultiplier(v)
   }
 }
 
