@@ -40,6 +40,26 @@ public enum GSL {
     return GSLBridge.toArray(xv)
   }
 
+  /// Solves `A X = B` for several right-hand sides by GSL's Cholesky
+  /// (`gsl_linalg_cholesky_decomp1` + `gsl_linalg_cholesky_solve_mat`).
+  public static func choleskySolve(_ a: Matrix<Double>, _ b: Matrix<Double>) throws(LinalgError) -> Matrix<Double> {
+    try a.checkSquareFinite("GSL.choleskySolve")
+    guard b.rows == a.rows, b.columns > 0 else {
+      throw .dimensionMismatch(operation: "GSL.choleskySolve", expected: "\(a.rows) x k, k >= 1", got: b.shapeDescription)
+    }
+    try b.checkFinite("GSL.choleskySolve right-hand side")
+    let g = GSLBridge.alloc(a)
+    defer { gsl_matrix_free(g) }
+    let status = gsl_linalg_cholesky_decomp1(g)
+    if status == GSL_EDOM { throw .notPositiveDefinite(pivot: 0, precision: "fp64 (GSL)") }
+    try GSLBridge.check(status, "gsl_linalg_cholesky_decomp1")
+    let bg = GSLBridge.alloc(b)
+    let xg = gsl_matrix_alloc(b.rows, b.columns)!
+    defer { gsl_matrix_free(bg); gsl_matrix_free(xg) }
+    try GSLBridge.check(gsl_linalg_cholesky_solve_mat(g, bg, xg), "gsl_linalg_cholesky_solve_mat")
+    return GSLBridge.toMatrix(xg)
+  }
+
   /// Singular values, descending (`gsl_linalg_SV_decomp`, Golub-Reinsch). For `m < n` the
   /// transpose is decomposed (GSL needs `m >= n`).
   public static func singularValues(_ a: Matrix<Double>) throws(LinalgError) -> [Double] {
