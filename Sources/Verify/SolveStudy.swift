@@ -134,7 +134,8 @@ public func compareRoutes(
     let dc = try Matrix.multiply(dW, p.C0)
     let q = try PivotedQR(p.KE).thinQ()
     let proj = try Matrix.multiply(try Matrix.multiply(dc, q), q, transB: .transpose)
-    let preservation = (dc - proj).norm(.frobenius) / max(dW.norm(.frobenius) * p.C0.norm(.frobenius), .leastNormalMagnitude)
+    let preservation =
+      (dc - proj).norm(.frobenius) / max(dW.norm(.frobenius) * p.C0.norm(.frobenius), .leastNormalMagnitude)
     return max(constraint, preservation)
   }
 
@@ -153,13 +154,17 @@ public func compareRoutes(
       return route
     } catch {
       return SolveRoute(
-        name: name, description: description, comparedOn: "-", relativeDifference: nil, residual: nil, backwardError: nil,
+        name: name, description: description, comparedOn: "-", relativeDifference: nil, residual: nil,
+        backwardError: nil,
         constraintError: nil, iterations: nil, status: "failed: \(error)", tolerance: nil, agrees: nil,
         seconds: Date().timeIntervalSince(t0))
     }
   }
 
-  func fullRoute(_ name: String, _ description: String, dW: Matrix<Double>, residual: Double?, status: String = "ok", iterations: Int? = nil) throws -> SolveRoute {
+  func fullRoute(
+    _ name: String, _ description: String, dW: Matrix<Double>, residual: Double?, status: String = "ok",
+    iterations: Int? = nil
+  ) throws -> SolveRoute {
     SolveRoute(
       name: name, description: description, comparedOn: "dW", relativeDifference: nil, residual: residual,
       backwardError: try optimality(dW), constraintError: p.constraintResidual(dW), iterations: iterations,
@@ -187,8 +192,12 @@ public func compareRoutes(
       referenceY = y
       let dW = try Matrix.multiply(r, y, transB: .transpose)
       referenceDW = dW
-      let res = (try Matrix.multiply(a, y) - p.KE).norm(.frobenius) / (a.norm(.frobenius) * y.norm(.frobenius) + p.KE.norm(.frobenius))
-      return try fullRoute(referenceName, "Cholesky of C_eff = lambda C0 + K_E K_E^T (+ eps I), LDLT if it fails", dW: dW, residual: res, status: status)
+      let res =
+        (try Matrix.multiply(a, y) - p.KE).norm(.frobenius)
+        / (a.norm(.frobenius) * y.norm(.frobenius) + p.KE.norm(.frobenius))
+      return try fullRoute(
+        referenceName, "Cholesky of C_eff = lambda C0 + K_E K_E^T (+ eps I), LDLT if it fails", dW: dW, residual: res,
+        status: status)
     }
   } else {
     referenceName = "woodbury"
@@ -197,7 +206,9 @@ public func compareRoutes(
       kappa = res.diagnostics.rcond.values.map { 1 / max($0, .leastNormalMagnitude) }.max() ?? 1
       referenceDW = res.dW
       referenceY = try Cholesky(p.C0).solve(p.KE)
-      return try fullRoute(referenceName, "Cholesky of C0, then (D + alpha I) with D = K_E^T C0^-1 K_E", dW: res.dW, residual: nil, status: "reference")
+      return try fullRoute(
+        referenceName, "Cholesky of C0, then (D + alpha I) with D = K_E^T C0^-1 K_E", dW: res.dW, residual: nil,
+        status: "reference")
     }
   }
   routes.append(refRoute)
@@ -229,15 +240,19 @@ public func compareRoutes(
     let route = timedRoute("woodbury", "Cholesky of C0 + (eps/lambda) I, then (D + lambda I) (identity 1)") {
       let res = try memit(p, config: MEMITConfig(lambda: o.lambda, epsilon: o.epsilon, path: .woodbury))
       dWw = res.dW
-      return try fullRoute("woodbury", "Cholesky of C0 + (eps/lambda) I, then (D + lambda I) (identity 1)", dW: res.dW, residual: nil)
+      return try fullRoute(
+        "woodbury", "Cholesky of C0 + (eps/lambda) I, then (D + lambda I) (identity 1)", dW: res.dW, residual: nil)
     }
     routes.append(compare(route, dWw, against: refDW, tol: tolerance))
   } else if shift > 0 {
     var dWd: Matrix<Double>? = nil
-    let route = timedRoute("direct-cholesky", "Cholesky of alpha C0 + K_E K_E^T (identity 1: EMMET(alpha) = MEMIT(lambda = alpha))") {
+    let route = timedRoute(
+      "direct-cholesky", "Cholesky of alpha C0 + K_E K_E^T (identity 1: EMMET(alpha) = MEMIT(lambda = alpha))"
+    ) {
       let res = try memit(p, config: MEMITConfig(lambda: shift, path: .direct))
       dWd = res.dW
-      return try fullRoute("direct-cholesky", "Cholesky of alpha C0 + K_E K_E^T (identity 1)", dW: res.dW, residual: nil)
+      return try fullRoute(
+        "direct-cholesky", "Cholesky of alpha C0 + K_E K_E^T (identity 1)", dW: res.dW, residual: nil)
     }
     routes.append(compare(route, dWd, against: refDW, tol: tolerance))
   }
@@ -278,14 +293,17 @@ public func compareRoutes(
       } else {
         refYForSystem = Matrix(rows: n, columns: cols.count) { i, j in referenceY![i, cols[j]] }
       }
-      let (y, stats) = try cg(MatrixOperator(a), rhs, preconditioner: try DiagonalPreconditioner(jacobiOf: a), options: opts)
+      let (y, stats) = try cg(
+        MatrixOperator(a), rhs, preconditioner: try DiagonalPreconditioner(jacobiOf: a), options: opts)
       ySample = y
       let worst = stats.first { !$0.isSolved }?.reason.rawValue ?? "converged"
       let res = (try Matrix.multiply(a, y) - rhs).norm(.frobenius) / rhs.norm(.frobenius)
       var route = SolveRoute(
         name: "pcg", description: "Jacobi-preconditioned CG on \(system) Y = K_E",
-        comparedOn: "Y = \(system)^-1 K_E, columns 1-\(cols.count) of \(p.batch)", relativeDifference: nil, residual: res,
-        backwardError: nil, constraintError: nil, iterations: stats.map(\.iterations).max(), status: worst, tolerance: nil,
+        comparedOn: "Y = \(system)^-1 K_E, columns 1-\(cols.count) of \(p.batch)", relativeDifference: nil,
+        residual: res,
+        backwardError: nil, constraintError: nil, iterations: stats.map(\.iterations).max(), status: worst,
+        tolerance: nil,
         agrees: nil, seconds: 0)
       route = compare(route, y, against: refYForSystem, tol: iterTol)
       return route
@@ -299,7 +317,8 @@ public func compareRoutes(
     let rows = sampleRows
     var rowsDW: Matrix<Double>? = nil
     let c0p = isMEMIT && o.epsilon > 0 ? p.C0.addingToDiagonal(o.epsilon / o.lambda) : p.C0
-    let desc = "MINRES on the KKT system [[C0, K_E], [K_E^T, -\(shift > 0 ? (isMEMIT ? "lambda" : "alpha") : "0") I]] per row of dW"
+    let desc =
+      "MINRES on the KKT system [[C0, K_E], [K_E^T, -\(shift > 0 ? (isMEMIT ? "lambda" : "alpha") : "0") I]] per row of dW"
     let route = timedRoute("minres-kkt", desc) {
       let b = p.batch
       let op = ClosureOperator<Double>(symmetric: n + b) { v in
@@ -327,7 +346,8 @@ public func compareRoutes(
       }
       rowsDW = out
       return SolveRoute(
-        name: "minres-kkt", description: desc, comparedOn: "dW rows 1-\(rows.count) of \(p.dv)", relativeDifference: nil,
+        name: "minres-kkt", description: desc, comparedOn: "dW rows 1-\(rows.count) of \(p.dv)",
+        relativeDifference: nil,
         residual: resMax, backwardError: nil, constraintError: nil, iterations: its, status: worst, tolerance: nil,
         agrees: nil, seconds: 0)
     }
@@ -372,7 +392,8 @@ public func compareRoutes(
       }
       rowsDW = out
       return SolveRoute(
-        name: "lsqr-objective", description: desc, comparedOn: "dW rows 1-\(rows.count) of \(p.dv)", relativeDifference: nil,
+        name: "lsqr-objective", description: desc, comparedOn: "dW rows 1-\(rows.count) of \(p.dv)",
+        relativeDifference: nil,
         residual: resMax, backwardError: nil, constraintError: nil, iterations: its, status: worst, tolerance: nil,
         agrees: nil, seconds: 0)
     }
@@ -383,7 +404,8 @@ public func compareRoutes(
       SolveRoute(
         name: "lsqr-objective", description: "LSQR on the stacked objective", comparedOn: "-", relativeDifference: nil,
         residual: nil, backwardError: nil, constraintError: nil, iterations: nil,
-        status: "n/a: alpha = 0 is equality-constrained (no least-squares objective)", tolerance: nil, agrees: nil, seconds: 0))
+        status: "n/a: alpha = 0 is equality-constrained (no least-squares objective)", tolerance: nil, agrees: nil,
+        seconds: 0))
   }
 
   // 7. GSL BFGS on the objective itself, for small instances.
@@ -392,7 +414,9 @@ public func compareRoutes(
     let route = timedRoute("gsl-bfgs", "GSL BFGS on f(dW) = s tr(dW C0 dW^T) + ||dW K_E - R||^2") {
       let dv = p.dv
       // f(dW) = tr(dW A dWᵀ) - 2 tr(dW K_E Rᵀ) + const; gradient 2 (dW A - R K_Eᵀ)
-      let res = try GSL.minimize([Double](repeating: 0, count: dv * n), gradientTolerance: 1e-6 * rKt.norm(.frobenius), maxIterations: 20_000) { v in
+      let res = try GSL.minimize(
+        [Double](repeating: 0, count: dv * n), gradientTolerance: 1e-6 * rKt.norm(.frobenius), maxIterations: 20_000
+      ) { v in
         let dW = try! Matrix<Double>(rows: dv, columns: n, columnMajor: v)
         let da = try! Matrix.multiply(dW, a)
         var f = 0.0
@@ -401,29 +425,37 @@ public func compareRoutes(
       }
       let dW = try Matrix<Double>(rows: dv, columns: n, columnMajor: res.x)
       dWb = dW
-      return try fullRoute("gsl-bfgs", "GSL BFGS on the objective", dW: dW, residual: res.gradientNorm / rKt.norm(.frobenius), status: res.status.rawValue, iterations: res.iterations)
+      return try fullRoute(
+        "gsl-bfgs", "GSL BFGS on the objective", dW: dW, residual: res.gradientNorm / rKt.norm(.frobenius),
+        status: res.status.rawValue, iterations: res.iterations)
     }
     // BFGS stops at a gradient tolerance g: ||dW - dW*|| <= g / lambda_min(2A) relative to ||dW*||.
     let bfgsTol = min(1, 30 * kappa * 1e-6 + tolerance)
     routes.append(compare(route, dWb, against: refDW, tol: bfgsTol))
   } else {
-    let why = aNormal == nil ? "alpha = 0 is equality-constrained" : "d_v * d_k = \(p.dv * n) > \(o.bfgsMaxVariables) variables"
+    let why =
+      aNormal == nil ? "alpha = 0 is equality-constrained" : "d_v * d_k = \(p.dv * n) > \(o.bfgsMaxVariables) variables"
     routes.append(
       SolveRoute(
-        name: "gsl-bfgs", description: "GSL BFGS on the objective", comparedOn: "-", relativeDifference: nil, residual: nil,
+        name: "gsl-bfgs", description: "GSL BFGS on the objective", comparedOn: "-", relativeDifference: nil,
+        residual: nil,
         backwardError: nil, constraintError: nil, iterations: nil, status: "n/a: \(why)", tolerance: nil, agrees: nil,
         seconds: 0))
   }
 
   let judged = routes.filter { $0.agrees != nil }
   let failed = routes.filter { $0.status.hasPrefix("failed") }.map(\.name)
-  let stopped = routes.filter { $0.iterations != nil && !["converged", "ok"].contains($0.status) }.map { "\($0.name) (\($0.status))" }
+  let stopped = routes.filter { $0.iterations != nil && !["converged", "ok"].contains($0.status) }.map {
+    "\($0.name) (\($0.status))"
+  }
   let unjudged = routes.filter { $0.agrees == nil && $0.tolerance != nil }.map(\.name)
   let disagreeing = routes.filter { $0.agrees == false }.map(\.name)
   let agree = disagreeing.isEmpty && failed.isEmpty && stopped.isEmpty && !judged.isEmpty
   var parts: [String] = []
   if tolerance >= 1 {
-    parts.append("kappa ~ \(String(format: "%.1e", kappa)): even the direct tolerance reaches 1, so no digit of dW is guaranteed in fp64")
+    parts.append(
+      "kappa ~ \(String(format: "%.1e", kappa)): even the direct tolerance reaches 1, so no digit of dW is guaranteed in fp64"
+    )
   }
   if !disagreeing.isEmpty { parts.append("disagree: \(disagreeing.joined(separator: ", "))") }
   if !failed.isEmpty { parts.append("failed: \(failed.joined(separator: ", "))") }
@@ -438,7 +470,9 @@ public func compareRoutes(
   }
   let verdict = parts.joined(separator: "; ")
   return SolveComparison(
-    method: method.rawValue, d_k: n, d_v: p.dv, B: p.batch, lambda: isMEMIT ? o.lambda : nil, alpha: isMEMIT ? nil : shift,
-    reference: referenceName, kappa: kappa, tolerance: tolerance, iterativeTolerance: iterTol, agree: agree, verdict: verdict,
+    method: method.rawValue, d_k: n, d_v: p.dv, B: p.batch, lambda: isMEMIT ? o.lambda : nil,
+    alpha: isMEMIT ? nil : shift,
+    reference: referenceName, kappa: kappa, tolerance: tolerance, iterativeTolerance: iterTol, agree: agree,
+    verdict: verdict,
     routes: routes)
 }

@@ -71,9 +71,11 @@ struct SolveCommand: ParsableCommand {
         let rng = GSLRandom(seed: seed &+ 2)
         let w0: Matrix<Double> = rng.gaussianMatrix(prof.width, dk, sigma: 1 / Double(dk).squareRoot())
         let old = w0 * ke
-        let change: Matrix<Double> = rng.gaussianMatrix(prof.width, b, sigma: old.norm(.frobenius) / Double(prof.width * b).squareRoot())
+        let change: Matrix<Double> = rng.gaussianMatrix(
+          prof.width, b, sigma: old.norm(.frobenius) / Double(prof.width * b).squareRoot())
         problem = try EditProblem(W0: w0, C0: c0, KE: ke, VE: old + change)
-        header = "SYNTHETIC \(prof.name): d = \(prof.width), d_k = \(dk), P = \(pCount) (d_m = \(dm)), B = \(b), seed \(seed)"
+        header =
+          "SYNTHETIC \(prof.name): d = \(prof.width), d_k = \(dk), P = \(pCount) (d_m = \(dm)), B = \(b), seed \(seed)"
       } else {
         let dir = URL(fileURLWithPath: npy!)
         func load(_ f: String) throws -> Matrix<Double> {
@@ -86,7 +88,9 @@ struct SolveCommand: ParsableCommand {
           c0 = try load("C0.npy")
         } else {
           let k0 = try load("K0.npy")
-          guard k0.rows == w0.columns else { throw CLIError("K0.npy must be d_k x P with d_k = \(w0.columns), got \(k0.shapeDescription)") }
+          guard k0.rows == w0.columns else {
+            throw CLIError("K0.npy must be d_k x P with d_k = \(w0.columns), got \(k0.shapeDescription)")
+          }
           c0 = try k0.gram(scale: 1 / Double(k0.columns))
           pInfo = ", P = \(k0.columns)"
         }
@@ -117,10 +121,14 @@ struct SolveCommand: ParsableCommand {
     print(header)
     let param = cmp.lambda.map { "lambda = \(sci($0))" } ?? "alpha = \(sci(cmp.alpha ?? 0))"
     print("\(method.rawValue.uppercased()) (\(param)), fp64; reference: \(cmp.reference); kappa ~ \(sci(cmp.kappa))\n")
-    var t = TextTable(["route", "compared on", "rel. diff", "tolerance", "residual", "backward err", "constraint", "iters", "status", "time (s)"])
+    var t = TextTable([
+      "route", "compared on", "rel. diff", "tolerance", "residual", "backward err", "constraint", "iters", "status",
+      "time (s)",
+    ])
     for r in cmp.routes {
       t.add([
-        r.name, r.comparedOn, r.relativeDifference.map(sci) ?? "-", r.tolerance.map(sci) ?? "-", r.residual.map(sci) ?? "-",
+        r.name, r.comparedOn, r.relativeDifference.map(sci) ?? "-", r.tolerance.map(sci) ?? "-",
+        r.residual.map(sci) ?? "-",
         r.backwardError.map(sci) ?? "-", r.constraintError.map(sci) ?? "-", r.iterations.map { "\($0)" } ?? "-",
         r.agrees == false ? "DISAGREES (\(r.status))" : r.status, String(format: "%.2f", r.seconds),
       ])

@@ -10,6 +10,9 @@ struct VerifyCommand: ParsableCommand {
 
       Start with `verify rank --model llama2 --dm 1,10` (synthetic keys at Llama-2-7B's widths), `verify rank --keys K.npy` (your keys), `verify edit ...` (an update from .npy inputs) or `verify linalg --npy FILE.npy` (any matrix). Every rank and every "not invertible" states its tolerance and its precision.
       """,
-    subcommands: [LinalgCommand.self, RankCommand.self, EditCommand.self, SolveCommand.self, BenchCommand.self, BenchEditCommand.self]
+    subcommands: [
+      LinalgCommand.self, RankCommand.self, EditCommand.self, SolveCommand.self, BenchCommand.self,
+      BenchEditCommand.self,
+    ]
   )
 }

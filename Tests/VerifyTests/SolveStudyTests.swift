@@ -16,7 +16,8 @@ import Testing
       for j in 0..<p { k0[i, j] *= scales[i] }
       for j in 0..<batch { ke[i, j] *= scales[i] }
     }
-    return try EditProblem(W0: r.gaussianMatrix(6, dk), C0: try k0.gram(scale: 1 / Double(p)), KE: ke, VE: r.gaussianMatrix(6, batch))
+    return try EditProblem(
+      W0: r.gaussianMatrix(6, dk), C0: try k0.gram(scale: 1 / Double(p)), KE: ke, VE: r.gaussianMatrix(6, batch))
   }
 
   /// Well-conditioned inputs (d_m = 3): every route agrees within its stated tolerance, for

@@ -45,7 +45,8 @@ public enum GSL {
   public static func choleskySolve(_ a: Matrix<Double>, _ b: Matrix<Double>) throws(LinalgError) -> Matrix<Double> {
     try a.checkSquareFinite("GSL.choleskySolve")
     guard b.rows == a.rows, b.columns > 0 else {
-      throw .dimensionMismatch(operation: "GSL.choleskySolve", expected: "\(a.rows) x k, k >= 1", got: b.shapeDescription)
+      throw .dimensionMismatch(
+        operation: "GSL.choleskySolve", expected: "\(a.rows) x k, k >= 1", got: b.shapeDescription)
     }
     try b.checkFinite("GSL.choleskySolve right-hand side")
     let g = GSLBridge.alloc(a)
