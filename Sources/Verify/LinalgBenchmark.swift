@@ -37,10 +37,16 @@ public enum LinalgBenchmark {
   public static func run(_ op: LinalgBenchmarkOp, on a: Matrix<Double>, repeats: Int) throws(LinalgError)
     -> BenchmarkTiming
   {
-    // Untimed warm-up on a small leading block: starts OpenBLAS's threads and LAPACK's
-    // lazy initialisation, which a long-running numpy process has already paid for.
-    let m = Swift.min(64, a.rows)
-    _ = try? once(op, a.submatrix(rows: 0..<m, columns: 0..<(a.columns == a.rows ? m : Swift.min(2 * m, a.columns))))
+    // One untimed warm-up run, as a long-running numpy process has had: it starts OpenBLAS's
+    // and Dispatch's threads and lets malloc's mmap threshold adapt to this size (otherwise
+    // every fresh output buffer is page-faulted in). Above n = 5000 a small leading block is
+    // used instead, where those costs are negligible next to the operation.
+    if a.rows < 5000 {
+      _ = try? once(op, a)
+    } else {
+      let m = Swift.min(64, a.rows)
+      _ = try? once(op, a.submatrix(rows: 0..<m, columns: 0..<(a.columns == a.rows ? m : Swift.min(2 * m, a.columns))))
+    }
     var times: [Double] = []
     var result = 0.0
     for _ in 0..<max(1, repeats) {

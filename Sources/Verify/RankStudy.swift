@@ -22,6 +22,8 @@ public struct RankRow: Encodable, Sendable {
   public var lambda: Double
   public var synthetic: Bool
   public var model: String
+  /// Where the keys came from (the synthetic generator and its parameters, or the file).
+  public var keys: String
   public var C0: SymmetricReport
   public var C_eff: SymmetricReport?
   public var D: SymmetricReport?
@@ -32,7 +34,7 @@ public struct RankRow: Encodable, Sendable {
   public var phases: [String: Double]
 
   enum CodingKeys: String, CodingKey {
-    case dm, budget, P, d_k, B, lambda, synthetic, model, C0, C_eff, D, D_note, seconds, phases
+    case dm, budget, P, d_k, B, lambda, synthetic, model, keys, C0, C_eff, D, D_note, seconds, phases
   }
 
   /// Missing matrices are explicit `null`s, so scripts can rely on the keys.
@@ -46,6 +48,7 @@ public struct RankRow: Encodable, Sendable {
     try c.encode(lambda, forKey: .lambda)
     try c.encode(synthetic, forKey: .synthetic)
     try c.encode(model, forKey: .model)
+    try c.encode(keys, forKey: .keys)
     try c.encode(C0, forKey: .C0)
     try c.encode(C_eff, forKey: .C_eff)
     try c.encode(D, forKey: .D)
@@ -104,6 +107,14 @@ public struct RankStudy {
     switch source {
     case .profile(let p, _): return p.keyWidth
     case .matrix(let m, _): return m.rows
+    }
+  }
+
+  /// Where the keys come from, for every output.
+  public var keysDescription: String {
+    switch source {
+    case .profile(let p, let seed): return SyntheticKeySource.describe(profile: p, seed: seed)
+    case .matrix(_, let name): return "user keys from \(name) (fp64)"
     }
   }
 
@@ -200,7 +211,7 @@ public struct RankStudy {
       rows.append(
         RankRow(
           dm: dm, budget: budget.description, P: p, d_k: dk, B: batch, lambda: lambda, synthetic: synthetic,
-          model: modelName, C0: r0, C_eff: rEff,
+          model: modelName, keys: keysDescription, C0: r0, C_eff: rEff,
           D: rD, D_note: dNote, seconds: Date().timeIntervalSince(t0), phases: phases.seconds))
     }
     return rows

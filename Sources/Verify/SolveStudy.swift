@@ -161,6 +161,30 @@ public func compareRoutes(
     }
   }
 
+  /// Runs a per-row Krylov solve on `[0; r_i]` for the sampled rows of dW; returns the route
+  /// (worst stop reason, maximum iterations and residual) and the rows it computed.
+  func perRowRoute(
+    _ name: String, _ description: String, solve: ([Double]) throws -> (SolverResult<Double>, Double)
+  ) throws -> (SolveRoute, Matrix<Double>) {
+    var out = Matrix<Double>(rows: sampleRows.count, columns: n)
+    var its = 0
+    var worst = "converged"
+    var resMax = 0.0
+    for (k, i) in sampleRows.enumerated() {
+      let rhs = [Double](repeating: 0, count: n) + (0..<p.batch).map { r[i, $0] }
+      let (sol, res) = try solve(rhs)
+      its = max(its, sol.stats.iterations)
+      if !sol.stats.isSolved { worst = sol.stats.reason.rawValue }
+      resMax = max(resMax, res)
+      for j in 0..<n { out[k, j] = sol.solution[j] }
+    }
+    let route = SolveRoute(
+      name: name, description: description, comparedOn: "dW rows 1-\(sampleRows.count) of \(p.dv)",
+      relativeDifference: nil, residual: resMax, backwardError: nil, constraintError: nil, iterations: its,
+      status: worst, tolerance: nil, agrees: nil, seconds: 0)
+    return (route, out)
+  }
+
   func fullRoute(
     _ name: String, _ description: String, dW: Matrix<Double>, residual: Double?, status: String = "ok",
     iterations: Int? = nil
@@ -331,25 +355,14 @@ public func compareRoutes(
         for i in 0..<b { bottom[i] -= shift * m[i] }
         return top + bottom
       }
-      var out = Matrix<Double>(rows: rows.count, columns: n)
-      var its = 0
-      var worst = "converged"
-      var resMax = 0.0
-      for (k, i) in rows.enumerated() {
-        let rhs = [Double](repeating: 0, count: n) + (0..<b).map { r[i, $0] }
+      let (route, out) = try perRowRoute("minres-kkt", desc) { rhs in
         let sol = try minres(op, rhs, options: opts)
-        its = max(its, sol.stats.iterations)
-        if !sol.stats.isSolved { worst = sol.stats.reason.rawValue }
         let ax = op.apply(sol.solution)
-        resMax = max(resMax, zip(ax, rhs).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot() / Vec.norm(rhs))
-        for j in 0..<n { out[k, j] = sol.solution[j] }
+        let res = zip(ax, rhs).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot() / Vec.norm(rhs)
+        return (sol, res)
       }
       rowsDW = out
-      return SolveRoute(
-        name: "minres-kkt", description: desc, comparedOn: "dW rows 1-\(rows.count) of \(p.dv)",
-        relativeDifference: nil,
-        residual: resMax, backwardError: nil, constraintError: nil, iterations: its, status: worst, tolerance: nil,
-        agrees: nil, seconds: 0)
+      return route
     }
     let refRows = Matrix<Double>(rows: rows.count, columns: n) { k, j in refDW[rows[k], j] }
     routes.append(compare(route, rowsDW, against: refRows, tol: iterTol))
@@ -378,24 +391,12 @@ public func compareRoutes(
           for i in 0..<n { out[i] += km[i] }
           return out
         })
-      var out = Matrix<Double>(rows: rows.count, columns: n)
-      var its = 0
-      var worst = "converged"
-      var resMax = 0.0
-      for (k, i) in rows.enumerated() {
-        let rhs = [Double](repeating: 0, count: n) + (0..<b).map { r[i, $0] }
+      let (route, out) = try perRowRoute("lsqr-objective", desc) { rhs in
         let sol = try lsqr(op, rhs, options: opts)
-        its = max(its, sol.stats.iterations)
-        if !sol.stats.isSolved { worst = sol.stats.reason.rawValue }
-        resMax = max(resMax, Double(sol.stats.normalResidualNorm ?? 0) / max(Vec.norm(rhs), .leastNormalMagnitude))
-        for j in 0..<n { out[k, j] = sol.solution[j] }
+        return (sol, Double(sol.stats.normalResidualNorm ?? 0) / max(Vec.norm(rhs), .leastNormalMagnitude))
       }
       rowsDW = out
-      return SolveRoute(
-        name: "lsqr-objective", description: desc, comparedOn: "dW rows 1-\(rows.count) of \(p.dv)",
-        relativeDifference: nil,
-        residual: resMax, backwardError: nil, constraintError: nil, iterations: its, status: worst, tolerance: nil,
-        agrees: nil, seconds: 0)
+      return route
     }
     let refRows = Matrix<Double>(rows: rows.count, columns: n) { k, j in refDW[rows[k], j] }
     routes.append(compare(route, rowsDW, against: refRows, tol: iterTol))

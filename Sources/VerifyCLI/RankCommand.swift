@@ -127,7 +127,9 @@ struct RankCommand: ParsableCommand {
 
   func header(study: RankStudy, note: String?) -> String {
     var s = "\(study.modelName)"
-    if case .profile = study.source { s += "  [SYNTHETIC keys: random-weight MLP on synthetic hidden states]" }
+    if case .profile(let p, let seed) = study.source {
+      s += "  [SYNTHETIC]\nkeys: " + SyntheticKeySource.describe(profile: p, seed: seed)
+    }
     if let note { s += "\nnote: \(note)" }
     s += "\nC0 = K0 K0^T / P (mean second moment), C_eff = lambda C0 + K_E K_E^T with lambda = \(sci(study.lambda)), "
     s += "D = K_E^T C0^-1 K_E; all analysed in fp64, Cholesky tried in fp32 and fp64."

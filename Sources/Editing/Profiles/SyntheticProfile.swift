@@ -148,7 +148,12 @@ public final class SyntheticKeySource {
   }
 
   /// A description of the generator for reports.
-  public var descriptor: String {
+  public var descriptor: String { Self.describe(profile: profile, seed: seed, hidden: hidden) }
+
+  /// The generator's description without building it (no weights are drawn).
+  public static func describe(profile: SyntheticProfile, seed: UInt, hidden: HiddenStateModel = HiddenStateModel())
+    -> String
+  {
     switch profile.mlp {
     case .isotropic: return "synthetic isotropic Gaussian keys (seed \(seed))"
     default:

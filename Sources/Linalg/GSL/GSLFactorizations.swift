@@ -7,16 +7,24 @@ import CGSL
 /// Note: GSL's BLAS calls bind to OpenBLAS here (see `Sources/CGSL/shim.h`); the
 /// factorization algorithms themselves are GSL's.
 public enum GSL {
+  /// A `gsl_matrix` holding GSL's Cholesky factorization of `a` (caller frees). GSL does not
+  /// report the failing pivot, hence pivot 0 in the error.
+  static func choleskyInPlace(_ a: Matrix<Double>) throws(LinalgError) -> UnsafeMutablePointer<gsl_matrix> {
+    let g = GSLBridge.alloc(a)
+    let status = gsl_linalg_cholesky_decomp1(g)
+    if status != 0 { gsl_matrix_free(g) }
+    if status == GSL_EDOM { throw .notPositiveDefinite(pivot: 0, precision: "fp64 (GSL)") }
+    try GSLBridge.check(status, "gsl_linalg_cholesky_decomp1")
+    return g
+  }
+
   /// The Cholesky factor `L` of `A` (`gsl_linalg_cholesky_decomp1`).
   /// Throws ``LinalgError/notPositiveDefinite(pivot:precision:)`` with pivot 0 (GSL does
   /// not report the pivot) when `A` is not positive definite.
   public static func choleskyFactor(_ a: Matrix<Double>) throws(LinalgError) -> Matrix<Double> {
     try a.checkSquareFinite("GSL.cholesky")
-    let g = GSLBridge.alloc(a)
+    let g = try choleskyInPlace(a)
     defer { gsl_matrix_free(g) }
-    let status = gsl_linalg_cholesky_decomp1(g)
-    if status == GSL_EDOM { throw .notPositiveDefinite(pivot: 0, precision: "fp64 (GSL)") }
-    try GSLBridge.check(status, "gsl_linalg_cholesky_decomp1")
     var l = GSLBridge.toMatrix(g)
     l.zeroUpperTriangle()
     return l
@@ -28,11 +36,8 @@ public enum GSL {
     guard b.count == a.rows else {
       throw .dimensionMismatch(operation: "GSL.choleskySolve", expected: "\(a.rows)", got: "\(b.count)")
     }
-    let g = GSLBridge.alloc(a)
+    let g = try choleskyInPlace(a)
     defer { gsl_matrix_free(g) }
-    let status = gsl_linalg_cholesky_decomp1(g)
-    if status == GSL_EDOM { throw .notPositiveDefinite(pivot: 0, precision: "fp64 (GSL)") }
-    try GSLBridge.check(status, "gsl_linalg_cholesky_decomp1")
     let bv = GSLBridge.allocVector(b)
     let xv = gsl_vector_alloc(b.count)!
     defer { gsl_vector_free(bv); gsl_vector_free(xv) }
@@ -49,11 +54,8 @@ public enum GSL {
         operation: "GSL.choleskySolve", expected: "\(a.rows) x k, k >= 1", got: b.shapeDescription)
     }
     try b.checkFinite("GSL.choleskySolve right-hand side")
-    let g = GSLBridge.alloc(a)
+    let g = try choleskyInPlace(a)
     defer { gsl_matrix_free(g) }
-    let status = gsl_linalg_cholesky_decomp1(g)
-    if status == GSL_EDOM { throw .notPositiveDefinite(pivot: 0, precision: "fp64 (GSL)") }
-    try GSLBridge.check(status, "gsl_linalg_cholesky_decomp1")
     let bg = GSLBridge.alloc(b)
     let xg = gsl_matrix_alloc(b.rows, b.columns)!
     defer { gsl_matrix_free(bg); gsl_matrix_free(xg) }
