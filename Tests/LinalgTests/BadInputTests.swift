@@ -58,3 +58,21 @@ import Testing
     #expect(e.description.contains("pivot 17") && e.description.contains("fp32"))
   }
 }
+
+@Suite("Cholesky from a given factor") struct CholeskyLowerFactorTests {
+  /// A factor computed in fp32 and wrapped in fp64 solves the fp64 system to fp32 accuracy:
+  /// relative error <= kappa * (n + 1) * eps_fp32 (the backward error of the fp32 factor).
+  @Test func fp32FactorSolvesToFp32Accuracy() throws {
+    let a: Matrix<Double> = randomSPD(20, seed: 4, condition: 100)
+    let l32 = try Cholesky(a.converted(to: Float.self)).L
+    let wrapped = try Cholesky(lowerFactor: l32.converted(to: Double.self))
+    let b = (0..<20).map { Double($0) - 7 }
+    let x = try wrapped.solve(b)
+    let exact = try Cholesky(a).solve(b)
+    #expect(relativeDifference(x, exact) <= 100 * 21 * Double(Float.ulpOfOne) * lapackThreshold)
+    #expect(wrapped.aNorm1.isNaN)
+    var singular = Matrix<Double>.identity(3)
+    singular[1, 1] = 0
+    #expect(throws: LinalgError.self) { try Cholesky(lowerFactor: singular) }
+  }
+}

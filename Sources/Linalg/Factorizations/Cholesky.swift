@@ -42,6 +42,21 @@ public struct Cholesky<T: LinalgScalar>: Sendable {
     if check && info > 0 { throw .notPositiveDefinite(pivot: Int(info), precision: T.precisionName) }
   }
 
+  /// Wraps an existing lower triangular factor `L` (for example an fp32 factor converted to
+  /// fp64, used as a preconditioner). Only the lower triangle is read. The condition estimate
+  /// is unavailable (``aNorm1`` is NaN) because `A` itself is not known.
+  public init(lowerFactor l: Matrix<T>) throws(LinalgError) {
+    try l.checkSquareFinite("Cholesky(lowerFactor:)")
+    var f = l
+    f.zeroUpperTriangle()
+    if let k = f.diagonal.firstIndex(where: { $0 == 0 }) {
+      throw .singular(routine: "Cholesky(lowerFactor:)", pivot: k + 1, precision: T.precisionName)
+    }
+    self.factor = f
+    self.info = 0
+    self.aNorm1 = .nan
+  }
+
   /// Throws if the factorization failed.
   public func checkSuccess() throws(LinalgError) {
     if info > 0 { throw .notPositiveDefinite(pivot: info, precision: T.precisionName) }
