@@ -59,6 +59,12 @@ let package = Package(
         .product(name: "PropertyBased", package: "swift-property-based"),
       ]
     ),
-    .testTarget(name: "VerifyTests", dependencies: ["Verify", "Editing", "Linalg"]),
+    .testTarget(
+      name: "VerifyTests",
+      dependencies: [
+        "Verify", "Editing", "Linalg",
+        .product(name: "PropertyBased", package: "swift-property-based"),
+      ]
+    ),
   ]
 )

@@ -236,6 +236,16 @@ public func compareRoutes(
     }
   }
   routes.append(refRoute)
+  // Every other route solves systems governed by A = s C0 + K_E K_Eᵀ (or C0 when s = 0) as
+  // well as by the reference's matrices: its forward error is ~ kappa * (n eps or rtol) with
+  // the larger of the two condition estimates.
+  let systemKappa: Double = {
+    guard let c = try? Cholesky(aNormal ?? p.C0, check: false), c.isSuccess,
+      let rc = try? c.reciprocalConditionEstimate(), rc > 0
+    else { return .infinity }
+    return 1 / rc
+  }()
+  kappa = max(kappa, systemKappa)
   let tolerance = min(1, 30 * Double(n) * eps * kappa)
   let iterTol = min(1, 30 * kappa * o.iterativeRtol + tolerance)
 
@@ -303,7 +313,8 @@ public func compareRoutes(
   }
 
   // 4. Preconditioned CG on the SPD system of the method, for a sample of edit columns.
-  let opts = SolverOptions<Double>(rtol: o.iterativeRtol, maxIterations: o.maxIterations)
+  // LSQR also stops on its least-squares test ||A^T r|| / (||A|| ||r||) <= axtol: hold it to the same rtol.
+  let opts = SolverOptions<Double>(rtol: o.iterativeRtol, maxIterations: o.maxIterations, axtol: o.iterativeRtol)
   do {
     let cols = sampleCols
     var ySample: Matrix<Double>? = nil
@@ -376,6 +387,11 @@ public func compareRoutes(
   do {
     let rows = sampleRows
     var rowsDW: Matrix<Double>? = nil
+    // MINRES' forward error is governed by the KKT matrix itself, relative to the whole
+    // solution [x; m]: tolerance 30 kappa_KKT rtol ||[x; m]|| / ||x|| (kappa_KKT from LDLT +
+    // ?sycon when the KKT matrix is small enough to form; otherwise the comparison is not judged).
+    var kktKappa = Double.infinity
+    var solutionRatio = 1.0
     let c0p = isMEMIT && o.epsilon > 0 ? p.C0.addingToDiagonal(o.epsilon / o.lambda) : p.C0
     let desc =
       "MINRES on the KKT system [[C0, K_E], [K_E^T, -\(shift > 0 ? (isMEMIT ? "lambda" : "alpha") : "0") I]] per row of dW"
@@ -391,8 +407,21 @@ public func compareRoutes(
         for i in 0..<b { bottom[i] -= shift * m[i] }
         return top + bottom
       }
+      if n + b <= 4096 {
+        let kkt = Matrix<Double>(rows: n + b, columns: n + b) { i, j in
+          if i < n && j < n { return c0p[i, j] }
+          if i < n { return p.KE[i, j - n] }
+          if j < n { return p.KE[j, i - n] }
+          return i == j ? -shift : 0
+        }
+        if let f = try? LDLT(kkt, check: false), f.isSuccess, let rc = try? f.reciprocalConditionEstimate(), rc > 0 {
+          kktKappa = 1 / rc
+        }
+      }
       let (route, out) = try perRowRoute("minres-kkt", desc) { rhs in
         let sol = try minres(op, rhs, options: opts)
+        let xNorm = Vec.norm(Array(sol.solution[0..<n]))
+        if xNorm > 0 { solutionRatio = max(solutionRatio, Vec.norm(sol.solution) / xNorm) }
         let ax = op.apply(sol.solution)
         let res = zip(ax, rhs).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot() / Vec.norm(rhs)
         return (sol, res)
@@ -401,7 +430,8 @@ public func compareRoutes(
       return route
     }
     let refRows = Matrix<Double>(rows: rows.count, columns: n) { k, j in refDW[rows[k], j] }
-    routes.append(compare(route, rowsDW, against: refRows, tol: iterTol))
+    let minresTol = min(1, 30 * max(kappa, kktKappa) * o.iterativeRtol * solutionRatio + tolerance)
+    routes.append(compare(route, rowsDW, against: refRows, tol: minresTol))
   }
 
   // 6. LSQR on the stacked least-squares objective (checks the objective, not only its
@@ -448,6 +478,7 @@ public func compareRoutes(
   // 7. GSL BFGS on the objective itself, for small instances.
   if let a = aNormal, p.dv * n <= o.bfgsMaxVariables {
     var dWb: Matrix<Double>? = nil
+    var finalGradient = Double.infinity
     let route = timedRoute("gsl-bfgs", "GSL BFGS on f(dW) = s tr(dW C0 dW^T) + ||dW K_E - R||^2") {
       let dv = p.dv
       // f(dW) = tr(dW A dWᵀ) - 2 tr(dW K_E Rᵀ) + const; gradient 2 (dW A - R K_Eᵀ)
@@ -462,12 +493,16 @@ public func compareRoutes(
       }
       let dW = try Matrix<Double>(rows: dv, columns: n, columnMajor: res.x)
       dWb = dW
+      finalGradient = res.gradientNorm
       return try fullRoute(
         "gsl-bfgs", "GSL BFGS on the objective", dW: dW, residual: res.gradientNorm / rKt.norm(.frobenius),
         status: res.status.rawValue, iterations: res.iterations)
     }
-    // BFGS stops at a gradient tolerance g: ||dW - dW*|| <= g / lambda_min(2A) relative to ||dW*||.
-    let bfgsTol = min(1, 30 * kappa * 1e-6 + tolerance)
+    // f is strongly convex with Hessian 2A, so wherever BFGS stopped, with gradient g:
+    // ||dW - dW*||_F <= ||g||_F / (2 lambda_min(A)) (plus the reference's own error).
+    let lambdaMin = (try? a.symmetricEigenvalues().first) ?? 0
+    let bfgsTol =
+      lambdaMin > 0 ? min(1, finalGradient / (2 * lambdaMin * refDW.norm(.frobenius)) * (1 + 1e-6) + tolerance) : 1
     routes.append(compare(route, dWb, against: refDW, tol: bfgsTol))
   } else {
     let why =

@@ -1,6 +1,7 @@
 import Editing
 import Foundation
 import Linalg
+import PropertyBased
 import Testing
 
 @testable import Verify
@@ -58,5 +59,47 @@ import Testing
     #expect(pcg.status == "iterationLimit")
     #expect(pcg.agrees == false)
     #expect(!c.agree)
+  }
+}
+
+@Suite("verify solve: adversarial instances") struct SolveAdversarialTests {
+  /// Random small instances with nearly collinear edit keys (columns differ by 10^-k), lambda
+  /// from 1e-3 to 1e6 and alpha from 1e-8 to 1: no route that can be judged (tolerance < 1)
+  /// may disagree with the reference beyond its stated tolerance, and no iterative route may
+  /// call itself converged with a residual above its rtol.
+  @Test func noRouteDisagreesBeyondItsTolerance() async {
+    await propertyCheck(
+      count: 100, input: Gen.int(in: 0...1_000_000), Gen.double(in: -3...6), Gen.double(in: 0...6),
+      Gen.double(in: -8...0)
+    ) { seed, logLambda, collinear, logAlpha in
+      let r = GSLRandom(seed: UInt(seed))
+      let dk = 8 + Int(r.integer(below: 16))
+      let b = 2 + Int(r.integer(below: 3))
+      let k0: Matrix<Double> = r.gaussianMatrix(dk, 3 * dk)
+      var ke: Matrix<Double> = r.gaussianMatrix(dk, b)
+      let delta = pow(10, -collinear)
+      for j in 1..<b { for i in 0..<dk { ke[i, j] = ke[i, 0] + delta * ke[i, j] } }
+      let p = try EditProblem(
+        W0: r.gaussianMatrix(4, dk), C0: try k0.gram(scale: 1 / Double(3 * dk)), KE: ke, VE: r.gaussianMatrix(4, b))
+      var o = SolveOptions()
+      o.lambda = pow(10, logLambda)
+      o.alpha = pow(10, logAlpha)
+      for method in [EditMethod.memit, .emmet] {
+        let c = try compareRoutes(p, method: method, options: o)
+        for route in c.routes {
+          #expect(
+            route.agrees != false,
+            "\(method) \(route.name): diff \(route.relativeDifference ?? -1) > tol \(route.tolerance ?? -1)")
+          if route.status == "converged", let res = route.residual, route.name == "pcg" {
+            // CG's stopping test is on its recurrence residual; the true residual may exceed it
+            // by rounding, about kappa(A) * n * eps. (MINRES is not checked here: its gap scales
+            // with the KKT matrix's condition, which the comparison does not report.)
+            #expect(
+              res <= 10 * o.iterativeRtol + 30 * Double(dk) * Double.ulpOfOne * c.kappa, "\(route.name) residual \(res)"
+            )
+          }
+        }
+      }
+    }
   }
 }
