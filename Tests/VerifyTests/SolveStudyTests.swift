@@ -63,24 +63,26 @@ import Testing
 }
 
 @Suite("verify solve: adversarial instances") struct SolveAdversarialTests {
-  /// Random small instances with nearly collinear edit keys (columns differ by 10^-k), lambda
+  /// Random small instances with near-singular C0 (d_m from 1.05), nearly collinear edit keys
+  /// (columns differ by 10^-k), lambda
   /// from 1e-3 to 1e6 and alpha from 1e-8 to 1: no route that can be judged (tolerance < 1)
   /// may disagree with the reference beyond its stated tolerance, and no iterative route may
   /// call itself converged with a residual above its rtol.
   @Test func noRouteDisagreesBeyondItsTolerance() async {
     await propertyCheck(
       count: 100, input: Gen.int(in: 0...1_000_000), Gen.double(in: -3...6), Gen.double(in: 0...6),
-      Gen.double(in: -8...0)
-    ) { seed, logLambda, collinear, logAlpha in
+      Gen.double(in: -8...0), Gen.double(in: 1.05...3)
+    ) { seed, logLambda, collinear, logAlpha, dm in
       let r = GSLRandom(seed: UInt(seed))
       let dk = 8 + Int(r.integer(below: 16))
       let b = 2 + Int(r.integer(below: 3))
-      let k0: Matrix<Double> = r.gaussianMatrix(dk, 3 * dk)
+      let pKeys = Int((dm * Double(dk)).rounded())  // d_m near 1: near-singular C0
+      let k0: Matrix<Double> = r.gaussianMatrix(dk, pKeys)
       var ke: Matrix<Double> = r.gaussianMatrix(dk, b)
       let delta = pow(10, -collinear)
       for j in 1..<b { for i in 0..<dk { ke[i, j] = ke[i, 0] + delta * ke[i, j] } }
       let p = try EditProblem(
-        W0: r.gaussianMatrix(4, dk), C0: try k0.gram(scale: 1 / Double(3 * dk)), KE: ke, VE: r.gaussianMatrix(4, b))
+        W0: r.gaussianMatrix(4, dk), C0: try k0.gram(scale: 1 / Double(pKeys)), KE: ke, VE: r.gaussianMatrix(4, b))
       var o = SolveOptions()
       o.lambda = pow(10, logLambda)
       o.alpha = pow(10, logAlpha)
