@@ -237,6 +237,19 @@ public struct Matrix<T: LinalgScalar>: Equatable, Sendable {
     }
   }
 
+  /// Replaces `A` by `(A + Aᵀ) / 2`: exact symmetry for a matrix that is symmetric in exact
+  /// arithmetic but was computed as a general product (e.g. `K_Eᵀ C0^-1 K_E`).
+  public mutating func symmetrizeByAveraging() {
+    precondition(isSquare)
+    for j in 0..<columns {
+      for i in (j + 1)..<Swift.max(j + 1, rows) {
+        let m = (storage[i + j * rows] + storage[j + i * rows]) / 2
+        storage[i + j * rows] = m
+        storage[j + i * rows] = m
+      }
+    }
+  }
+
   /// Sets the strictly upper triangle to zero.
   public mutating func zeroUpperTriangle() {
     for j in 0..<columns { for i in 0..<Swift.min(j, rows) { storage[i + j * rows] = 0 } }

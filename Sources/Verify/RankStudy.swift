@@ -200,9 +200,7 @@ public struct RankStudy {
         if c.isSuccess {
           progress("d_m = \(dm): D")
           var d = try Matrix.multiply(ke, try c.solve(ke), transA: .transpose)
-          for j in 0..<d.columns {
-            for i in (j + 1)..<Swift.max(j + 1, d.rows) { let m = (d[i, j] + d[j, i]) / 2; d[i, j] = m; d[j, i] = m }
-          }
+          d.symmetrizeByAveraging()
           rD = try SymmetricReport.analyze(d, spectrum: true, mpPrediction: nil)
         } else {
           dNote = "D = K_E^T C0^-1 K_E not computed: C0's fp64 Cholesky fails at pivot \(c.info)"

@@ -312,76 +312,50 @@ public func compareRoutes(
     routes.append(compare(route, dWg, against: refDW, tol: tolerance))
   }
 
-  // 4. Preconditioned CG on the SPD system of the method, for a sample of edit columns.
+  // 4. Preconditioned CG on the SPD system of the method (A, or C0 when s = 0), for a sample
+  //    of edit columns: once with a Jacobi preconditioner, once with an fp32 Cholesky factor
+  //    (mixed precision: the preconditioned operator has condition ~ 1 + kappa * eps_fp32, so
+  //    CG converges in a few steps whenever fp32 can factor the matrix at all).
   // LSQR also stops on its least-squares test ||A^T r|| / (||A|| ||r||) <= axtol: hold it to the same rtol.
   let opts = SolverOptions<Double>(rtol: o.iterativeRtol, maxIterations: o.maxIterations, axtol: o.iterativeRtol)
-  do {
+  let cgMatrix = aNormal ?? p.C0
+  let cgSystem = aNormal == nil ? "C0" : (isMEMIT ? "C_eff" : "(alpha C0 + K_E K_E^T)")
+  func cgRoute(_ name: String, _ description: String, preconditioner: () throws -> any LinearOperator<Double>)
+    -> SolveRoute
+  {
     let cols = sampleCols
-    var ySample: Matrix<Double>? = nil
-    let system = aNormal == nil ? "C0" : (isMEMIT ? "C_eff" : "(alpha C0 + K_E K_E^T)")
-    let route = timedRoute("pcg", "Jacobi-preconditioned CG on \(system) Y = K_E") {
-      let a = aNormal ?? p.C0
+    return timedRoute(name, description) {
       let rhs = Matrix<Double>(rows: n, columns: cols.count) { i, j in p.KE[i, cols[j]] }
-      let refYForSystem: Matrix<Double>
-      if aNormal != nil && !isMEMIT {
-        refYForSystem = try Cholesky(a).solve(rhs)  // EMMET alpha > 0 compares against its own direct solve
-      } else {
-        refYForSystem = Matrix(rows: n, columns: cols.count) { i, j in referenceY![i, cols[j]] }
-      }
-      let (y, stats) = try cg(
-        MatrixOperator(a), rhs, preconditioner: try DiagonalPreconditioner(jacobiOf: a), options: opts)
-      ySample = y
-      let worst = stats.first { !$0.isSolved }?.reason.rawValue ?? "converged"
-      let res = (try Matrix.multiply(a, y) - rhs).norm(.frobenius) / rhs.norm(.frobenius)
-      var route = SolveRoute(
-        name: "pcg", description: "Jacobi-preconditioned CG on \(system) Y = K_E",
-        comparedOn: "Y = \(system)^-1 K_E, columns 1-\(cols.count) of \(p.batch)", relativeDifference: nil,
-        residual: res,
-        backwardError: nil, constraintError: nil, iterations: stats.map(\.iterations).max(), status: worst,
-        tolerance: nil,
-        agrees: nil, seconds: 0)
-      route = compare(route, y, against: refYForSystem, tol: iterTol)
-      return route
-    }
-    _ = ySample
-    routes.append(route)
-  }
-
-  // 4b. CG preconditioned by an fp32 Cholesky factor of the same matrix (mixed precision:
-  //     the preconditioned operator has condition ~ 1 + kappa * eps_fp32, so CG converges in a
-  //     few steps whenever fp32 can factor the matrix at all).
-  do {
-    let cols = sampleCols
-    let system = aNormal == nil ? "C0" : (isMEMIT ? "C_eff" : "(alpha C0 + K_E K_E^T)")
-    let desc = "CG on \(system) Y = K_E preconditioned by its fp32 Cholesky factor"
-    var route = timedRoute("pcg-fp32-cholesky", desc) {
-      let a = aNormal ?? p.C0
-      let c32 = try Cholesky(a.converted(to: Float.self), check: false)
-      guard c32.isSuccess else {
-        throw EditError.notInvertible(
-          matrix: system, precision: "fp32", pivot: c32.info, advice: "no fp32 preconditioner; see the Jacobi route")
-      }
-      let m = try Cholesky(lowerFactor: c32.L.converted(to: Double.self))
-      let prec = ClosureOperator<Double>(symmetric: n) { x in try! m.solve(x) }
-      let rhs = Matrix<Double>(rows: n, columns: cols.count) { i, j in p.KE[i, cols[j]] }
+      // EMMET with alpha > 0 solves a system the reference never formed: compare with its direct solve.
       let refY =
         aNormal != nil && !isMEMIT
-        ? try Cholesky(a).solve(rhs) : Matrix(rows: n, columns: cols.count) { i, j in referenceY![i, cols[j]] }
-      let (y, stats) = try cg(MatrixOperator(a), rhs, preconditioner: prec, options: opts)
-      let res = (try Matrix.multiply(a, y) - rhs).norm(.frobenius) / rhs.norm(.frobenius)
-      let r = SolveRoute(
-        name: "pcg-fp32-cholesky", description: desc,
-        comparedOn: "Y = \(system)^-1 K_E, columns 1-\(cols.count) of \(p.batch)", relativeDifference: nil,
-        residual: res,
-        backwardError: nil, constraintError: nil, iterations: stats.map(\.iterations).max(),
+        ? try Cholesky(cgMatrix).solve(rhs) : Matrix(rows: n, columns: cols.count) { i, j in referenceY![i, cols[j]] }
+      let (y, stats) = try cg(MatrixOperator(cgMatrix), rhs, preconditioner: try preconditioner(), options: opts)
+      let res = (try Matrix.multiply(cgMatrix, y) - rhs).norm(.frobenius) / rhs.norm(.frobenius)
+      let route = SolveRoute(
+        name: name, description: description,
+        comparedOn: "Y = \(cgSystem)^-1 K_E, columns 1-\(cols.count) of \(p.batch)", relativeDifference: nil,
+        residual: res, backwardError: nil, constraintError: nil, iterations: stats.map(\.iterations).max(),
         status: stats.first { !$0.isSolved }?.reason.rawValue ?? "converged", tolerance: nil, agrees: nil, seconds: 0)
-      return compare(r, y, against: refY, tol: iterTol)
+      return compare(route, y, against: refY, tol: iterTol)
     }
-    if route.status.hasPrefix("failed: ") && route.status.contains("fp32") {
-      route.status = "n/a: " + route.status.dropFirst("failed: ".count)
-    }
-    routes.append(route)
   }
+  routes.append(
+    cgRoute("pcg", "Jacobi-preconditioned CG on \(cgSystem) Y = K_E") { try DiagonalPreconditioner(jacobiOf: cgMatrix) }
+  )
+  var fp32Route = cgRoute("pcg-fp32-cholesky", "CG on \(cgSystem) Y = K_E preconditioned by its fp32 Cholesky factor") {
+    let c32 = try Cholesky(cgMatrix.converted(to: Float.self), check: false)
+    guard c32.isSuccess else {
+      throw EditError.notInvertible(
+        matrix: cgSystem, precision: "fp32", pivot: c32.info, advice: "no fp32 preconditioner; see the Jacobi route")
+    }
+    let m = try Cholesky(lowerFactor: c32.L.converted(to: Double.self))
+    return ClosureOperator<Double>(symmetric: n) { x in try! m.solve(x) }
+  }
+  if fp32Route.status.hasPrefix("failed: ") && fp32Route.status.contains("fp32") {
+    fp32Route.status = "n/a: " + fp32Route.status.dropFirst("failed: ".count)
+  }
+  routes.append(fp32Route)
 
   // 5. MINRES on the symmetric indefinite KKT system [[C0', K_E], [K_Eᵀ, -s I]] [x; m] = [0; r_i].
   do {

@@ -80,11 +80,7 @@ func reducedSolve<T: LinalgScalar>(
   var dMat: Matrix<T>
   do { dMat = try Matrix.multiply(p.KE, y, transA: .transpose) } catch { throw .linalg("\(error)") }
   // D is symmetric in exact arithmetic; make it so exactly before factoring.
-  for j in 0..<dMat.columns {
-    for i in (j + 1)..<Swift.max(j + 1, dMat.rows) {
-      let m = (dMat[i, j] + dMat[j, i]) / 2; dMat[i, j] = m; dMat[j, i] = m
-    }
-  }
+  dMat.symmetrizeByAveraging()
   let eigD: [Double]
   do { eigD = try dMat.symmetricEigenvalues().map { Double($0) } } catch { throw .linalg("eigenvalues of D: \(error)") }
   let name = shift > 0 ? "D + \(shiftName) I" : "D"

@@ -56,7 +56,7 @@ public final class GSLRandom {
     for j in 0..<n { for i in 0..<n { qd[i, j] *= lambda[j] } }
     var a = try! Matrix.multiply(qd, q, transB: .transpose)
     // exact symmetry
-    for j in 0..<n { for i in (j + 1)..<max(j + 1, n) { let m = (a[i, j] + a[j, i]) / 2; a[i, j] = m; a[j, i] = m } }
+    a.symmetrizeByAveraging()
     return a
   }
 }
