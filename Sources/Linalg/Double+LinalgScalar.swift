@@ -58,6 +58,18 @@ extension Double: LinalgScalar {
     _ uplo: CChar, _ n: Int32, _ a: UnsafePointer<Double>, _ lda: Int32, _ anorm: Double,
     _ rcond: UnsafeMutablePointer<Double>
   ) -> Int32 { LAPACKE_dpocon(colMajor, uplo, n, a, lda, anorm, rcond) }
+  public static func porfs(
+    _ uplo: CChar, _ n: Int32, _ nrhs: Int32, _ a: UnsafePointer<Double>, _ lda: Int32,
+    _ af: UnsafePointer<Double>, _ ldaf: Int32, _ b: UnsafePointer<Double>, _ ldb: Int32,
+    _ x: UnsafeMutablePointer<Double>, _ ldx: Int32, _ ferr: UnsafeMutablePointer<Double>,
+    _ berr: UnsafeMutablePointer<Double>
+  ) -> Int32 { LAPACKE_dporfs(colMajor, uplo, n, nrhs, a, lda, af, ldaf, b, ldb, x, ldx, ferr, berr) }
+  public static func syrfs(
+    _ uplo: CChar, _ n: Int32, _ nrhs: Int32, _ a: UnsafePointer<Double>, _ lda: Int32,
+    _ af: UnsafePointer<Double>, _ ldaf: Int32, _ ipiv: UnsafePointer<Int32>, _ b: UnsafePointer<Double>,
+    _ ldb: Int32, _ x: UnsafeMutablePointer<Double>, _ ldx: Int32, _ ferr: UnsafeMutablePointer<Double>,
+    _ berr: UnsafeMutablePointer<Double>
+  ) -> Int32 { LAPACKE_dsyrfs(colMajor, uplo, n, nrhs, a, lda, af, ldaf, ipiv, b, ldb, x, ldx, ferr, berr) }
   public static func pstrf(
     _ uplo: CChar, _ n: Int32, _ a: UnsafeMutablePointer<Double>, _ lda: Int32,
     _ piv: UnsafeMutablePointer<Int32>, _ rank: UnsafeMutablePointer<Int32>, _ tol: Double

@@ -58,6 +58,18 @@ extension Float: LinalgScalar {
     _ uplo: CChar, _ n: Int32, _ a: UnsafePointer<Float>, _ lda: Int32, _ anorm: Float,
     _ rcond: UnsafeMutablePointer<Float>
   ) -> Int32 { LAPACKE_spocon(colMajor, uplo, n, a, lda, anorm, rcond) }
+  public static func porfs(
+    _ uplo: CChar, _ n: Int32, _ nrhs: Int32, _ a: UnsafePointer<Float>, _ lda: Int32,
+    _ af: UnsafePointer<Float>, _ ldaf: Int32, _ b: UnsafePointer<Float>, _ ldb: Int32,
+    _ x: UnsafeMutablePointer<Float>, _ ldx: Int32, _ ferr: UnsafeMutablePointer<Float>,
+    _ berr: UnsafeMutablePointer<Float>
+  ) -> Int32 { LAPACKE_sporfs(colMajor, uplo, n, nrhs, a, lda, af, ldaf, b, ldb, x, ldx, ferr, berr) }
+  public static func syrfs(
+    _ uplo: CChar, _ n: Int32, _ nrhs: Int32, _ a: UnsafePointer<Float>, _ lda: Int32,
+    _ af: UnsafePointer<Float>, _ ldaf: Int32, _ ipiv: UnsafePointer<Int32>, _ b: UnsafePointer<Float>,
+    _ ldb: Int32, _ x: UnsafeMutablePointer<Float>, _ ldx: Int32, _ ferr: UnsafeMutablePointer<Float>,
+    _ berr: UnsafeMutablePointer<Float>
+  ) -> Int32 { LAPACKE_ssyrfs(colMajor, uplo, n, nrhs, a, lda, af, ldaf, ipiv, b, ldb, x, ldx, ferr, berr) }
   public static func pstrf(
     _ uplo: CChar, _ n: Int32, _ a: UnsafeMutablePointer<Float>, _ lda: Int32,
     _ piv: UnsafeMutablePointer<Int32>, _ rank: UnsafeMutablePointer<Int32>, _ tol: Float

@@ -51,6 +51,18 @@ where Self.RawSignificand: FixedWidthInteger {
     _ uplo: CChar, _ n: Int32, _ a: UnsafePointer<Self>, _ lda: Int32,
     _ anorm: Self, _ rcond: UnsafeMutablePointer<Self>
   ) -> Int32
+  static func porfs(
+    _ uplo: CChar, _ n: Int32, _ nrhs: Int32, _ a: UnsafePointer<Self>, _ lda: Int32,
+    _ af: UnsafePointer<Self>, _ ldaf: Int32, _ b: UnsafePointer<Self>, _ ldb: Int32,
+    _ x: UnsafeMutablePointer<Self>, _ ldx: Int32, _ ferr: UnsafeMutablePointer<Self>,
+    _ berr: UnsafeMutablePointer<Self>
+  ) -> Int32
+  static func syrfs(
+    _ uplo: CChar, _ n: Int32, _ nrhs: Int32, _ a: UnsafePointer<Self>, _ lda: Int32,
+    _ af: UnsafePointer<Self>, _ ldaf: Int32, _ ipiv: UnsafePointer<Int32>, _ b: UnsafePointer<Self>,
+    _ ldb: Int32, _ x: UnsafeMutablePointer<Self>, _ ldx: Int32, _ ferr: UnsafeMutablePointer<Self>,
+    _ berr: UnsafeMutablePointer<Self>
+  ) -> Int32
   static func pstrf(
     _ uplo: CChar, _ n: Int32, _ a: UnsafeMutablePointer<Self>, _ lda: Int32,
     _ piv: UnsafeMutablePointer<Int32>, _ rank: UnsafeMutablePointer<Int32>, _ tol: Self

@@ -31,12 +31,22 @@ public struct SolveRoute: Encodable, Sendable {
   /// The agreement tolerance this route is held to (see ``SolveComparison``).
   public var tolerance: Double?
   public var agrees: Bool?
+  /// Largest (difference / bound) over the compared rows or columns; agreement means <= 1.
+  public var boundRatio: Double? = nil
+  /// Normwise backward error of the compared part on the bounding system, and what the
+  /// route claims it to be at most (see ``AccuracyClaim``).
+  public var systemBackwardError: Double? = nil
+  public var claimedBackwardError: Double? = nil
+  /// "check" for routes that must converge, "diagnostic" for the naive baseline (Jacobi CG),
+  /// whose failure to converge is reported but is not a disagreement.
+  public var role: String = "check"
   public var seconds: Double
 
   enum CodingKeys: String, CodingKey {
     case name, description, status, iterations, tolerance, agrees, seconds, residual
     case comparedOn = "compared_on", relativeDifference = "relative_difference"
-    case backwardError = "backward_error", constraintError = "constraint_error"
+    case backwardError = "backward_error", constraintError = "constraint_error", boundRatio = "bound_ratio", role
+    case systemBackwardError = "system_backward_error", claimedBackwardError = "claimed_backward_error"
   }
 
   public func encode(to encoder: Encoder) throws {
@@ -52,17 +62,25 @@ public struct SolveRoute: Encodable, Sendable {
     try c.encode(status, forKey: .status)
     try c.encode(tolerance, forKey: .tolerance)
     try c.encode(agrees, forKey: .agrees)
+    try c.encode(boundRatio, forKey: .boundRatio)
+    try c.encode(role, forKey: .role)
+    try c.encode(systemBackwardError, forKey: .systemBackwardError)
+    try c.encode(claimedBackwardError, forKey: .claimedBackwardError)
     try c.encode(seconds, forKey: .seconds)
   }
 }
 
 /// All routes for one method and one problem, with the verdict.
 ///
-/// Tolerances: a backward-stable direct route differs from the exact update by at most about
-/// `kappa * n * eps` relatively (kappa the condition number of what it inverts, here the
-/// reference's LAPACK 1-norm estimate); an iterative route stopped at relative residual
-/// `rtol` by at most about `kappa * rtol`. Both with LAPACK's test threshold 30. When the
-/// tolerance reaches 1, no digit is guaranteed and agreement means nothing: the verdict says so.
+/// Tolerances are a-posteriori: every result, however computed, is an approximate solution
+/// of one symmetric system whose exact solution is the update (`A dWᵀ = K_E Rᵀ` with
+/// `A = s C0 + K_E K_Eᵀ` when `s = lambda` or `alpha` is positive; EMMET's KKT system when
+/// `alpha = 0`; `C0 Y = K_E` or `A Y = K_E` for the CG routes). Its residual on that system
+/// gives LAPACK's forward error bound FERR (``SolutionErrorBounds``, Higham eq. (7.31)), and
+/// a route agrees with the reference when, row by row (or column by column), their difference
+/// is within 3x the sum of their two FERRs (3: the estimator's usual accuracy). The bound
+/// holds whatever the route's stopping reason, so an unconverged iterative route is judged
+/// too (usually its bound then reaches 1: no digit is guaranteed and it cannot be judged).
 public struct SolveComparison: Encodable, Sendable {
   public var method: String
   public var d_k: Int
@@ -71,16 +89,21 @@ public struct SolveComparison: Encodable, Sendable {
   public var lambda: Double?
   public var alpha: Double?
   public var reference: String
+  /// LAPACK's 1-norm condition estimate of the bounding system (informational).
   public var kappa: Double
+  /// The system the FERR bounds refer to, and how it was factored for them.
+  public var boundingSystem: String
+  /// The largest tolerance any judged route was held to (each route states its own).
   public var tolerance: Double
-  public var iterativeTolerance: Double
   public var agree: Bool
+  /// Whether every iterative route reached its stopping criterion (diagnostic routes included).
+  public var allConverged: Bool
   public var verdict: String
   public var routes: [SolveRoute]
 
   enum CodingKeys: String, CodingKey {
     case method, d_k, d_v, B, lambda, alpha, reference, kappa, tolerance, agree, verdict, routes
-    case iterativeTolerance = "iterative_tolerance"
+    case boundingSystem = "bounding_system", allConverged = "all_converged"
   }
 }
 
@@ -90,10 +113,12 @@ public struct SolveOptions: Sendable {
   public var alpha: Double = 0.1
   public var epsilon: Double = 0
   /// Relative residual at which the Krylov routes stop.
-  public var iterativeRtol: Double = 1e-10
+  public var iterativeRtol: Double = 1e-12
   public var maxIterations: Int = 2000
   /// How many columns (CG) or rows (MINRES, LSQR) the per-vector iterative routes compute.
   public var sample: Int = 8
+  /// How many rows of dW the direct routes are judged on (FERR costs a few solves per row).
+  public var boundRows: Int = 64
   /// GSL's BFGS runs only when `d_v * d_k` is at most this.
   public var bfgsMaxVariables: Int = 4000
   public init() {}
@@ -104,23 +129,78 @@ public func compareRoutes(
   _ p: EditProblem<Double>, method: EditMethod, options o: SolveOptions, progress: (String) -> Void = { _ in }
 ) throws -> SolveComparison {
   let n = p.dk
-  let eps = Double.ulpOfOne
+  let b = p.batch
   let r = p.residual()
   let rKt = try Matrix.multiply(r, p.KE, transB: .transpose)
   let isMEMIT = method == .memit
   let shift = isMEMIT ? o.lambda : (method == .rome ? 0 : o.alpha)
-  if method == .rome && p.batch != 1 { throw EditError.badInput("ROME edits one fact; got B = \(p.batch)") }
+  if method == .rome && b != 1 { throw EditError.badInput("ROME edits one fact; got B = \(b)") }
+  let shiftName = isMEMIT ? "lambda" : "alpha"
+  // MEMIT's optional ridge: C0' = C0 + (eps / lambda) I, so that A = lambda C0' + K_E K_Eᵀ.
+  let c0p = isMEMIT && o.epsilon > 0 ? p.C0.addingToDiagonal(o.epsilon / o.lambda) : p.C0
   // The matrix of the method's normal equations when shift > 0 (identity 1: EMMET(alpha) is
-  // MEMIT(lambda = alpha)): A = shift C0 + K_E K_Eᵀ (+ eps I for MEMIT).
+  // MEMIT(lambda = alpha)): A = shift C0' + K_E K_Eᵀ.
   var aNormal: Matrix<Double>? = nil
   if shift > 0 {
-    var a = shift * p.C0
+    var a = shift * c0p
     try a.addGram(of: p.KE)
-    if isMEMIT && o.epsilon > 0 { a = a.addingToDiagonal(o.epsilon) }
     aNormal = a
   }
+  let judgeRows = Array(0..<min(max(o.boundRows, o.sample), p.dv))
   let sampleRows = Array(0..<min(o.sample, p.dv))
-  let sampleCols = Array(0..<min(o.sample, p.batch))
+  let sampleCols = Array(0..<min(o.sample, b))
+
+  // The bounding systems (see SolveComparison).
+  progress("bounds")
+  let kktSize = n + b
+  let kkt: BoundingSystem? =
+    shift == 0 && kktSize <= 8192
+    ? BoundingSystem(
+      name: "KKT [[C0, K_E], [K_E^T, 0]]",
+      matrix: Matrix(rows: kktSize, columns: kktSize) { i, j in
+        if i < n && j < n { return p.C0[i, j] }
+        if i < n { return p.KE[i, j - n] }
+        if j < n { return p.KE[j, i - n] }
+        return 0
+      }) : nil
+  let sysA = aNormal.flatMap { BoundingSystem(name: "A = \(shiftName) C0 + K_E K_E^T", matrix: $0) }
+  let sysC0 = shift == 0 ? BoundingSystem(name: "C0", matrix: p.C0) : nil
+  let kqr = shift == 0 ? try? PivotedQR(p.KE) : nil
+  let rowSystem = sysA ?? kkt
+
+  /// FERR of the given rows of dW (relative to each row's ∞-norm), on A (shift > 0) or on the
+  /// KKT system (alpha = 0; the multipliers come from least squares `K_E m = -C0 x` unless given).
+  func rowBounds(_ rowsOfDW: Matrix<Double>, rows: [Int], multipliers: Matrix<Double>? = nil) -> [Double]? {
+    rowBoundsAndBackwardError(rowsOfDW, rows: rows, multipliers: multipliers)?.0
+  }
+  func rowBoundsAndBackwardError(_ rowsOfDW: Matrix<Double>, rows: [Int], multipliers: Matrix<Double>? = nil)
+    -> ([Double], Double)?
+  {
+    let xt = rowsOfDW.transposed  // n x rows
+    if let sysA {
+      let rhs = Matrix<Double>(rows: n, columns: rows.count) { i, k in rKt[rows[k], i] }
+      guard let f = sysA.forwardBounds(x: xt, b: rhs), let eta = sysA.backwardError(x: xt, b: rhs) else { return nil }
+      return (f, eta)
+    }
+    guard let kkt else { return nil }
+    var m = multipliers
+    if m == nil, let kqr, let c0x = try? Matrix.multiply(p.C0, xt), let s = try? kqr.solve(c0x) {
+      m = -1 * s
+    }
+    guard let m else { return nil }
+    let full = Matrix<Double>(rows: kktSize, columns: rows.count) { i, k in i < n ? xt[i, k] : m[i - n, k] }
+    let rhs = Matrix<Double>(rows: kktSize, columns: rows.count) { i, k in i < n ? 0 : r[rows[k], i - n] }
+    guard let f = kkt.forwardBounds(x: full, b: rhs), let eta = kkt.backwardError(x: full, b: rhs) else { return nil }
+    let scaled = (0..<rows.count).map { k in
+      f[k] * columnMaxNorm(full, k) / max(columnMaxNorm(xt, k), .leastNormalMagnitude)
+    }
+    return (scaled, eta)
+  }
+  let directClaim = 30 * Double(rowSystem?.matrix.rows ?? n) * Double.ulpOfOne
+  let iterativeClaim = o.iterativeRtol + directClaim
+  func selectRows(_ dW: Matrix<Double>, _ rows: [Int]) -> Matrix<Double> {
+    Matrix(rows: rows.count, columns: n) { k, j in dW[rows[k], j] }
+  }
 
   /// Backward error of the method's optimality conditions for a full dW.
   func optimality(_ dW: Matrix<Double>) throws -> Double {
@@ -142,9 +222,14 @@ public func compareRoutes(
   var routes: [SolveRoute] = []
   var referenceDW: Matrix<Double>? = nil
   var referenceY: Matrix<Double>? = nil  // A^-1 K_E (MEMIT) or C0^-1 K_E (EMMET/ROME)
-  var kappa = 1.0
   var referenceName = ""
 
+  func failedRoute(_ name: String, _ description: String, _ status: String, seconds: Double = 0) -> SolveRoute {
+    SolveRoute(
+      name: name, description: description, comparedOn: "-", relativeDifference: nil, residual: nil,
+      backwardError: nil, constraintError: nil, iterations: nil, status: status, tolerance: nil, agrees: nil,
+      seconds: seconds)
+  }
   func timedRoute(_ name: String, _ description: String, _ body: () throws -> SolveRoute) -> SolveRoute {
     progress(name)
     let t0 = Date()
@@ -153,36 +238,35 @@ public func compareRoutes(
       route.seconds = Date().timeIntervalSince(t0)
       return route
     } catch {
-      return SolveRoute(
-        name: name, description: description, comparedOn: "-", relativeDifference: nil, residual: nil,
-        backwardError: nil,
-        constraintError: nil, iterations: nil, status: "failed: \(error)", tolerance: nil, agrees: nil,
-        seconds: Date().timeIntervalSince(t0))
+      return failedRoute(name, description, "failed: \(error)", seconds: Date().timeIntervalSince(t0))
     }
   }
 
-  /// Runs a per-row Krylov solve on `[0; r_i]` for the sampled rows of dW; returns the route
-  /// (worst stop reason, maximum iterations and residual) and the rows it computed.
+  /// Runs a per-row Krylov solve on `[0; r_i]`-type right-hand sides for the sampled rows of
+  /// dW; returns the route (worst stop reason, maximum iterations and residual), the rows it
+  /// computed and, for KKT solves, the multipliers.
   func perRowRoute(
-    _ name: String, _ description: String, solve: ([Double]) throws -> (SolverResult<Double>, Double)
-  ) throws -> (SolveRoute, Matrix<Double>) {
+    _ name: String, _ description: String, size: Int, solve: ([Double]) throws -> (SolverResult<Double>, Double)
+  ) throws -> (SolveRoute, Matrix<Double>, Matrix<Double>) {
     var out = Matrix<Double>(rows: sampleRows.count, columns: n)
+    var mult = Matrix<Double>(rows: max(size - n, 0), columns: sampleRows.count)
     var its = 0
     var worst = "converged"
     var resMax = 0.0
     for (k, i) in sampleRows.enumerated() {
-      let rhs = [Double](repeating: 0, count: n) + (0..<p.batch).map { r[i, $0] }
-      let (sol, res) = try solve(rhs)
+      let rhs = [Double](repeating: 0, count: n) + (0..<b).map { r[i, $0] }
+      let (sol, res) = try solve(Array(rhs[0..<size]))
       its = max(its, sol.stats.iterations)
       if !sol.stats.isSolved { worst = sol.stats.reason.rawValue }
       resMax = max(resMax, res)
       for j in 0..<n { out[k, j] = sol.solution[j] }
+      for j in n..<size where sol.solution.count == size { mult[j - n, k] = sol.solution[j] }
     }
     let route = SolveRoute(
       name: name, description: description, comparedOn: "dW rows 1-\(sampleRows.count) of \(p.dv)",
       relativeDifference: nil, residual: resMax, backwardError: nil, constraintError: nil, iterations: its,
       status: worst, tolerance: nil, agrees: nil, seconds: 0)
-    return (route, out)
+    return (route, out, mult)
   }
 
   func fullRoute(
@@ -190,7 +274,8 @@ public func compareRoutes(
     iterations: Int? = nil
   ) throws -> SolveRoute {
     SolveRoute(
-      name: name, description: description, comparedOn: "dW", relativeDifference: nil, residual: residual,
+      name: name, description: description,
+      comparedOn: "dW (judged on rows 1-\(judgeRows.count) of \(p.dv))", relativeDifference: nil, residual: residual,
       backwardError: try optimality(dW), constraintError: p.constraintResidual(dW), iterations: iterations,
       status: status, tolerance: nil, agrees: nil, seconds: 0)
   }
@@ -199,18 +284,16 @@ public func compareRoutes(
   var refRoute: SolveRoute
   if isMEMIT {
     referenceName = "direct-cholesky"
-    refRoute = timedRoute(referenceName, "Cholesky of C_eff = lambda C0 + K_E K_E^T (+ eps I), LDLT if it fails") {
+    let desc = "Cholesky of C_eff = lambda C0 + K_E K_E^T (+ eps I), LDLT if it fails"
+    refRoute = timedRoute(referenceName, desc) {
       let a = aNormal!
       let y: Matrix<Double>
       var status = "reference"
       let ch = try Cholesky(a, check: false)
       if ch.isSuccess {
         y = try ch.solve(p.KE)
-        kappa = 1 / (try ch.reciprocalConditionEstimate())
       } else {
-        let ldlt = try LDLT(a)
-        y = try ldlt.solve(p.KE)
-        kappa = 1 / max(try ldlt.reciprocalConditionEstimate(), .leastNormalMagnitude)
+        y = try LDLT(a).solve(p.KE)
         status = "reference (Cholesky failed at pivot \(ch.info) in fp64; Bunch-Kaufman LDL^T used)"
       }
       referenceY = y
@@ -219,82 +302,82 @@ public func compareRoutes(
       let res =
         (try Matrix.multiply(a, y) - p.KE).norm(.frobenius)
         / (a.norm(.frobenius) * y.norm(.frobenius) + p.KE.norm(.frobenius))
-      return try fullRoute(
-        referenceName, "Cholesky of C_eff = lambda C0 + K_E K_E^T (+ eps I), LDLT if it fails", dW: dW, residual: res,
-        status: status)
+      return try fullRoute(referenceName, desc, dW: dW, residual: res, status: status)
     }
   } else {
     referenceName = "woodbury"
-    refRoute = timedRoute(referenceName, "Cholesky of C0, then (D + alpha I) with D = K_E^T C0^-1 K_E") {
+    let desc = "Cholesky of C0, then (D + alpha I) with D = K_E^T C0^-1 K_E"
+    refRoute = timedRoute(referenceName, desc) {
       let res = try emmet(p, config: EMMETConfig(alpha: shift))
-      kappa = res.diagnostics.rcond.values.map { 1 / max($0, .leastNormalMagnitude) }.max() ?? 1
       referenceDW = res.dW
       referenceY = try Cholesky(p.C0).solve(p.KE)
-      return try fullRoute(
-        referenceName, "Cholesky of C0, then (D + alpha I) with D = K_E^T C0^-1 K_E", dW: res.dW, residual: nil,
-        status: "reference")
+      return try fullRoute(referenceName, desc, dW: res.dW, residual: nil, status: "reference")
     }
   }
   routes.append(refRoute)
-  // Every other route solves systems governed by A = s C0 + K_E K_Eᵀ (or C0 when s = 0) as
-  // well as by the reference's matrices: its forward error is ~ kappa * (n eps or rtol) with
-  // the larger of the two condition estimates.
-  let systemKappa: Double = {
-    guard let c = try? Cholesky(aNormal ?? p.C0, check: false), c.isSuccess,
-      let rc = try? c.reciprocalConditionEstimate(), rc > 0
-    else { return .infinity }
-    return 1 / rc
+  let boundingSystem = rowSystem.map { "\($0.name), fp64 \($0.factorization)" } ?? "none"
+  let kappa: Double = {
+    guard let s = rowSystem else { return .infinity }
+    if s.factorization == "Cholesky", let c = try? Cholesky(s.matrix), let rc = try? c.reciprocalConditionEstimate(),
+      rc > 0
+    {
+      return 1 / rc
+    }
+    if let f = try? LDLT(s.matrix), let rc = try? f.reciprocalConditionEstimate(), rc > 0 { return 1 / rc }
+    return .infinity
   }()
-  kappa = max(kappa, systemKappa)
-  let tolerance = min(1, 30 * Double(n) * eps * kappa)
-  let iterTol = min(1, 30 * kappa * o.iterativeRtol + tolerance)
-
-  func compare(_ route: SolveRoute, _ x: Matrix<Double>?, against ref: Matrix<Double>?, tol: Double) -> SolveRoute {
-    var route = route
-    guard let x, let ref else { return route }
-    let d = (x - ref).norm(.frobenius) / max(ref.norm(.frobenius), .leastNormalMagnitude)
-    route.relativeDifference = d
-    route.tolerance = tol
-    // A tolerance of 1 guarantees no digit: such a comparison cannot be judged.
-    route.agrees = tol < 1 ? d <= tol : nil
-    return route
-  }
 
   guard let refDW = referenceDW else {
     let verdict = "the reference route failed (\(refRoute.status)); nothing to compare against"
     return SolveComparison(
-      method: method.rawValue, d_k: n, d_v: p.dv, B: p.batch, lambda: isMEMIT ? o.lambda : nil,
-      alpha: isMEMIT ? nil : shift, reference: referenceName, kappa: .infinity, tolerance: 1, iterativeTolerance: 1,
-      agree: false, verdict: verdict, routes: routes)
+      method: method.rawValue, d_k: n, d_v: p.dv, B: b, lambda: isMEMIT ? o.lambda : nil,
+      alpha: isMEMIT ? nil : shift, reference: referenceName, kappa: kappa, boundingSystem: boundingSystem,
+      tolerance: 1, agree: false, allConverged: false, verdict: verdict, routes: routes)
+  }
+  let refJudged = selectRows(refDW, judgeRows)
+  let refBounds = rowBounds(refJudged, rows: judgeRows)
+  routes[0].comparedOn = "dW (its FERR on rows 1-\(judgeRows.count) of \(p.dv))"
+  routes[0].tolerance = refBounds.map { $0.max() ?? 0 }
+  func refSample() -> [Double]? { refBounds.map { Array($0[0..<sampleRows.count]) } }
+  /// Judges a full dW against the reference on `judgeRows`.
+  func judgeFull(_ route: SolveRoute, _ dW: Matrix<Double>?, claimed: Double? = directClaim) -> SolveRoute {
+    guard let dW else { return route }
+    let x = selectRows(dW, judgeRows)
+    let be = rowBoundsAndBackwardError(x, rows: judgeRows)
+    var out = judge(
+      route, x.transposed, against: refJudged.transposed, bounds: be?.0, refBounds: refBounds,
+      claim: be.flatMap { b in claimed.map { AccuracyClaim(claim: $0, backwardError: b.1) } })
+    out.relativeDifference = (dW - refDW).norm(.frobenius) / max(refDW.norm(.frobenius), .leastNormalMagnitude)
+    return out
   }
 
   // 2. The other closed form through the other factorization (identity 1).
   if isMEMIT {
     var dWw: Matrix<Double>? = nil
-    let route = timedRoute("woodbury", "Cholesky of C0 + (eps/lambda) I, then (D + lambda I) (identity 1)") {
+    let desc = "Cholesky of C0 + (eps/lambda) I, then (D + lambda I) (identity 1)"
+    let route = timedRoute("woodbury", desc) {
       let res = try memit(p, config: MEMITConfig(lambda: o.lambda, epsilon: o.epsilon, path: .woodbury))
       dWw = res.dW
-      return try fullRoute(
-        "woodbury", "Cholesky of C0 + (eps/lambda) I, then (D + lambda I) (identity 1)", dW: res.dW, residual: nil)
+      return try fullRoute("woodbury", desc, dW: res.dW, residual: nil)
     }
-    routes.append(compare(route, dWw, against: refDW, tol: tolerance))
+    // Woodbury factors C0, not A: it is not backward stable for A (nearly collinear keys show
+    // it), so it makes no backward-error claim there; its FERR on A still bounds it.
+    routes.append(judgeFull(route, dWw, claimed: nil))
   } else if shift > 0 {
     var dWd: Matrix<Double>? = nil
-    let route = timedRoute(
-      "direct-cholesky", "Cholesky of alpha C0 + K_E K_E^T (identity 1: EMMET(alpha) = MEMIT(lambda = alpha))"
-    ) {
+    let desc = "Cholesky of alpha C0 + K_E K_E^T (identity 1: EMMET(alpha) = MEMIT(lambda = alpha))"
+    let route = timedRoute("direct-cholesky", desc) {
       let res = try memit(p, config: MEMITConfig(lambda: shift, path: .direct))
       dWd = res.dW
-      return try fullRoute(
-        "direct-cholesky", "Cholesky of alpha C0 + K_E K_E^T (identity 1)", dW: res.dW, residual: nil)
+      return try fullRoute("direct-cholesky", desc, dW: res.dW, residual: nil)
     }
-    routes.append(compare(route, dWd, against: refDW, tol: tolerance))
+    routes.append(judgeFull(route, dWd))
   }
 
   // 3. GSL's own Cholesky (an independent implementation).
   do {
     var dWg: Matrix<Double>? = nil
-    let desc = isMEMIT || shift > 0 ? "GSL Cholesky of C_eff" : "GSL Cholesky of C0, then dense (D + alpha I)"
+    let desc = shift > 0 ? "GSL Cholesky of C_eff" : "GSL Cholesky of C0, then dense (D + alpha I)"
     let route = timedRoute("gsl-cholesky", desc) {
       let dW: Matrix<Double>
       if let a = aNormal {
@@ -309,68 +392,83 @@ public func compareRoutes(
       dWg = dW
       return try fullRoute("gsl-cholesky", desc, dW: dW, residual: nil)
     }
-    routes.append(compare(route, dWg, against: refDW, tol: tolerance))
+    // With s > 0 GSL factors A itself (backward stable there); with s = 0 it goes through C0 and D.
+    routes.append(judgeFull(route, dWg, claimed: shift > 0 ? directClaim : nil))
   }
 
-  // 4. Preconditioned CG on the SPD system of the method (A, or C0 when s = 0), for a sample
-  //    of edit columns: once with a Jacobi preconditioner, once with an fp32 Cholesky factor
-  //    (mixed precision: the preconditioned operator has condition ~ 1 + kappa * eps_fp32, so
-  //    CG converges in a few steps whenever fp32 can factor the matrix at all).
-  // LSQR also stops on its least-squares test ||A^T r|| / (||A|| ||r||) <= axtol: hold it to the same rtol.
+  // 4. CG on the SPD system of the method (A, or C0 when s = 0), for a sample of edit
+  //    columns: preconditioned by an fp32 Cholesky factor (mixed precision: the preconditioned
+  //    operator has condition ~ 1 + kappa n eps_fp32, so CG converges in a few steps whenever
+  //    fp32 can factor the matrix; otherwise the factor of a shifted matrix is used), and, as a
+  //    diagnostic baseline, with the Jacobi preconditioner a user would try first.
   let opts = SolverOptions<Double>(rtol: o.iterativeRtol, maxIterations: o.maxIterations, axtol: o.iterativeRtol)
   let cgMatrix = aNormal ?? p.C0
+  let cgBounding = sysA ?? sysC0
   let cgSystem = aNormal == nil ? "C0" : (isMEMIT ? "C_eff" : "(alpha C0 + K_E K_E^T)")
-  func cgRoute(_ name: String, _ description: String, preconditioner: () throws -> any LinearOperator<Double>)
-    -> SolveRoute
-  {
-    let cols = sampleCols
-    return timedRoute(name, description) {
-      let rhs = Matrix<Double>(rows: n, columns: cols.count) { i, j in p.KE[i, cols[j]] }
-      // EMMET with alpha > 0 solves a system the reference never formed: compare with its direct solve.
-      let refY =
-        aNormal != nil && !isMEMIT
-        ? try Cholesky(cgMatrix).solve(rhs) : Matrix(rows: n, columns: cols.count) { i, j in referenceY![i, cols[j]] }
-      let (y, stats) = try cg(MatrixOperator(cgMatrix), rhs, preconditioner: try preconditioner(), options: opts)
-      let res = (try Matrix.multiply(cgMatrix, y) - rhs).norm(.frobenius) / rhs.norm(.frobenius)
-      let route = SolveRoute(
-        name: name, description: description,
-        comparedOn: "Y = \(cgSystem)^-1 K_E, columns 1-\(cols.count) of \(p.batch)", relativeDifference: nil,
+  let cgRHS = Matrix<Double>(rows: n, columns: sampleCols.count) { i, j in p.KE[i, sampleCols[j]] }
+  // EMMET with alpha > 0 solves a system the reference never formed: compare with its direct solve.
+  let cgRef: Matrix<Double>? =
+    aNormal != nil && !isMEMIT
+    ? try? Cholesky(cgMatrix).solve(cgRHS)
+    : referenceY.map { ry in Matrix(rows: n, columns: sampleCols.count) { i, j in ry[i, sampleCols[j]] } }
+  let cgRefBounds = cgRef.flatMap { cgBounding?.forwardBounds(x: $0, b: cgRHS) }
+  func cgRoute(
+    _ name: String, _ description: String, role: String = "check",
+    preconditioner: () throws -> (any LinearOperator<Double>, String)
+  ) -> SolveRoute {
+    var y: Matrix<Double>? = nil
+    var route = timedRoute(name, description) {
+      let (m, note) = try preconditioner()
+      let (sol, stats) = try cg(MatrixOperator(cgMatrix), cgRHS, preconditioner: m, options: opts)
+      y = sol
+      let res = (try Matrix.multiply(cgMatrix, sol) - cgRHS).norm(.frobenius) / cgRHS.norm(.frobenius)
+      let status = stats.first { !$0.isSolved }?.reason.rawValue ?? "converged"
+      return SolveRoute(
+        name: name, description: description + note,
+        comparedOn: "Y = \(cgSystem)^-1 K_E, columns 1-\(sampleCols.count) of \(b)", relativeDifference: nil,
         residual: res, backwardError: nil, constraintError: nil, iterations: stats.map(\.iterations).max(),
-        status: stats.first { !$0.isSolved }?.reason.rawValue ?? "converged", tolerance: nil, agrees: nil, seconds: 0)
-      return compare(route, y, against: refY, tol: iterTol)
+        status: status, tolerance: nil, agrees: nil, seconds: 0)
     }
+    route.role = role
+    let eta = y.flatMap { cgBounding?.backwardError(x: $0, b: cgRHS) }
+    let claim = route.status == "converged" ? eta.map { AccuracyClaim(claim: iterativeClaim, backwardError: $0) } : nil
+    return judge(
+      route, y, against: cgRef, bounds: y.flatMap { cgBounding?.forwardBounds(x: $0, b: cgRHS) },
+      refBounds: cgRefBounds, claim: claim)
+  }
+  /// The fp32 Cholesky factor of `a`; when fp32 cannot factor it and s > 0, that of s C0'
+  /// (A = s C0' + K_E K_Eᵀ, so the preconditioned matrix is I + a rank-B term and a Krylov
+  /// method needs about B + few steps); else that of a + delta I.
+  func fp32Preconditioner(_ a: Matrix<Double>) throws -> (CholeskyPreconditioner<Double>, String) {
+    if let m = try? CholeskyPreconditioner(a, factorIn: Float.self, maxAttempts: 1) { return (m, "") }
+    if shift > 0, let m = try? CholeskyPreconditioner(shift * c0p, factorIn: Float.self) {
+      let extra = m.shift > 0 ? " + \(sci(m.shift)) I" : ""
+      return (
+        m, " (fp32 cannot factor it: preconditioner is the fp32 factor of \(shiftName) C0\(extra), leaving rank B)"
+      )
+    }
+    let m = try CholeskyPreconditioner(a, factorIn: Float.self)
+    return (m, " (fp32 cannot factor it: factor of + \(sci(m.shift)) I)")
   }
   routes.append(
-    cgRoute("pcg", "Jacobi-preconditioned CG on \(cgSystem) Y = K_E") { try DiagonalPreconditioner(jacobiOf: cgMatrix) }
-  )
-  var fp32Route = cgRoute("pcg-fp32-cholesky", "CG on \(cgSystem) Y = K_E preconditioned by its fp32 Cholesky factor") {
-    let c32 = try Cholesky(cgMatrix.converted(to: Float.self), check: false)
-    guard c32.isSuccess else {
-      throw EditError.notInvertible(
-        matrix: cgSystem, precision: "fp32", pivot: c32.info, advice: "no fp32 preconditioner; see the Jacobi route")
-    }
-    let m = try Cholesky(lowerFactor: c32.L.converted(to: Double.self))
-    return ClosureOperator<Double>(symmetric: n) { x in try! m.solve(x) }
-  }
-  if fp32Route.status.hasPrefix("failed: ") && fp32Route.status.contains("fp32") {
-    fp32Route.status = "n/a: " + fp32Route.status.dropFirst("failed: ".count)
-  }
-  routes.append(fp32Route)
+    cgRoute("pcg-fp32-cholesky", "CG on \(cgSystem) Y = K_E preconditioned by its fp32 Cholesky factor") {
+      try fp32Preconditioner(cgMatrix)
+    })
+  routes.append(
+    cgRoute("cg-jacobi", "Jacobi-preconditioned CG on \(cgSystem) Y = K_E (diagnostic baseline)", role: "diagnostic") {
+      (try DiagonalPreconditioner(jacobiOf: cgMatrix), "")
+    })
 
-  // 5. MINRES on the symmetric indefinite KKT system [[C0', K_E], [K_Eᵀ, -s I]] [x; m] = [0; r_i].
+  // 5. MINRES on the symmetric indefinite KKT system [[C0', K_E], [K_Eᵀ, -s I]] [x; m] = [0; r_i],
+  //    preconditioned by the block-diagonal SPD matrix diag(C0'_fp32, S) with the approximate
+  //    Schur complement S = K_Eᵀ C0'_fp32⁻¹ K_E + s I (Murphy, Golub and Wathen: with exact
+  //    blocks the preconditioned matrix has 3 distinct eigenvalues).
   do {
-    let rows = sampleRows
     var rowsDW: Matrix<Double>? = nil
-    // MINRES' forward error is governed by the KKT matrix itself, relative to the whole
-    // solution [x; m]: tolerance 30 kappa_KKT rtol ||[x; m]|| / ||x|| (kappa_KKT from LDLT +
-    // ?sycon when the KKT matrix is small enough to form; otherwise the comparison is not judged).
-    var kktKappa = Double.infinity
-    var solutionRatio = 1.0
-    let c0p = isMEMIT && o.epsilon > 0 ? p.C0.addingToDiagonal(o.epsilon / o.lambda) : p.C0
+    var multipliers: Matrix<Double>? = nil
     let desc =
-      "MINRES on the KKT system [[C0, K_E], [K_E^T, -\(shift > 0 ? (isMEMIT ? "lambda" : "alpha") : "0") I]] per row of dW"
+      "MINRES on the KKT system [[C0, K_E], [K_E^T, -\(shift > 0 ? shiftName : "0") I]] per row of dW, block preconditioner diag(fp32 Cholesky of C0, Schur complement)"
     let route = timedRoute("minres-kkt", desc) {
-      let b = p.batch
       let op = ClosureOperator<Double>(symmetric: n + b) { v in
         let x = Array(v[0..<n])
         let m = Array(v[n...])
@@ -381,78 +479,95 @@ public func compareRoutes(
         for i in 0..<b { bottom[i] -= shift * m[i] }
         return top + bottom
       }
-      if n + b <= 4096 {
-        let kkt = Matrix<Double>(rows: n + b, columns: n + b) { i, j in
-          if i < n && j < n { return c0p[i, j] }
-          if i < n { return p.KE[i, j - n] }
-          if j < n { return p.KE[j, i - n] }
-          return i == j ? -shift : 0
-        }
-        if let f = try? LDLT(kkt, check: false), f.isSuccess, let rc = try? f.reciprocalConditionEstimate(), rc > 0 {
-          kktKappa = 1 / rc
-        }
+      let pc = try CholeskyPreconditioner(c0p, factorIn: Float.self)
+      var schur = try Matrix.multiply(p.KE, try pc.factor.solve(p.KE), transA: .transpose)
+      schur = schur.addingToDiagonal(shift)
+      schur.symmetrizeByAveraging()
+      let ps = try CholeskyPreconditioner(schur, factorIn: Double.self)
+      let prec = ClosureOperator<Double>(symmetric: n + b) { v in
+        pc.apply(Array(v[0..<n])) + ps.apply(Array(v[n...]))
       }
-      let (route, out) = try perRowRoute("minres-kkt", desc) { rhs in
-        let sol = try minres(op, rhs, options: opts)
-        let xNorm = Vec.norm(Array(sol.solution[0..<n]))
-        if xNorm > 0 { solutionRatio = max(solutionRatio, Vec.norm(sol.solution) / xNorm) }
+      let (route, out, mult) = try perRowRoute("minres-kkt", desc, size: n + b) { rhs in
+        let sol = try minres(op, rhs, preconditioner: prec, options: opts)
         let ax = op.apply(sol.solution)
         let res = zip(ax, rhs).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot() / Vec.norm(rhs)
         return (sol, res)
       }
       rowsDW = out
-      return route
+      multipliers = mult
+      var rt = route
+      if pc.shift > 0 || ps.shift > 0 {
+        rt.description += " (shifted factors: C0 + \(sci(pc.shift)) I, S + \(sci(ps.shift)) I)"
+      }
+      return rt
     }
-    let refRows = Matrix<Double>(rows: rows.count, columns: n) { k, j in refDW[rows[k], j] }
-    let minresTol = min(1, 30 * max(kappa, kktKappa) * o.iterativeRtol * solutionRatio + tolerance)
-    routes.append(compare(route, rowsDW, against: refRows, tol: minresTol))
+    // With s > 0 the x part solves A x = K_E r_i (eliminate m); with s = 0 it is bounded on the KKT system.
+    // MINRES iterates on the KKT system in the preconditioner's norm, LSQR on the stacked
+    // objective: neither claims a residual on the bounding system, their FERR still bounds them.
+    let be = rowsDW.flatMap {
+      rowBoundsAndBackwardError($0, rows: sampleRows, multipliers: shift > 0 ? nil : multipliers)
+    }
+    routes.append(
+      judge(
+        route, rowsDW?.transposed, against: selectRows(refDW, sampleRows).transposed, bounds: be?.0,
+        refBounds: refSample()))
   }
 
-  // 6. LSQR on the stacked least-squares objective (checks the objective, not only its
-  //    normal equations): min || [sqrt(s) S; K_Eᵀ] x - [0; r_i] ||, S the Cholesky factor of C0'.
-  if shift > 0 {
-    let rows = sampleRows
+  // 6. LSQR on the stacked least-squares objective (checks the objective, not only its normal
+  //    equations): min || [sqrt(s) L0ᵀ; K_Eᵀ] x - [0; r_i] ||, C0' = L0 L0ᵀ, right-preconditioned
+  //    by the fp32 Cholesky factor of its normal matrix A = L Lᵀ: LSQR runs on the operator
+  //    M L⁻ᵀ (condition ~ 1) and x = L⁻ᵀ y.
+  if let a = aNormal {
     var rowsDW: Matrix<Double>? = nil
-    let desc = "LSQR on min ||[sqrt(s) L^T; K_E^T] x - [0; r_i]||, C0 = L L^T, per row of dW (the objective itself)"
+    let desc =
+      "LSQR on min ||[sqrt(s) L0^T; K_E^T] x - [0; r_i]||, C0 = L0 L0^T, per row of dW (the objective itself), right-preconditioned by the fp32 Cholesky factor of A"
     let route = timedRoute("lsqr-objective", desc) {
-      let c0p = isMEMIT && o.epsilon > 0 ? p.C0.addingToDiagonal(o.epsilon / o.lambda) : p.C0
-      let l = try Cholesky(c0p).L
+      let l0 = try Cholesky(c0p).L
       let sq = shift.squareRoot()
-      let b = p.batch
+      let (pa, paNote) = try fp32Preconditioner(a)
       let op = ClosureOperator<Double>(
         rows: n + b, columns: n,
-        apply: { x in
-          let top = try! l.apply(x, .transpose).map { $0 * sq }
+        apply: { y in
+          let x = pa.solveUpper(y)
+          let top = try! l0.apply(x, .transpose).map { $0 * sq }
           return top + (try! p.KE.apply(x, .transpose))
         },
         applyTranspose: { v in
-          var out = try! l.apply(Array(v[0..<n])).map { $0 * sq }
+          var out = try! l0.apply(Array(v[0..<n])).map { $0 * sq }
           let km = try! p.KE.apply(Array(v[n...]))
           for i in 0..<n { out[i] += km[i] }
-          return out
+          return pa.solveLower(out)
         })
-      let (route, out) = try perRowRoute("lsqr-objective", desc) { rhs in
-        let sol = try lsqr(op, rhs, options: opts)
-        return (sol, Double(sol.stats.normalResidualNorm ?? 0) / max(Vec.norm(rhs), .leastNormalMagnitude))
+      let (route, out, _) = try perRowRoute("lsqr-objective", desc, size: n + b) { rhs in
+        var sol = try lsqr(op, rhs, options: opts)
+        sol.solution = pa.solveUpper(sol.solution)
+        // Residual of the normal equations A x = K_E r_i, relative to ||K_E r_i||.
+        let kr = try p.KE.apply(Array(rhs[n...]))
+        let ax = try a.apply(sol.solution)
+        let res =
+          zip(ax, kr).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot() / max(Vec.norm(kr), .leastNormalMagnitude)
+        return (sol, res)
       }
       rowsDW = out
-      return route
+      var rt = route
+      rt.description += paNote
+      return rt
     }
-    let refRows = Matrix<Double>(rows: rows.count, columns: n) { k, j in refDW[rows[k], j] }
-    routes.append(compare(route, rowsDW, against: refRows, tol: iterTol))
+    let be = rowsDW.flatMap { rowBoundsAndBackwardError($0, rows: sampleRows) }
+    routes.append(
+      judge(
+        route, rowsDW?.transposed, against: selectRows(refDW, sampleRows).transposed, bounds: be?.0,
+        refBounds: refSample()))
   } else {
     routes.append(
-      SolveRoute(
-        name: "lsqr-objective", description: "LSQR on the stacked objective", comparedOn: "-", relativeDifference: nil,
-        residual: nil, backwardError: nil, constraintError: nil, iterations: nil,
-        status: "n/a: alpha = 0 is equality-constrained (no least-squares objective)", tolerance: nil, agrees: nil,
-        seconds: 0))
+      failedRoute(
+        "lsqr-objective", "LSQR on the stacked objective",
+        "n/a: alpha = 0 is equality-constrained (no least-squares objective)"))
   }
 
   // 7. GSL BFGS on the objective itself, for small instances.
   if let a = aNormal, p.dv * n <= o.bfgsMaxVariables {
     var dWb: Matrix<Double>? = nil
-    var finalGradient = Double.infinity
     let route = timedRoute("gsl-bfgs", "GSL BFGS on f(dW) = s tr(dW C0 dW^T) + ||dW K_E - R||^2") {
       let dv = p.dv
       // f(dW) = tr(dW A dWᵀ) - 2 tr(dW K_E Rᵀ) + const; gradient 2 (dW A - R K_Eᵀ)
@@ -467,58 +582,62 @@ public func compareRoutes(
       }
       let dW = try Matrix<Double>(rows: dv, columns: n, columnMajor: res.x)
       dWb = dW
-      finalGradient = res.gradientNorm
       return try fullRoute(
         "gsl-bfgs", "GSL BFGS on the objective", dW: dW, residual: res.gradientNorm / rKt.norm(.frobenius),
         status: res.status.rawValue, iterations: res.iterations)
     }
-    // f is strongly convex with Hessian 2A, so wherever BFGS stopped, with gradient g:
-    // ||dW - dW*||_F <= ||g||_F / (2 lambda_min(A)) (plus the reference's own error).
-    let lambdaMin = (try? a.symmetricEigenvalues().first) ?? 0
-    let bfgsTol =
-      lambdaMin > 0 ? min(1, finalGradient / (2 * lambdaMin * refDW.norm(.frobenius)) * (1 + 1e-6) + tolerance) : 1
-    routes.append(compare(route, dWb, against: refDW, tol: bfgsTol))
+    routes.append(judgeFull(route, dWb, claimed: nil))
   } else {
     let why =
       aNormal == nil ? "alpha = 0 is equality-constrained" : "d_v * d_k = \(p.dv * n) > \(o.bfgsMaxVariables) variables"
-    routes.append(
-      SolveRoute(
-        name: "gsl-bfgs", description: "GSL BFGS on the objective", comparedOn: "-", relativeDifference: nil,
-        residual: nil,
-        backwardError: nil, constraintError: nil, iterations: nil, status: "n/a: \(why)", tolerance: nil, agrees: nil,
-        seconds: 0))
+    routes.append(failedRoute("gsl-bfgs", "GSL BFGS on the objective", "n/a: \(why)"))
   }
 
+  return verdict(
+    routes: routes, method: method, p: p, isMEMIT: isMEMIT, lambda: o.lambda, shift: shift,
+    referenceName: referenceName, kappa: kappa, boundingSystem: boundingSystem, rtol: o.iterativeRtol)
+}
+
+/// The verdict: agreement needs at least one judged route, no disagreement, no failure, and
+/// every "check" iterative route converged. Everything else is listed in words.
+func verdict(
+  routes: [SolveRoute], method: EditMethod, p: EditProblem<Double>, isMEMIT: Bool, lambda: Double, shift: Double,
+  referenceName: String, kappa: Double, boundingSystem: String, rtol: Double
+) -> SolveComparison {
   let judged = routes.filter { $0.agrees != nil }
   let failed = routes.filter { $0.status.hasPrefix("failed") }.map(\.name)
-  let stopped = routes.filter { $0.iterations != nil && !["converged", "ok"].contains($0.status) }.map {
-    "\($0.name) (\($0.status))"
+  let unconverged = routes.filter { $0.iterations != nil && !["converged", "ok", "success"].contains($0.status) }
+  let stopped = unconverged.filter { $0.role == "check" }.map { "\($0.name) (\($0.status))" }
+  let diagnostics = unconverged.filter { $0.role != "check" }.map { r in
+    "\(r.name) (\(r.status) after \(r.iterations ?? 0) iterations; CG needs about sqrt(kappa) ln(2/rtol) / 2 ~ \(sci(kappa.squareRoot() * log(2 / rtol) / 2)) without a good preconditioner)"
   }
-  let unjudged = routes.filter { $0.agrees == nil && $0.tolerance != nil }.map(\.name)
-  let disagreeing = routes.filter { $0.agrees == false }.map(\.name)
+  let unjudged = routes.filter { $0.agrees == nil && $0.relativeDifference != nil }.map(\.name)
+  let disagreeing = routes.filter { $0.agrees == false }.map { r in
+    if let e = r.systemBackwardError, let c = r.claimedBackwardError, e > c {
+      return "\(r.name) (backward error \(sci(e)) above its claim \(sci(c)))"
+    }
+    return "\(r.name) (\(sci(r.boundRatio ?? .nan)) x its bound)"
+  }
   let agree = disagreeing.isEmpty && failed.isEmpty && stopped.isEmpty && !judged.isEmpty
   var parts: [String] = []
-  if tolerance >= 1 {
+  if agree {
     parts.append(
-      "kappa ~ \(String(format: "%.1e", kappa)): even the direct tolerance reaches 1, so no digit of dW is guaranteed in fp64"
+      "all \(judged.count) judged routes agree with \(referenceName) within their a-posteriori bounds (largest tolerance \(sci(judged.compactMap(\.tolerance).max() ?? 0)))"
     )
   }
   if !disagreeing.isEmpty { parts.append("disagree: \(disagreeing.joined(separator: ", "))") }
   if !failed.isEmpty { parts.append("failed: \(failed.joined(separator: ", "))") }
   if !stopped.isEmpty { parts.append("did not converge: \(stopped.joined(separator: ", "))") }
+  if !diagnostics.isEmpty { parts.append("diagnostic route did not converge: \(diagnostics.joined(separator: ", "))") }
   if !unjudged.isEmpty {
-    parts.append("cannot be judged (tolerance kappa * rtol >= 1): \(unjudged.joined(separator: ", "))")
+    parts.append(
+      "cannot be judged (no bound, or its bound reaches 1 so no digit is guaranteed): \(unjudged.joined(separator: ", "))"
+    )
   }
-  if agree {
-    parts.insert(
-      "all \(judged.count) judged routes agree with \(referenceName) (direct tolerance \(String(format: "%.1e", tolerance)), iterative \(String(format: "%.1e", iterTol)))",
-      at: 0)
-  }
-  let verdict = parts.joined(separator: "; ")
+  if judged.isEmpty && failed.isEmpty && disagreeing.isEmpty { parts.append("no route could be judged") }
   return SolveComparison(
-    method: method.rawValue, d_k: n, d_v: p.dv, B: p.batch, lambda: isMEMIT ? o.lambda : nil,
-    alpha: isMEMIT ? nil : shift,
-    reference: referenceName, kappa: kappa, tolerance: tolerance, iterativeTolerance: iterTol, agree: agree,
-    verdict: verdict,
-    routes: routes)
+    method: method.rawValue, d_k: p.dk, d_v: p.dv, B: p.batch, lambda: isMEMIT ? lambda : nil,
+    alpha: isMEMIT ? nil : shift, reference: referenceName, kappa: kappa, boundingSystem: boundingSystem,
+    tolerance: judged.compactMap(\.tolerance).max() ?? 1, agree: agree, allConverged: unconverged.isEmpty,
+    verdict: parts.joined(separator: "; "), routes: routes)
 }

@@ -84,6 +84,27 @@ public struct Cholesky<T: LinalgScalar>: Sendable {
   /// Solves `A x = b` for one vector.
   public func solve(_ b: [T]) throws(LinalgError) -> [T] { try solve(Matrix.column(b)).storage }
 
+  /// Solves `L y = b` (`transpose == .none`) or `Lᵀ x = y` (`.transpose`) with `?trtrs`: the
+  /// two halves of ``solve(_:)-([T])``, used for split preconditioning (`A ≈ L Lᵀ`).
+  public func solveTriangular(_ b: [T], _ transpose: Transpose = .none) throws(LinalgError) -> [T] {
+    try checkSuccess()
+    guard b.count == n else {
+      throw .dimensionMismatch(operation: "Cholesky.solveTriangular", expected: "\(n) entries", got: "\(b.count)")
+    }
+    if n == 0 { return b }
+    var x = b
+    let info = factor.storage.withUnsafeBufferPointer { fp in
+      x.withUnsafeMutableBufferPointer { xp in
+        T.trtrs(
+          lapackChar("L"), lapackChar(transpose == .none ? "N" : "T"), lapackChar("N"), Int32(n), 1, fp.baseAddress!,
+          Int32(n), xp.baseAddress!, Int32(n))
+      }
+    }
+    if info > 0 { throw .singular(routine: T.lapackPrefix + "trtrs", pivot: Int(info), precision: T.precisionName) }
+    try checkInfo(info, routine: T.lapackPrefix + "trtrs")
+    return x
+  }
+
   /// `log det A = 2 Σ log L_ii`.
   public var logDeterminant: T {
     get throws(LinalgError) {
