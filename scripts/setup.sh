@@ -20,3 +20,5 @@ if ! command -v swift >/dev/null 2>&1; then
   echo "setup: no Swift toolchain on PATH (Swift 6.1 or newer is required)" >&2
   exit 1
 fi
+# Real model weights into a cache outside the repository (see the script).
+"$(dirname "$0")/fetch-models.sh"

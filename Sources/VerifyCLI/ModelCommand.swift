@@ -1,0 +1,78 @@
+import ArgumentParser
+import Editing
+import Foundation
+import Verify
+
+struct ModelCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "model",
+    abstract: "Real model files (GGUF): inspect what a file holds.",
+    subcommands: [ModelInspectCommand.self]
+  )
+}
+
+struct ModelInspectCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "inspect",
+    abstract: "Print a GGUF file's architecture, widths, tokenizer and tensor types.",
+    discussion: """
+      FILE is a path to a .gguf file, or `smollm2` for SmolLM2-135M-Instruct from the model cache ($KEV_MODEL_CACHE, default ~/.cache/kev-models; filled by scripts/fetch-models.sh). The header, metadata and tensor directory are checked against the file size before anything is read: a truncated or corrupted file gives an error with the offset, never a crash.
+
+      Examples:
+        verify model inspect smollm2
+        verify model inspect ~/models/llama-2-7b.Q4_0.gguf --tensors
+        verify model inspect smollm2 --json | jq .config
+      """
+  )
+
+  @Argument(help: "A .gguf path or a known model name (smollm2).") var file: String
+  @Flag(help: "List every tensor (name, shape, type, bytes).") var tensors = false
+  @Flag(help: "Also print every metadata key (long arrays are summarised).") var metadata = false
+  @Flag(help: "Print JSON (always includes tensors and metadata).") var json = false
+
+  func run() throws {
+    let summary: ModelSummary
+    do {
+      summary = ModelSummary(try GGUFFile(path: try ModelCache.resolve(file)))
+    } catch {
+      throw CLIError("\(error)")
+    }
+    if json {
+      try printJSON(summary)
+      return
+    }
+    print("\(summary.path)")
+    print(
+      "GGUF v\(summary.ggufVersion), \(String(format: "%.1f", Double(summary.fileBytes) / 1_048_576)) MiB, \(summary.tensors.count) tensors, \(String(format: "%.1f", Double(summary.parameters) / 1e6)) M parameters"
+    )
+    if let c = summary.config {
+      print("architecture: \(c.architecture)\(c.name.map { " (\($0))" } ?? "")")
+      print(
+        "blocks \(c.blockCount), width \(c.width), MLP \(c.mlpWidth) (d_k of the MLP keys), heads \(c.headCount) (kv \(c.kvHeadCount), head dim \(c.headDim))"
+      )
+      print(
+        "RoPE base \(c.ropeBase) over \(c.ropeDimensions) dims, RMSNorm eps \(c.rmsEpsilon), context \(c.contextLength), vocabulary \(c.vocabularySize), output \(c.tiedOutput ? "tied to the token embedding" : "separate")"
+      )
+    } else {
+      print("architecture: not usable here - \(summary.configError ?? "?")")
+    }
+    print("tokenizer: \(summary.tokenizer ?? "none") (pre-tokenizer \(summary.preTokenizer ?? "none"))\n")
+    var t = TextTable(["type", "tensors", "parameters", "MiB"])
+    for c in summary.types {
+      t.add(["\(c.type)", "\(c.tensors)", "\(c.parameters)", String(format: "%.2f", Double(c.bytes) / 1_048_576)])
+    }
+    print(t.render())
+    if tensors {
+      print("")
+      var tt = TextTable(["tensor", "shape (ne)", "type", "bytes"])
+      for x in summary.tensors {
+        tt.add([x.name, x.shape.map(String.init).joined(separator: " x "), x.type, "\(x.bytes)"])
+      }
+      print(tt.render())
+    }
+    if metadata {
+      print("")
+      for k in summary.metadata.keys.sorted() { print("\(k) = \(summary.metadata[k]!)") }
+    }
+  }
+}
