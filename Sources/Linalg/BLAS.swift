@@ -119,3 +119,20 @@ public enum Vec {
     }
   }
 }
+
+/// Raw BLAS entry points on column-major buffers with explicit leading dimensions, for kernels
+/// (attention heads, strided views) that work on parts of larger buffers. Shapes are the
+/// caller's responsibility, as in BLAS itself.
+public enum RawBLAS {
+  /// `C = alpha op(A) op(B) + beta C` (`?gemm`); `op(A)` is `m x k`, `op(B)` is `k x n`.
+  @inlinable
+  public static func gemm<T: LinalgScalar>(
+    _ ta: Transpose, _ tb: Transpose, m: Int, n: Int, k: Int, alpha: T, a: UnsafePointer<T>, lda: Int,
+    b: UnsafePointer<T>, ldb: Int, beta: T, c: UnsafeMutablePointer<T>, ldc: Int
+  ) {
+    if m == 0 || n == 0 { return }
+    T.gemm(
+      ta == .none ? CblasNoTrans : CblasTrans, tb == .none ? CblasNoTrans : CblasTrans, Int32(m), Int32(n), Int32(k),
+      alpha, a, Int32(max(lda, 1)), b, Int32(max(ldb, 1)), beta, c, Int32(max(ldc, 1)))
+  }
+}

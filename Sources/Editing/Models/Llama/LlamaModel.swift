@@ -1,0 +1,215 @@
+import Foundation
+import Linalg
+
+/// What a forward pass can hand back from inside block L (0-based, as GGUF's `blk.L`).
+public enum Capture: String, Sendable, CaseIterable, Codable {
+  /// The MLP keys: the input of `ffn_down`, `silu(W_gate h) * (W_up h)`, `mlpWidth x T`.
+  case keys
+  /// The MLP output `W_down keys` (`width x T`), what the edited matrix writes.
+  case mlpOut = "mlp-out"
+  /// The residual stream after the block (`width x T`).
+  case hidden
+}
+
+/// Which logits a forward pass computes (the output projection is the largest product).
+public enum LogitsMode: Sendable {
+  case none, last, all
+}
+
+/// Why a forward pass or model load was refused.
+public enum ModelError: Error, CustomStringConvertible, Equatable, Sendable {
+  case tokenOutOfRange(index: Int, token: Int, vocabulary: Int)
+  case layerOutOfRange(layer: Int, blocks: Int)
+  case emptyInput
+  case notLoaded(layer: Int, loaded: Int)
+  case memory(needed: Int, available: Int, what: String)
+
+  public var description: String {
+    switch self {
+    case .tokenOutOfRange(let i, let t, let v): "token \(i) has id \(t), outside the vocabulary of \(v)"
+    case .layerOutOfRange(let l, let b): "layer \(l) is out of range: the model has blocks 0...\(b - 1)"
+    case .emptyInput: "no tokens to run (empty text?)"
+    case .notLoaded(let l, let n): "layer \(l) was not loaded (blocks 0...\(n - 1) are)"
+    case .memory(let n, let a, let w):
+      "\(w) needs about \(n >> 20) MiB but only \(a >> 20) MiB are available; load fewer layers (up to the one you capture)"
+    }
+  }
+}
+
+/// One transformer block's weights in fp32. Matrices are GGUF's column-major `in x out`
+/// (the transpose of PyTorch's `(out, in)`).
+public struct LlamaBlock: Sendable {
+  public var attnNorm: [Float]
+  public var wq: Matrix<Float>  // width x (heads*hd)
+  public var wk: Matrix<Float>  // width x (kvHeads*hd)
+  public var wv: Matrix<Float>  // width x (kvHeads*hd)
+  public var wo: Matrix<Float>  // (heads*hd) x width
+  public var ffnNorm: [Float]
+  public var gate: Matrix<Float>  // width x mlpWidth
+  public var up: Matrix<Float>  // width x mlpWidth
+  public var down: Matrix<Float>  // mlpWidth x width
+}
+
+/// A Llama-architecture model from a GGUF file, weights dequantised once into fp32, with a
+/// batched forward pass over a whole sequence (BLAS products) and capture hooks.
+public final class LlamaModel: @unchecked Sendable {
+  public let config: LlamaConfig
+  public let tokenizer: BPETokenizer
+  public let path: String
+  /// The token embedding, `width x vocabulary` (column v is token v's vector).
+  public let embedding: Matrix<Float>
+  public let output: Matrix<Float>?
+  public let outputNorm: [Float]
+  public private(set) var blocks: [LlamaBlock]
+
+  /// Loads blocks `0..<(upToLayer + 1)` (all by default) and the output head when all are
+  /// loaded. Refuses with an estimate when the fp32 weights would not fit in memory.
+  public init(file f: GGUFFile, upToLayer: Int? = nil, progress: (Int, Int) -> Void = { _, _ in }) throws {
+    config = try LlamaConfig(f)
+    tokenizer = try BPETokenizer(f)
+    path = f.path
+    let c = config
+    if let l = upToLayer, l < 0 || l >= c.blockCount { throw ModelError.layerOutOfRange(layer: l, blocks: c.blockCount) }
+    let n = (upToLayer ?? c.blockCount - 1) + 1
+    let needed = Self.fp32Bytes(f, blocks: n, full: n == c.blockCount)
+    let available = Int(ProcessInfo.processInfo.physicalMemory) * 8 / 10
+    if needed > available {
+      throw ModelError.memory(needed: needed, available: available, what: "fp32 weights of \(n) blocks")
+    }
+    func vector(_ name: String, _ len: Int) throws -> [Float] {
+      let m = try f.matrix(name)
+      guard m.storage.count == len else {
+        throw ModelFileError.shapeMismatch(tensor: name, expected: "[\(len)]", got: "\(m.rows) x \(m.columns)")
+      }
+      return m.storage
+    }
+    func matrix(_ name: String, _ rows: Int, _ cols: Int) throws -> Matrix<Float> {
+      let m = try f.matrix(name)
+      guard m.rows == rows && m.columns == cols else {
+        throw ModelFileError.shapeMismatch(tensor: name, expected: "[\(rows), \(cols)]", got: "[\(m.rows), \(m.columns)]")
+      }
+      return m
+    }
+    embedding = try matrix("token_embd.weight", c.width, c.vocabularySize)
+    let qw = c.headCount * c.headDim
+    let kvw = c.kvHeadCount * c.headDim
+    var bs: [LlamaBlock] = []
+    for l in 0..<n {
+      let p = "blk.\(l)."
+      bs.append(
+        LlamaBlock(
+          attnNorm: try vector(p + "attn_norm.weight", c.width),
+          wq: try matrix(p + "attn_q.weight", c.width, qw), wk: try matrix(p + "attn_k.weight", c.width, kvw),
+          wv: try matrix(p + "attn_v.weight", c.width, kvw), wo: try matrix(p + "attn_output.weight", qw, c.width),
+          ffnNorm: try vector(p + "ffn_norm.weight", c.width),
+          gate: try matrix(p + "ffn_gate.weight", c.width, c.mlpWidth),
+          up: try matrix(p + "ffn_up.weight", c.width, c.mlpWidth),
+          down: try matrix(p + "ffn_down.weight", c.mlpWidth, c.width)))
+      progress(l + 1, n)
+    }
+    blocks = bs
+    if n == c.blockCount {
+      outputNorm = try vector("output_norm.weight", c.width)
+      output = c.tiedOutput ? nil : try matrix("output.weight", c.width, c.vocabularySize)
+    } else {
+      outputNorm = []
+      output = nil
+    }
+  }
+
+  /// Bytes of the fp32 weights that a load of `blocks` blocks (and the head if `full`) holds.
+  static func fp32Bytes(_ f: GGUFFile, blocks: Int, full: Bool) -> Int {
+    var n = 0
+    for t in f.tensors {
+      if t.name.hasPrefix("blk.") {
+        let idx = Int(t.name.split(separator: ".")[1]) ?? Int.max
+        if idx < blocks { n += t.elementCount }
+      } else if t.name == "token_embd.weight" || full {
+        n += t.elementCount
+      }
+    }
+    return 4 * n
+  }
+
+  public var loadedBlocks: Int { blocks.count }
+
+  /// The forward pass over `tokens` (positions 0..<T). Captures the requested tensors at the
+  /// requested layers and stops after the last block needed when no logits are asked for.
+  public func forward(
+    _ tokens: [Int], capture: [Int: Set<Capture>] = [:], logits: LogitsMode = .all
+  ) throws -> (logits: Matrix<Float>?, captures: [Int: [Capture: Matrix<Float>]]) {
+    let c = config
+    guard !tokens.isEmpty else { throw ModelError.emptyInput }
+    for (i, t) in tokens.enumerated() where t < 0 || t >= c.vocabularySize {
+      throw ModelError.tokenOutOfRange(index: i, token: t, vocabulary: c.vocabularySize)
+    }
+    for l in capture.keys {
+      if l < 0 || l >= c.blockCount { throw ModelError.layerOutOfRange(layer: l, blocks: c.blockCount) }
+      if l >= blocks.count { throw ModelError.notLoaded(layer: l, loaded: blocks.count) }
+    }
+    let lastNeeded = logits == .none ? (capture.keys.max() ?? -1) : c.blockCount - 1
+    if lastNeeded >= blocks.count { throw ModelError.notLoaded(layer: lastNeeded, loaded: blocks.count) }
+    let t = tokens.count
+    // x: width x T, the residual stream
+    var x = Matrix<Float>(rows: c.width, columns: t)
+    for (j, tok) in tokens.enumerated() {
+      for i in 0..<c.width { x[i, j] = embedding[i, tok] }
+    }
+    var captures: [Int: [Capture: Matrix<Float>]] = [:]
+    var h = Matrix<Float>(rows: c.width, columns: t)
+    var att = Matrix<Float>(rows: c.headCount * c.headDim, columns: t)
+    for l in 0...max(lastNeeded, -1) where l >= 0 {
+      let b = blocks[l]
+      let want = capture[l] ?? []
+      // attention sub-block: x += Wo attn(rope(Wq h), rope(Wk h), Wv h), h = rmsnorm(x)
+      LlamaKernels.rmsNorm(&h, x, b.attnNorm, eps: Float(c.rmsEpsilon))
+      var q = LlamaKernels.linear(b.wq, h)
+      var k = LlamaKernels.linear(b.wk, h)
+      let v = LlamaKernels.linear(b.wv, h)
+      LlamaKernels.rope(&q, heads: c.headCount, headDim: c.headDim, ropeDims: c.ropeDimensions, base: c.ropeBase)
+      LlamaKernels.rope(&k, heads: c.kvHeadCount, headDim: c.headDim, ropeDims: c.ropeDimensions, base: c.ropeBase)
+      LlamaKernels.attention(&att, q: q, k: k, v: v, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim)
+      x.add(LlamaKernels.linear(b.wo, att))
+      // MLP sub-block: x += W_down (silu(W_gate h) * W_up h), h = rmsnorm(x)
+      LlamaKernels.rmsNorm(&h, x, b.ffnNorm, eps: Float(c.rmsEpsilon))
+      let keys = LlamaKernels.swiglu(LlamaKernels.linear(b.gate, h), LlamaKernels.linear(b.up, h))
+      let m = LlamaKernels.linear(b.down, keys)
+      x.add(m)
+      if !want.isEmpty {
+        var got: [Capture: Matrix<Float>] = [:]
+        if want.contains(.keys) { got[.keys] = keys }
+        if want.contains(.mlpOut) { got[.mlpOut] = m }
+        if want.contains(.hidden) { got[.hidden] = x }
+        captures[l] = got
+      }
+    }
+    guard logits != .none else { return (nil, captures) }
+    let cols = logits == .last ? [t - 1] : Array(0..<t)
+    var last = Matrix<Float>(rows: c.width, columns: cols.count)
+    for (k, j) in cols.enumerated() { for i in 0..<c.width { last[i, k] = x[i, j] } }
+    var normed = last
+    LlamaKernels.rmsNorm(&normed, last, outputNorm, eps: Float(c.rmsEpsilon))
+    // logits: vocabulary x T = Eᵀ x (E: width x vocabulary)
+    let logitMatrix = try Matrix.multiply(output ?? embedding, normed, transA: .transpose)
+    return (logitMatrix, captures)
+  }
+
+  /// Softmax probabilities of one logits column, in fp64.
+  public static func probabilities(_ logits: Matrix<Float>, column: Int) -> [Double] {
+    let col = (0..<logits.rows).map { Double(logits[$0, column]) }
+    let m = col.max() ?? 0
+    let e = col.map { Foundation.exp($0 - m) }
+    let s = e.reduce(0, +)
+    return e.map { $0 / s }
+  }
+}
+
+extension Matrix where T == Float {
+  /// self += other (same shape).
+  mutating func add(_ other: Matrix<Float>) {
+    precondition(rows == other.rows && columns == other.columns)
+    storage.withUnsafeMutableBufferPointer { sp in
+      other.storage.withUnsafeBufferPointer { op in for i in 0..<sp.count { sp[i] += op[i] } }
+    }
+  }
+}

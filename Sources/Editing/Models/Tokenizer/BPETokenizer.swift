@@ -1,0 +1,122 @@
+import Foundation
+
+/// Byte-level BPE (GPT-2 style) from a GGUF's `tokenizer.ggml.*` metadata: the vocabulary,
+/// the merges with their ranks, the token types (for special tokens) and the pre-tokenizer.
+/// Encoding: pre-tokenize, map each piece's UTF-8 bytes to GPT-2's printable byte alphabet,
+/// merge the lowest-ranked adjacent pair until none applies, look up ids. No BOS unless the
+/// file asks for it (`tokenizer.ggml.add_bos_token`).
+public final class BPETokenizer: @unchecked Sendable {
+  public let tokens: [String]
+  public let preTokenizer: PreTokenizer
+  public let bosID: Int?
+  public let eosID: Int?
+  public let addBOS: Bool
+  private let ids: [String: Int]
+  private let ranks: [String: Int]  // "a b" -> rank
+  private var cache: [String: [Int]] = [:]
+  private let lock = NSLock()
+
+  /// GPT-2's reversible map from bytes to printable characters.
+  static let byteToChar: [Character] = {
+    var table = [Character](repeating: " ", count: 256)
+    var extra = 0
+    for b in 0..<256 {
+      let printable = (33...126).contains(b) || (161...172).contains(b) || (174...255).contains(b)
+      table[b] = Character(Unicode.Scalar(UInt32(printable ? b : 256 + extra))!)
+      if !printable { extra += 1 }
+    }
+    return table
+  }()
+  static let charToByte: [Character: UInt8] = {
+    var m: [Character: UInt8] = [:]
+    for (b, c) in byteToChar.enumerated() { m[c] = UInt8(b) }
+    return m
+  }()
+
+  public init(_ f: GGUFFile) throws(ModelFileError) {
+    let model = try f.string("tokenizer.ggml.model")
+    guard model == "gpt2" else {
+      throw .invalid(path: f.path, offset: 0, message: "tokenizer model '\(model)' is not supported (byte-level BPE 'gpt2')")
+    }
+    let pre = f.metadata["tokenizer.ggml.pre"]?.string ?? "default"
+    guard let p = PreTokenizer(ggufName: pre) else {
+      throw .invalid(path: f.path, offset: 0, message: "pre-tokenizer '\(pre)' is not supported (gpt2, smollm)")
+    }
+    preTokenizer = p
+    guard let toks = f.metadata["tokenizer.ggml.tokens"]?.array?.compactMap(\.string), !toks.isEmpty else {
+      throw .missingMetadata(path: f.path, key: "tokenizer.ggml.tokens")
+    }
+    guard let merges = f.metadata["tokenizer.ggml.merges"]?.array?.compactMap(\.string) else {
+      throw .missingMetadata(path: f.path, key: "tokenizer.ggml.merges")
+    }
+    tokens = toks
+    var idMap: [String: Int] = [:]
+    idMap.reserveCapacity(toks.count)
+    for (i, t) in toks.enumerated() where idMap[t] == nil { idMap[t] = i }
+    ids = idMap
+    var r: [String: Int] = [:]
+    r.reserveCapacity(merges.count)
+    for (i, m) in merges.enumerated() where r[m] == nil { r[m] = i }
+    ranks = r
+    bosID = f.metadata["tokenizer.ggml.bos_token_id"]?.int
+    eosID = f.metadata["tokenizer.ggml.eos_token_id"]?.int
+    addBOS = f.metadata["tokenizer.ggml.add_bos_token"]?.bool ?? false
+  }
+
+  public var vocabularySize: Int { tokens.count }
+
+  /// Token ids of `text` (with BOS first if the model asks for it).
+  public func encode(_ text: String) -> [Int] {
+    var out: [Int] = []
+    if addBOS, let b = bosID { out.append(b) }
+    for piece in preTokenizer.split(text) { out += encodePiece(String(String.UnicodeScalarView(piece))) }
+    return out
+  }
+
+  /// The text of `ids` (bytes that are not valid UTF-8 become U+FFFD).
+  public func decode(_ ids: [Int]) -> String {
+    var bytes: [UInt8] = []
+    for id in ids where id >= 0 && id < tokens.count {
+      for ch in tokens[id] {
+        if let b = Self.charToByte[ch] { bytes.append(b) } else { bytes += Array(String(ch).utf8) }
+      }
+    }
+    return String(decoding: bytes, as: UTF8.self)
+  }
+
+  func encodePiece(_ piece: String) -> [Int] {
+    lock.lock()
+    if let c = cache[piece] {
+      lock.unlock()
+      return c
+    }
+    lock.unlock()
+    var symbols = piece.utf8.map { String(Self.byteToChar[Int($0)]) }
+    while symbols.count > 1 {
+      var best = Int.max
+      var at = -1
+      for i in 0..<(symbols.count - 1) {
+        if let r = ranks[symbols[i] + " " + symbols[i + 1]], r < best {
+          best = r
+          at = i
+        }
+      }
+      if at < 0 { break }
+      symbols[at] += symbols[at + 1]
+      symbols.remove(at: at + 1)
+    }
+    var out: [Int] = []
+    for s in symbols {
+      if let id = ids[s] {
+        out.append(id)
+      } else {
+        // Not in the vocabulary (cannot happen for a complete byte-level vocabulary): fall back to bytes.
+        for ch in s { if let id = ids[String(ch)] { out.append(id) } }
+      }
+    }
+    lock.lock()
+    if cache.count < 100_000 { cache[piece] = out }
+    lock.unlock()
+    return out
+  }
+}
