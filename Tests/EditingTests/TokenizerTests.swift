@@ -16,7 +16,9 @@ import Testing
 
   /// Pre-tokenizer pieces for the smollm pattern: digits alone, contractions, space handling.
   @Test func smollmPieces() {
-    let pieces = PreTokenizer.smollm.split("I'll pay 2024 dollars  now!\n\nOK").map { String(String.UnicodeScalarView($0)) }
+    let pieces = PreTokenizer.smollm.split("I'll pay 2024 dollars  now!\n\nOK").map {
+      String(String.UnicodeScalarView($0))
+    }
     #expect(pieces == ["I", "'ll", " pay", " ", "2", "0", "2", "4", " dollars", " ", " now", "!", "\n", "\n", "OK"])
   }
 }

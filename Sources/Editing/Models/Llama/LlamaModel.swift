@@ -69,7 +69,9 @@ public final class LlamaModel: @unchecked Sendable {
     tokenizer = try BPETokenizer(f)
     path = f.path
     let c = config
-    if let l = upToLayer, l < 0 || l >= c.blockCount { throw ModelError.layerOutOfRange(layer: l, blocks: c.blockCount) }
+    if let l = upToLayer, l < 0 || l >= c.blockCount {
+      throw ModelError.layerOutOfRange(layer: l, blocks: c.blockCount)
+    }
     let n = (upToLayer ?? c.blockCount - 1) + 1
     let needed = Self.fp32Bytes(f, blocks: n, full: n == c.blockCount)
     let available = Int(ProcessInfo.processInfo.physicalMemory) * 8 / 10
@@ -86,7 +88,8 @@ public final class LlamaModel: @unchecked Sendable {
     func matrix(_ name: String, _ rows: Int, _ cols: Int) throws -> Matrix<Float> {
       let m = try f.matrix(name)
       guard m.rows == rows && m.columns == cols else {
-        throw ModelFileError.shapeMismatch(tensor: name, expected: "[\(rows), \(cols)]", got: "[\(m.rows), \(m.columns)]")
+        throw ModelFileError.shapeMismatch(
+          tensor: name, expected: "[\(rows), \(cols)]", got: "[\(m.rows), \(m.columns)]")
       }
       return m
     }

@@ -13,6 +13,9 @@ public final class BPETokenizer: @unchecked Sendable {
   public let addBOS: Bool
   private let ids: [String: Int]
   private let ranks: [String: Int]  // "a b" -> rank
+  /// Control and user-defined tokens (GGUF token types 3 and 4), matched in text as a whole
+  /// before pre-tokenizing, as Hugging Face tokenizers and llama.cpp (parse_special) do.
+  public let specialTokens: [(text: String, id: Int)]
   private var cache: [String: [Int]] = [:]
   private let lock = NSLock()
 
@@ -36,7 +39,8 @@ public final class BPETokenizer: @unchecked Sendable {
   public init(_ f: GGUFFile) throws(ModelFileError) {
     let model = try f.string("tokenizer.ggml.model")
     guard model == "gpt2" else {
-      throw .invalid(path: f.path, offset: 0, message: "tokenizer model '\(model)' is not supported (byte-level BPE 'gpt2')")
+      throw .invalid(
+        path: f.path, offset: 0, message: "tokenizer model '\(model)' is not supported (byte-level BPE 'gpt2')")
     }
     let pre = f.metadata["tokenizer.ggml.pre"]?.string ?? "default"
     guard let p = PreTokenizer(ggufName: pre) else {
@@ -58,6 +62,13 @@ public final class BPETokenizer: @unchecked Sendable {
     r.reserveCapacity(merges.count)
     for (i, m) in merges.enumerated() where r[m] == nil { r[m] = i }
     ranks = r
+    let types = f.metadata["tokenizer.ggml.token_type"]?.array?.compactMap(\.int) ?? []
+    var specials: [(String, Int)] = []
+    for (i, ty) in types.enumerated() where (ty == 3 || ty == 4) && i < toks.count && !toks[i].isEmpty {
+      specials.append((toks[i], i))
+    }
+    // Longest first, so that a special token that contains another wins.
+    specialTokens = specials.sorted { $0.0.utf8.count > $1.0.utf8.count }.map { (text: $0.0, id: $0.1) }
     bosID = f.metadata["tokenizer.ggml.bos_token_id"]?.int
     eosID = f.metadata["tokenizer.ggml.eos_token_id"]?.int
     addBOS = f.metadata["tokenizer.ggml.add_bos_token"]?.bool ?? false
@@ -65,11 +76,30 @@ public final class BPETokenizer: @unchecked Sendable {
 
   public var vocabularySize: Int { tokens.count }
 
-  /// Token ids of `text` (with BOS first if the model asks for it).
-  public func encode(_ text: String) -> [Int] {
+  /// Token ids of `text` (with BOS first if the model asks for it). With `parseSpecial`,
+  /// special tokens written in the text (`<|im_start|>`) become their ids.
+  public func encode(_ text: String, parseSpecial: Bool = true) -> [Int] {
     var out: [Int] = []
     if addBOS, let b = bosID { out.append(b) }
-    for piece in preTokenizer.split(text) { out += encodePiece(String(String.UnicodeScalarView(piece))) }
+    func plain(_ s: Substring) {
+      for piece in preTokenizer.split(String(s)) { out += encodePiece(String(String.UnicodeScalarView(piece))) }
+    }
+    guard parseSpecial, !specialTokens.isEmpty else {
+      plain(text[...])
+      return out
+    }
+    var rest = text[...]
+    while !rest.isEmpty {
+      var best: (range: Range<Substring.Index>, id: Int)? = nil
+      for (s, id) in specialTokens {
+        if let r = rest.range(of: s), best == nil || r.lowerBound < best!.range.lowerBound { best = (r, id) }
+      }
+      guard let b = best else { break }
+      plain(rest[rest.startIndex..<b.range.lowerBound])
+      out.append(b.id)
+      rest = rest[b.range.upperBound...]
+    }
+    if !rest.isEmpty { plain(rest) }
     return out
   }
 
