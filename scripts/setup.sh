@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the project needs and is missing; does nothing when all is there (idempotent).
-# System packages: OpenBLAS (CBLAS + LAPACK), LAPACKE, GSL, pkg-config (Debian names).
+# System packages: OpenBLAS (CBLAS + LAPACK), LAPACKE, GSL, pkg-config (Debian names), and
+# fortunes: natural English text (quotations), the offline corpus for real-model key statistics.
 set -euo pipefail
 
-need=(libopenblas-dev liblapacke-dev libgsl-dev pkg-config)
+need=(libopenblas-dev liblapacke-dev libgsl-dev pkg-config fortunes)
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

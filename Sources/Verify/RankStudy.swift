@@ -8,6 +8,9 @@ public enum KeySource {
   case profile(SyntheticProfile, seed: UInt)
   /// User-supplied keys, `d_k x N` (columns are keys); the first `P` columns are used.
   case matrix(Matrix<Double>, name: String)
+  /// Real keys of a model at one layer over a corpus; edit keys from a second stream of the
+  /// same corpus in another order.
+  case model(ModelKeySource, edits: ModelKeySource)
 }
 
 /// One `d_m` of a rank study: `C0`, and with a batch `C_eff` and `D`.
@@ -24,6 +27,9 @@ public struct RankRow: Encodable, Sendable {
   public var model: String
   /// Where the keys came from (the synthetic generator and its parameters, or the file).
   public var keys: String
+  /// The text corpus of real keys (nil for synthetic or user keys) and the tokens run so far.
+  public var corpus: String?
+  public var tokens: Int?
   public var C0: SymmetricReport
   public var C_eff: SymmetricReport?
   public var D: SymmetricReport?
@@ -34,7 +40,7 @@ public struct RankRow: Encodable, Sendable {
   public var phases: [String: Double]
 
   enum CodingKeys: String, CodingKey {
-    case dm, budget, P, d_k, B, lambda, synthetic, model, keys, C0, C_eff, D, D_note, seconds, phases
+    case dm, budget, P, d_k, B, lambda, synthetic, model, keys, corpus, tokens, C0, C_eff, D, D_note, seconds, phases
   }
 
   /// Missing matrices are explicit `null`s, so scripts can rely on the keys.
@@ -49,6 +55,8 @@ public struct RankRow: Encodable, Sendable {
     try c.encode(synthetic, forKey: .synthetic)
     try c.encode(model, forKey: .model)
     try c.encode(keys, forKey: .keys)
+    try c.encode(corpus, forKey: .corpus)
+    try c.encode(tokens, forKey: .tokens)
     try c.encode(C0, forKey: .C0)
     try c.encode(C_eff, forKey: .C_eff)
     try c.encode(D, forKey: .D)
@@ -107,6 +115,7 @@ public struct RankStudy {
     switch source {
     case .profile(let p, _): return p.keyWidth
     case .matrix(let m, _): return m.rows
+    case .model(let k, _): return k.dimension
     }
   }
 
@@ -115,6 +124,7 @@ public struct RankStudy {
     switch source {
     case .profile(let p, let seed): return SyntheticKeySource.describe(profile: p, seed: seed)
     case .matrix(_, let name): return "user keys from \(name) (fp64)"
+    case .model(let k, _): return k.description
     }
   }
 
@@ -122,6 +132,7 @@ public struct RankStudy {
     switch source {
     case .profile(let p, let seed): return "synthetic:\(p.name)(d=\(p.width),d_k=\(p.keyWidth),seed=\(seed))"
     case .matrix(_, let name): return "keys:\(name)"
+    case .model(let k, _): return "\(k.model.config.name ?? k.model.path) layer \(k.layer)"
     }
   }
 
@@ -139,7 +150,13 @@ public struct RankStudy {
     let counts = plan.map(\.1)
     let keyPrecision: String
     if case .matrix = source { keyPrecision = "fp64" } else { keyPrecision = "fp32" }
-    let identity = StatsIdentity(model: modelName, layer: 0, dk: dk, corpus: "synthetic", keyPrecision: keyPrecision)
+    var layer = 0
+    var corpus = "synthetic"
+    if case .model(let k, _) = source {
+      layer = k.layer
+      corpus = k.corpus.name
+    }
+    let identity = StatsIdentity(model: modelName, layer: layer, dk: dk, corpus: corpus, keyPrecision: keyPrecision)
     var acc = SecondMomentAccumulator(identity: identity)
 
     // Edit keys: from a separate stream, the same for every d_m.
@@ -159,6 +176,8 @@ public struct RankStudy {
         )
       }
       if batch > 0 { editKeys = k.submatrix(rows: 0..<dk, columns: (k.columns - batch)..<k.columns) }
+    case .model(_, let edits):
+      if batch > 0 { editKeys = try edits.next(batch).converted(to: Double.self) }
     }
 
     var rows: [RankRow] = []
@@ -174,6 +193,9 @@ public struct RankStudy {
           try phases.time("keys: accumulate (dsyrk, fp64)") { () throws(StatsError) in try acc.add(keys: keys) }
         case .matrix(let k, _):
           let keys = k.submatrix(rows: 0..<dk, columns: acc.count..<(acc.count + n))  // fp64 as given
+          try phases.time("keys: accumulate (dsyrk, fp64)") { () throws(StatsError) in try acc.add(keys: keys) }
+        case .model(let ks, _):
+          let keys = try phases.time("keys: model forward (fp32)") { try ks.next(n) }
           try phases.time("keys: accumulate (dsyrk, fp64)") { () throws(StatsError) in try acc.add(keys: keys) }
         }
         keyProgress(acc.count, counts.last!)
@@ -209,7 +231,9 @@ public struct RankStudy {
       rows.append(
         RankRow(
           dm: dm, budget: budget.description, P: p, d_k: dk, B: batch, lambda: lambda, synthetic: synthetic,
-          model: modelName, keys: keysDescription, C0: r0, C_eff: rEff,
+          model: modelName, keys: keysDescription, corpus: corpus == "synthetic" ? nil : corpus,
+          tokens: { if case .model(let k, _) = source { return k.tokensSeen } else { return nil } }(), C0: r0,
+          C_eff: rEff,
           D: rD, D_note: dNote, seconds: Date().timeIntervalSince(t0), phases: phases.seconds))
     }
     return rows

@@ -22,6 +22,11 @@ struct RankCommand: ParsableCommand {
       random MLP weights, heavy-tailed anisotropic hidden states (see ARCHITECTURE.md).
       --keys FILE.npy analyses your own keys (d_k x N, one key per column) instead.
 
+      Real models: --model smollm2 (SmolLM2-135M-Instruct from the model cache) or --model
+      PATH.gguf (any llama-architecture GGUF) with --layer L: the keys are the inputs of
+      blk.L.ffn_down over a text corpus (--corpus, default Debian's fortunes), run through the
+      model in windows of --context tokens; blocks after L are never loaded.
+
       Default route: Lanczos for eig_max, pivoted Cholesky for the rank, Cholesky + dpocon, and
       Lanczos on C^-1 for eig_min. --spectrum computes all eigenvalues instead.
 
@@ -29,11 +34,21 @@ struct RankCommand: ParsableCommand {
         verify rank --model llama2 --dm 1
         verify rank --model gpt2-xl --dm 1,2,4,10 --batch 64 --scale 0.25
         verify rank --keys keys.npy --dm 1,2 --json
+        verify rank --model smollm2 --layer 4 --dm 1,2,10 --batch 16
       """
   )
 
-  @Option(help: "Synthetic model profile: gpt2-xl, gpt-j, llama2 (llama2-7b), isotropic.")
+  @Option(help: "Synthetic profile (gpt2-xl, gpt-j, llama2, isotropic) or real model (smollm2, PATH.gguf).")
   var model: String?
+
+  @Option(help: "Real models: the block whose MLP keys (input of ffn_down) are collected (0-based).")
+  var layer: Int?
+
+  @Option(help: "Real models: text corpus, 'fortunes' (Debian package) or comma-separated text files.")
+  var corpus: String = "fortunes"
+
+  @Option(help: "Real models: tokens per forward window.")
+  var context: Int = 256
 
   @Option(help: "Keys from a .npy file (d_k x N) instead of a profile.")
   var keys: String?
@@ -71,6 +86,12 @@ struct RankCommand: ParsableCommand {
     if (model == nil) == (keys == nil) { throw ValidationError("give exactly one of --model NAME or --keys FILE.npy") }
     if spectrumOut != nil && !spectrum { throw ValidationError("--spectrum-out needs --spectrum") }
     if batch < 0 { throw ValidationError("--batch must be >= 0") }
+    if context < 1 { throw ValidationError("--context must be >= 1") }
+  }
+
+  /// Whether --model names a real model (smollm2 or a .gguf path) rather than a profile.
+  static func isRealModel(_ name: String) -> Bool {
+    name.hasSuffix(".gguf") || name.lowercased().hasPrefix("smollm2")
   }
 
   func run() throws {
@@ -78,7 +99,33 @@ struct RankCommand: ParsableCommand {
     let progress = Progress(quiet: quiet)
     let source: KeySource
     var note: String? = nil
-    if let name = model {
+    if let name = model, Self.isRealModel(name) {
+      guard let layer else {
+        throw ValidationError("real models need --layer L (the block whose MLP keys are collected)")
+      }
+      do {
+        let file = try GGUFFile(path: try ModelCache.resolve(name))
+        progress.begin("loading blocks 0...\(layer) of \(name) (fp32)")
+        let m = try LlamaModel(file: file, upToLayer: layer) { progress.bar("load", done: $0, total: $1) }
+        let text = try TextCorpus.named(corpus)
+        let dk = m.config.mlpWidth
+        try checkMemory(
+          rankStudyMemoryBytes(dk: dk, width: m.config.width, mlp: .isotropic, chunk: 2048, spectrum: spectrum),
+          what: "the rank study at d_k = \(dk)")
+        source = .model(
+          try ModelKeySource(model: m, layer: layer, corpus: text, context: context, seed: UInt64(seed)),
+          edits: try ModelKeySource(model: m, layer: layer, corpus: text, context: context, seed: UInt64(seed) &+ 1000))
+        note =
+          "real model: \(m.config.name ?? name), blocks \(m.config.blockCount), width \(m.config.width), d_k = \(dk)"
+      } catch let e as CLIError {
+        throw e
+      } catch {
+        throw CLIError("\(error)")
+      }
+    } else if let name = model {
+      if layer != nil {
+        throw ValidationError("--layer is for real models (smollm2, PATH.gguf), not synthetic profiles")
+      }
       guard let base = SyntheticProfile.named(name) else {
         throw ValidationError(
           "unknown --model '\(name)'; profiles: \(SyntheticProfile.all.map(\.name).joined(separator: ", ")), llama2")
@@ -106,6 +153,8 @@ struct RankCommand: ParsableCommand {
       throw CLIError(e.description)
     } catch let e as LinalgError {
       throw CLIError(e.description)
+    } catch {
+      throw CLIError("\(error)")
     }
     progress.finish()
     if let dir = spectrumOut {
@@ -130,6 +179,7 @@ struct RankCommand: ParsableCommand {
     if case .profile(let p, let seed) = study.source {
       s += "  [SYNTHETIC]\nkeys: " + SyntheticKeySource.describe(profile: p, seed: seed)
     }
+    if case .model(let k, _) = study.source { s += "  [REAL]\nkeys: " + k.description }
     if let note { s += "\nnote: \(note)" }
     s += "\nC0 = K0 K0^T / P (mean second moment), C_eff = lambda C0 + K_E K_E^T with lambda = \(sci(study.lambda)), "
     s += "D = K_E^T C0^-1 K_E; all analysed in fp64, Cholesky tried in fp32 and fp64."

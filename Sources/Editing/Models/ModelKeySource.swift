@@ -1,0 +1,89 @@
+import Foundation
+import Linalg
+
+/// Streams real keys (or other captured activations) of a model at one layer over a corpus:
+/// documents in a seeded order are tokenised and packed into windows of `context` tokens
+/// (documents separated by a blank line), each window runs through blocks 0...layer, and every
+/// position's vector is one key.
+public final class ModelKeySource {
+  public let model: LlamaModel
+  public let layer: Int
+  public let what: Capture
+  public let context: Int
+  public let corpus: TextCorpus
+  public let seed: UInt64
+  public private(set) var tokensSeen = 0
+  public private(set) var windows = 0
+  private let order: [String]
+  private var nextDocument = 0
+  private var pending: [Int] = []
+  private var buffered: Matrix<Float>? = nil
+  private var bufferedUsed = 0
+
+  public init(
+    model: LlamaModel, layer: Int, what: Capture = .keys, corpus: TextCorpus, context: Int = 256, seed: UInt64 = 1
+  ) throws {
+    guard layer >= 0 && layer < model.config.blockCount else {
+      throw ModelError.layerOutOfRange(layer: layer, blocks: model.config.blockCount)
+    }
+    guard layer < model.loadedBlocks else { throw ModelError.notLoaded(layer: layer, loaded: model.loadedBlocks) }
+    guard context >= 1 else { throw ModelError.emptyInput }
+    self.model = model
+    self.layer = layer
+    self.what = what
+    self.corpus = corpus
+    self.context = context
+    self.seed = seed
+    order = corpus.shuffled(seed: seed)
+  }
+
+  public var dimension: Int { what == .keys ? model.config.mlpWidth : model.config.width }
+
+  /// One line saying where the keys come from.
+  public var description: String {
+    "real \(what.rawValue) of blk.\(layer) of \(model.config.name ?? model.path) on \(corpus.name), windows of \(context) tokens, \(tokensSeen) tokens in \(windows) windows so far (seed \(seed))"
+  }
+
+  /// The next `n` vectors, `dimension x n`. Throws when the corpus runs out.
+  public func next(_ n: Int) throws -> Matrix<Float> {
+    let d = dimension
+    var out = Matrix<Float>(rows: d, columns: n)
+    var filled = 0
+    while filled < n {
+      if let b = buffered, bufferedUsed < b.columns {
+        let take = min(n - filled, b.columns - bufferedUsed)
+        b.storage.withUnsafeBufferPointer { bp in
+          out.storage.withUnsafeMutableBufferPointer { op in
+            for k in 0..<(take * d) { op[filled * d + k] = bp[bufferedUsed * d + k] }
+          }
+        }
+        filled += take
+        bufferedUsed += take
+        continue
+      }
+      let window = try nextWindow()
+      let r = try model.forward(window, capture: [layer: [what]], logits: .none)
+      buffered = r.captures[layer]?[what]
+      bufferedUsed = 0
+      tokensSeen += window.count
+      windows += 1
+    }
+    return out
+  }
+
+  private func nextWindow() throws -> [Int] {
+    while pending.count < context && nextDocument < order.count {
+      if !pending.isEmpty { pending += model.tokenizer.encode("\n\n") }
+      pending += model.tokenizer.encode(order[nextDocument])
+      nextDocument += 1
+    }
+    guard !pending.isEmpty else {
+      throw ModelFileError.invalid(
+        path: corpus.name, offset: 0,
+        message: "the corpus ran out after \(tokensSeen) tokens; use a larger corpus or fewer keys (smaller d_m)")
+    }
+    let w = Array(pending.prefix(context))
+    pending.removeFirst(w.count)
+    return w
+  }
+}
