@@ -82,3 +82,27 @@ for path in ["direct", "woodbury"]:
     assert j["path"] == path and "constraint_residual" in j
 print("cli-smoke: verify rank JSON keys present; verify edit (direct, woodbury) agrees with numpy")
 PY
+
+# Real model: inspect, keys export against the PyTorch reference fixture, solve JSON.
+"$bin" model inspect smollm2 --json >"$tmp/inspect.json"
+"$bin" keys --model smollm2 --layer 4 --text "The capital of France is" --out "$tmp/keys4.npy" --json >"$tmp/keys.json"
+"$bin" solve --model isotropic --scale 0.05 --dm 2 --batch 4 --method emmet --json >"$tmp/solve.json"
+python3 - "$tmp" "$(dirname "$0")/../fixtures/smollm2/keys-layer4.npy" <<'PY'
+import json, sys, numpy as np
+d, ref = sys.argv[1], sys.argv[2]
+j = json.load(open(f"{d}/inspect.json"))
+c = j["config"]
+assert (c["block_count"], c["width"], c["mlp_width"], c["head_count"], c["kv_head_count"]) == (30, 576, 1536, 9, 3), c
+k = json.load(open(f"{d}/keys.json"))
+assert k["tokens"] == [504, 3575, 282, 4649, 314], k["tokens"]
+a, b = np.load(f"{d}/keys4.npy"), np.load(ref)
+assert a.shape == (1536, 5) and np.linalg.norm(a - b) / np.linalg.norm(b) < 1e-4
+s = json.load(open(f"{d}/solve.json"))
+for key in ["agree", "tolerance", "routes"]:
+    assert key in s, key
+for r in s["routes"]:
+    for key in ["name", "relative_difference", "residual", "backward_error", "iterations", "status"]:
+        assert key in r, key
+assert s["agree"] is True, s["verdict"]
+print("cli-smoke: model inspect, keys (vs PyTorch fixture) and solve JSON as documented")
+PY
