@@ -2,7 +2,7 @@
 SWIFT ?= swift
 RELEASE_BIN = .build/release/verify
 
-.PHONY: setup run test lint format bench smoke
+.PHONY: setup run test lint format bench bench-model smoke
 
 setup:
 	@scripts/setup.sh
@@ -31,3 +31,8 @@ bench:
 	@scripts/setup-bench.sh
 	$(SWIFT) build -c release --product verify
 	python3 scripts/bench_linalg.py --verify $(RELEASE_BIN) $(BENCH_ARGS)
+
+# Forward pass of SmolLM2 next to PyTorch + transformers (venv outside the repo, see the script).
+bench-model:
+	$(SWIFT) build -c release --product verify
+	$$(scripts/setup-bench-model.sh) scripts/bench_model.py --verify $(RELEASE_BIN) $(BENCH_ARGS)

@@ -136,3 +136,18 @@ public enum RawBLAS {
       alpha, a, Int32(max(lda, 1)), b, Int32(max(ldb, 1)), beta, c, Int32(max(ldc, 1)))
   }
 }
+
+/// OpenBLAS's thread pool. Small products (attention heads) are faster run one per core with a
+/// single-threaded BLAS each than one after another with all threads (whose start-up and
+/// synchronisation dominate below ~50 MFLOP).
+public enum BLASThreads {
+  public static var count: Int { Int(openblas_get_num_threads()) }
+
+  /// Runs `body` with OpenBLAS limited to one thread, then restores the previous count.
+  public static func singleThreaded<R>(_ body: () throws -> R) rethrows -> R {
+    let before = openblas_get_num_threads()
+    openblas_set_num_threads(1)
+    defer { openblas_set_num_threads(before) }
+    return try body()
+  }
+}

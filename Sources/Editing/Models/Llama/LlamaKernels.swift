@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Linalg
 
@@ -51,49 +52,58 @@ enum LlamaKernels {
   }
 
   /// Causal grouped-query attention.   q: (H*hd) x T, k, v: (G*hd) x T, out: (H*hd) x T.
-  /// Head h reads key/value head h / (H/G). Scores S = Kᵀ Q / sqrt(hd) (T x T, one column per
-  /// query), masked to keys <= query, softmax down each column (in fp32, max subtracted),
-  /// out_h = V S.
+  /// Head h reads key/value head h / (H/G). Scores S = Kᵀ Q / sqrt(hd) (one column per query),
+  /// masked to keys <= query, softmax down each column (fp32, max subtracted), out_h = V S.
+  /// Queries go in blocks of `block`: a block [j0, j1) only needs keys [0, j1), which halves
+  /// the work of the two products against the full T x T square.
   static func attention(
     _ out: inout Matrix<Float>, q: Matrix<Float>, k: Matrix<Float>, v: Matrix<Float>, heads: Int, kvHeads: Int,
-    headDim hd: Int
+    headDim hd: Int, block: Int = 128
   ) {
     let t = q.columns
     let group = heads / kvHeads
     let scale = 1 / Float(hd).squareRoot()
-    var scores = [Float](repeating: 0, count: t * t)
     let qRows = q.rows
     let kRows = k.rows
+    let workers = max(1, min(heads, ProcessInfo.processInfo.activeProcessorCount))
+    let scoreSize = t * min(block, t)
     q.storage.withUnsafeBufferPointer { qp in
       k.storage.withUnsafeBufferPointer { kp in
         v.storage.withUnsafeBufferPointer { vp in
           out.storage.withUnsafeMutableBufferPointer { op in
-            scores.withUnsafeMutableBufferPointer { sp in
-              let s = sp.baseAddress!
-              for h in 0..<heads {
-                let g = h / group
-                // S (keys x queries) = K_gᵀ Q_h * scale
-                RawBLAS.gemm(
-                  .transpose, .none, m: t, n: t, k: hd, alpha: scale, a: kp.baseAddress! + g * hd, lda: kRows,
-                  b: qp.baseAddress! + h * hd, ldb: qRows, beta: 0, c: s, ldc: t)
-                for j in 0..<t {
-                  let col = s + j * t
-                  var m = -Float.infinity
-                  for i in 0...j { m = max(m, col[i]) }
-                  var sum: Float = 0
-                  for i in 0...j {
-                    let e = exp(col[i] - m)
-                    col[i] = e
-                    sum += e
+            let qa = UInt(bitPattern: qp.baseAddress!)
+            let ka = UInt(bitPattern: kp.baseAddress!)
+            let va = UInt(bitPattern: vp.baseAddress!)
+            let oa = UInt(bitPattern: op.baseAddress!)
+            // Heads in parallel, one per core, each with a single-threaded BLAS.
+            BLASThreads.singleThreaded {
+              DispatchQueue.concurrentPerform(iterations: workers) { w in
+                let qb = UnsafePointer<Float>(bitPattern: qa)!
+                let kb = UnsafePointer<Float>(bitPattern: ka)!
+                let vb = UnsafePointer<Float>(bitPattern: va)!
+                let ob = UnsafeMutablePointer<Float>(bitPattern: oa)!
+                let s = UnsafeMutablePointer<Float>.allocate(capacity: scoreSize)
+                defer { s.deallocate() }
+                for h in stride(from: w, to: heads, by: workers) {
+                  let g = h / group
+                  var j0 = 0
+                  while j0 < t {
+                    let j1 = min(t, j0 + block)
+                    let nq = j1 - j0
+                    let nk = j1  // keys 0..<j1; S is nk x nq with leading dimension nk
+                    RawBLAS.gemm(
+                      .transpose, .none, m: nk, n: nq, k: hd, alpha: scale, a: kb + g * hd, lda: kRows,
+                      b: qb + h * hd + j0 * qRows, ldb: qRows, beta: 0, c: s, ldc: nk)
+                    for jj in 0..<nq {
+                      softmaxPrefix(s + jj * nk, visible: j0 + jj + 1, length: nk)
+                    }
+                    // out_h[:, j0..<j1] (hd x nq) = V_g[:, 0..<nk] (hd x nk) S (nk x nq)
+                    RawBLAS.gemm(
+                      .none, .none, m: hd, n: nq, k: nk, alpha: 1, a: vb + g * hd, lda: kRows, b: s, ldb: nk,
+                      beta: 0, c: ob + h * hd + j0 * qRows, ldc: qRows)
+                    j0 = j1
                   }
-                  let inv = 1 / sum
-                  for i in 0...j { col[i] *= inv }
-                  for i in (j + 1)..<t { col[i] = 0 }
                 }
-                // out_h (hd x queries) = V_g (hd x keys) S
-                RawBLAS.gemm(
-                  .none, .none, m: hd, n: t, k: t, alpha: 1, a: vp.baseAddress! + g * hd, lda: kRows, b: s, ldb: t,
-                  beta: 0, c: op.baseAddress! + h * hd, ldc: qRows)
               }
             }
           }
@@ -102,14 +112,40 @@ enum LlamaKernels {
     }
   }
 
+  /// In place: the first `visible` entries become their softmax (max subtracted), the rest of
+  /// the `length` entries 0 (the causal mask).
+  @inline(__always) static func softmaxPrefix(_ col: UnsafeMutablePointer<Float>, visible n: Int, length: Int) {
+    var m = -Float.infinity
+    for i in 0..<n { m = max(m, col[i]) }
+    var sum: Float = 0
+    for i in 0..<n {
+      let e = expf(col[i] - m)
+      col[i] = e
+      sum += e
+    }
+    let inv = 1 / sum
+    for i in 0..<n { col[i] *= inv }
+    for i in n..<length { col[i] = 0 }
+  }
+
   /// out = silu(gate) * up = gate / (1 + exp(-gate)) * up     all mlpWidth x T.
   static func swiglu(_ gate: Matrix<Float>, _ up: Matrix<Float>) -> Matrix<Float> {
     var out = up
+    let n = out.storage.count
+    let workers = n >= 1 << 16 ? max(1, ProcessInfo.processInfo.activeProcessorCount) : 1
     gate.storage.withUnsafeBufferPointer { gp in
       out.storage.withUnsafeMutableBufferPointer { op in
-        for i in 0..<op.count {
-          let g = gp[i]
-          op[i] *= g / (1 + exp(-g))
+        let ga = UInt(bitPattern: gp.baseAddress!)
+        let oa = UInt(bitPattern: op.baseAddress!)
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+          let g = UnsafePointer<Float>(bitPattern: ga)!
+          let o = UnsafeMutablePointer<Float>(bitPattern: oa)!
+          let lo = n * w / workers
+          let hi = n * (w + 1) / workers
+          for i in lo..<hi {
+            let x = g[i]
+            o[i] *= x / (1 + expf(-x))
+          }
         }
       }
     }

@@ -36,6 +36,12 @@ public enum ModelError: Error, CustomStringConvertible, Equatable, Sendable {
   }
 }
 
+/// Wall-clock seconds per kernel of forward passes (pass one to ``LlamaModel/forward(_:capture:logits:profile:)``).
+public final class ForwardProfile: @unchecked Sendable {
+  public var seconds: [String: Double] = [:]
+  public init() {}
+}
+
 /// One transformer block's weights in fp32. Matrices are GGUF's column-major `in x out`
 /// (the transpose of PyTorch's `(out, in)`).
 public struct LlamaBlock: Sendable {
@@ -139,8 +145,14 @@ public final class LlamaModel: @unchecked Sendable {
   /// The forward pass over `tokens` (positions 0..<T). Captures the requested tensors at the
   /// requested layers and stops after the last block needed when no logits are asked for.
   public func forward(
-    _ tokens: [Int], capture: [Int: Set<Capture>] = [:], logits: LogitsMode = .all
+    _ tokens: [Int], capture: [Int: Set<Capture>] = [:], logits: LogitsMode = .all, profile: ForwardProfile? = nil
   ) throws -> (logits: Matrix<Float>?, captures: [Int: [Capture: Matrix<Float>]]) {
+    func timed<R>(_ name: String, _ body: () throws -> R) rethrows -> R {
+      guard let profile else { return try body() }
+      let t0 = DispatchTime.now().uptimeNanoseconds
+      defer { profile.seconds[name, default: 0] += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 }
+      return try body()
+    }
     let c = config
     guard !tokens.isEmpty else { throw ModelError.emptyInput }
     for (i, t) in tokens.enumerated() where t < 0 || t >= c.vocabularySize {
@@ -165,19 +177,25 @@ public final class LlamaModel: @unchecked Sendable {
       let b = blocks[l]
       let want = capture[l] ?? []
       // attention sub-block: x += Wo attn(rope(Wq h), rope(Wk h), Wv h), h = rmsnorm(x)
-      LlamaKernels.rmsNorm(&h, x, b.attnNorm, eps: Float(c.rmsEpsilon))
-      var q = LlamaKernels.linear(b.wq, h)
-      var k = LlamaKernels.linear(b.wk, h)
-      let v = LlamaKernels.linear(b.wv, h)
-      LlamaKernels.rope(&q, heads: c.headCount, headDim: c.headDim, ropeDims: c.ropeDimensions, base: c.ropeBase)
-      LlamaKernels.rope(&k, heads: c.kvHeadCount, headDim: c.headDim, ropeDims: c.ropeDimensions, base: c.ropeBase)
-      LlamaKernels.attention(&att, q: q, k: k, v: v, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim)
-      x.add(LlamaKernels.linear(b.wo, att))
+      timed("rmsnorm") { LlamaKernels.rmsNorm(&h, x, b.attnNorm, eps: Float(c.rmsEpsilon)) }
+      var q = timed("qkv") { LlamaKernels.linear(b.wq, h) }
+      var k = timed("qkv") { LlamaKernels.linear(b.wk, h) }
+      let v = timed("qkv") { LlamaKernels.linear(b.wv, h) }
+      timed("rope") {
+        LlamaKernels.rope(&q, heads: c.headCount, headDim: c.headDim, ropeDims: c.ropeDimensions, base: c.ropeBase)
+        LlamaKernels.rope(&k, heads: c.kvHeadCount, headDim: c.headDim, ropeDims: c.ropeDimensions, base: c.ropeBase)
+      }
+      timed("attention") {
+        LlamaKernels.attention(&att, q: q, k: k, v: v, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim)
+      }
+      timed("output proj") { x.add(LlamaKernels.linear(b.wo, att)) }
       // MLP sub-block: x += W_down (silu(W_gate h) * W_up h), h = rmsnorm(x)
-      LlamaKernels.rmsNorm(&h, x, b.ffnNorm, eps: Float(c.rmsEpsilon))
-      let keys = LlamaKernels.swiglu(LlamaKernels.linear(b.gate, h), LlamaKernels.linear(b.up, h))
-      let m = LlamaKernels.linear(b.down, keys)
-      x.add(m)
+      timed("rmsnorm") { LlamaKernels.rmsNorm(&h, x, b.ffnNorm, eps: Float(c.rmsEpsilon)) }
+      let gate = timed("gate/up") { LlamaKernels.linear(b.gate, h) }
+      let upv = timed("gate/up") { LlamaKernels.linear(b.up, h) }
+      let keys = timed("swiglu") { LlamaKernels.swiglu(gate, upv) }
+      let m = timed("down") { LlamaKernels.linear(b.down, keys) }
+      timed("residual add") { x.add(m) }
       if !want.isEmpty {
         var got: [Capture: Matrix<Float>] = [:]
         if want.contains(.keys) { got[.keys] = keys }
@@ -193,7 +211,7 @@ public final class LlamaModel: @unchecked Sendable {
     var normed = last
     LlamaKernels.rmsNorm(&normed, last, outputNorm, eps: Float(c.rmsEpsilon))
     // logits: vocabulary x T = Eᵀ x (E: width x vocabulary)
-    let logitMatrix = try Matrix.multiply(output ?? embedding, normed, transA: .transpose)
+    let logitMatrix = try timed("logits") { try Matrix.multiply(output ?? embedding, normed, transA: .transpose) }
     return (logitMatrix, captures)
   }
 

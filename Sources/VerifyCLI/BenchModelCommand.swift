@@ -1,0 +1,92 @@
+import ArgumentParser
+import Editing
+import Foundation
+import Linalg
+import Verify
+
+struct BenchModelCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "bench-model",
+    abstract: "Time the forward pass of a real model (tokens/s, logits at every position).",
+    discussion: """
+      Loads the model once (fp32), takes the first T tokens of the corpus and times full forward passes with logits at every position, as a language-model evaluation does. scripts/bench_model.py runs this next to PyTorch + transformers on the same GGUF (make bench-model).
+
+      Example:
+        verify bench-model --model smollm2 --tokens 512,2048 --repeat 3 --json
+      """
+  )
+
+  @Option(help: "smollm2 or a PATH.gguf.") var model: String = "smollm2"
+  @Option(help: "Sequence lengths (comma-separated).") var tokens: String = "512,2048"
+  @Option(help: "Timed runs per length (after one warm-up run).") var `repeat`: Int = 3
+  @Option(help: "Text corpus for the tokens.") var corpus: String = "fortunes"
+  @Option(help: "Also write the token ids used (JSON array) to this file, for other stacks.") var idsOut: String?
+  @Flag(help: "Print JSON.") var json = false
+  @Flag(help: "Print seconds per kernel (rmsnorm, qkv, rope, attention, ...) of the timed runs.") var profile = false
+
+  struct Row: Encodable {
+    var tokens: Int
+    var seconds: [Double]
+    var median_seconds: Double
+    var tokens_per_second: Double
+  }
+  struct Result: Encodable {
+    var model: String
+    var load_seconds: Double
+    var rows: [Row]
+    var token_ids_sha: String
+  }
+
+  func run() throws {
+    let lengths = tokens.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+    guard !lengths.isEmpty, lengths.allSatisfy({ $0 > 0 }), `repeat` >= 1 else {
+      throw ValidationError("--tokens needs positive lengths and --repeat >= 1")
+    }
+    do {
+      let t0 = Date()
+      let m = try LlamaModel(file: try GGUFFile(path: try ModelCache.resolve(model)))
+      let load = Date().timeIntervalSince(t0)
+      let text = try TextCorpus.named(corpus)
+      var ids: [Int] = []
+      for d in text.documents where ids.count < lengths.max()! {
+        if !ids.isEmpty { ids += m.tokenizer.encode("\n\n") }
+        ids += m.tokenizer.encode(d)
+      }
+      if let p = idsOut {
+        try JSONEncoder().encode(Array(ids.prefix(lengths.max()!))).write(to: URL(fileURLWithPath: p), options: .atomic)
+      }
+      var rows: [Row] = []
+      for t in lengths {
+        let seq = Array(ids.prefix(t))
+        _ = try m.forward(seq, logits: .all)
+        var times: [Double] = []
+        let prof = ForwardProfile()
+        for _ in 0..<`repeat` {
+          let s = Date()
+          _ = try m.forward(seq, logits: .all, profile: profile ? prof : nil)
+          times.append(Date().timeIntervalSince(s))
+        }
+        let med = times.sorted()[times.count / 2]
+        rows.append(Row(tokens: t, seconds: times, median_seconds: med, tokens_per_second: Double(t) / med))
+        if !json {
+          print(
+            "T = \(t): median \(String(format: "%.3f", med)) s, \(String(format: "%.0f", Double(t) / med)) tokens/s")
+          if profile {
+            let per = prof.seconds.sorted { $0.value > $1.value }.map {
+              "\($0.key) \(String(format: "%.3f", $0.value / Double(`repeat`)))"
+            }
+            print("  per run: " + per.joined(separator: ", "))
+          }
+        }
+      }
+      var h: UInt64 = 1_469_598_103_934_665_603
+      for i in ids.prefix(lengths.max()!) { h = (h ^ UInt64(i)) &* 1_099_511_628_211 }
+      let r = Result(model: m.config.name ?? model, load_seconds: load, rows: rows, token_ids_sha: String(h, radix: 16))
+      if json { try printJSON(r) } else { print("load (dequantise to fp32): \(String(format: "%.2f", load)) s") }
+    } catch let e as ValidationError {
+      throw e
+    } catch {
+      throw CLIError("\(error)")
+    }
+  }
+}

