@@ -15,16 +15,21 @@ struct SolveCommand: ParsableCommand {
 
       Judging is a-posteriori. Every result is an approximate solution of one symmetric system whose exact solution is the update (A dW^T = K_E R^T with A = s C0 + K_E K_E^T when lambda or alpha > 0; the KKT system when alpha = 0). Its residual there gives LAPACK's forward error bound FERR (as ?porfs, for the unrefined result). A route agrees when, row by row, its difference to the reference is within 3x the sum of both FERRs (3: the norm estimator's usual accuracy), and, for routes that claim it (Cholesky of A, converged CG), its backward error on the system is within its claim (30 n eps; rtol + 30 n eps). A bound that reaches 1 guarantees no digit: such a route is "cannot be judged". Direct routes are judged on --bound-rows rows of dW (default 64); CG, MINRES and LSQR solve --sample columns or rows (default 8).
 
-      Synthetic inputs: keys from the profile (as `verify rank`), W0 ~ N(0, 1/d_k), V_E = W0 K_E + a random change of the same size. --npy DIR reads W0.npy, K0.npy (or C0.npy, the mean second moment), KE.npy, VE.npy.
+      Synthetic inputs: keys from the profile (as `verify rank`), W0 ~ N(0, 1/d_k), V_E = W0 K_E + a random change of the same size. Real models (--model smollm2 --layer L): W0 is blk.L.ffn_down (d x d_k, dequantised), C0 the mean second moment of P real keys over the corpus, K_E B keys from another stream of the corpus, V_E = W0 K_E + a random change of the same size. --npy DIR reads W0.npy, K0.npy (or C0.npy, the mean second moment), KE.npy, VE.npy.
 
       Examples:
         verify solve --model gpt2-xl --dm 2 --batch 64 --method emmet --scale 0.25
         verify solve --model llama2 --dm 1 --batch 16 --method memit --scale 0.1 --json
         verify solve --npy inputs/ --method memit --lambda 5000
+        verify solve --model smollm2 --layer 4 --dm 2 --batch 16 --method memit
       """
   )
 
-  @Option(help: "Synthetic profile (gpt2-xl, gpt-j, llama2, isotropic).") var model: String?
+  @Option(help: "Synthetic profile (gpt2-xl, gpt-j, llama2, isotropic) or real model (smollm2, PATH.gguf).")
+  var model: String?
+  @Option(help: "Real models: the block whose ffn_down is edited (0-based).") var layer: Int?
+  @Option(help: "Real models: text corpus for C0 ('fortunes' or text files).") var corpus: String = "fortunes"
+  @Option(help: "Real models: tokens per forward window.") var context: Int = 256
   @Option(help: "Directory with W0.npy, K0.npy or C0.npy, KE.npy, VE.npy.") var npy: String?
   @Option(help: "rome, emmet or memit.") var method: EditMethod = .memit
   @Option(help: "Dynamic multiplier d_m (synthetic).") var dm: Double = 2
@@ -56,7 +61,34 @@ struct SolveCommand: ParsableCommand {
     let problem: EditProblem<Double>
     var header = ""
     do {
-      if let name = model {
+      if let name = model, RankCommand.isRealModel(name) {
+        guard let layer else { throw CLIError("real models need --layer L (the block whose ffn_down is edited)") }
+        let file = try GGUFFile(path: try ModelCache.resolve(name))
+        progress.begin("loading blocks 0...\(layer) of \(name) (fp32)")
+        let m = try LlamaModel(file: file, upToLayer: layer) { progress.bar("load", done: $0, total: $1) }
+        let text = try TextCorpus.named(corpus)
+        let dk = m.config.mlpWidth
+        let b = method == .rome ? 1 : batch
+        let pCount = try KeyBudget.dynamicMultiplier(dm).keyCount(dk: dk)
+        let keys = try ModelKeySource(model: m, layer: layer, corpus: text, context: context, seed: UInt64(seed))
+        var acc = SecondMomentAccumulator(
+          identity: StatsIdentity(
+            model: m.config.name ?? name, layer: layer, dk: dk, corpus: text.name, keyPrecision: "fp32"))
+        while acc.count < pCount {
+          try acc.add(keys: try keys.next(min(2048, pCount - acc.count)))
+          progress.bar("keys", done: acc.count, total: pCount)
+        }
+        let edits = try ModelKeySource(
+          model: m, layer: layer, corpus: text, context: context, seed: UInt64(seed) &+ 1000)
+        let ke = try edits.next(b).converted(to: Double.self)
+        let w0 = m.blocks[layer].down.transposed.converted(to: Double.self)  // d x d_k
+        let old = w0 * ke
+        let change: Matrix<Double> = GSLRandom(seed: seed &+ 2).gaussianMatrix(
+          m.config.width, b, sigma: old.norm(.frobenius) / Double(m.config.width * b).squareRoot())
+        problem = try EditProblem(W0: w0, C0: try acc.mean(), KE: ke, VE: old + change)
+        header =
+          "REAL \(m.config.name ?? name) blk.\(layer).ffn_down: d = \(m.config.width), d_k = \(dk), P = \(pCount) (d_m = \(dm)) keys over \(text.name), \(keys.tokensSeen) tokens; B = \(b), seed \(seed)"
+      } else if let name = model {
         guard let base = SyntheticProfile.named(name) else { throw CLIError("unknown --model '\(name)'") }
         let prof = try base.scaled(scale)
         let b = method == .rome ? 1 : batch
