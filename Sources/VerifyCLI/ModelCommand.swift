@@ -31,6 +31,7 @@ struct ModelInspectCommand: ParsableCommand {
   @Flag(help: "Print JSON (always includes tensors and metadata).") var json = false
 
   func run() throws {
+    if file.hasSuffix(".safetensors") { return try inspectSafetensors() }
     let summary: ModelSummary
     do {
       summary = ModelSummary(try GGUFFile(path: try ModelCache.resolve(file)))
@@ -74,5 +75,31 @@ struct ModelInspectCommand: ParsableCommand {
       print("")
       for k in summary.metadata.keys.sorted() { print("\(k) = \(summary.metadata[k]!)") }
     }
+  }
+
+  struct SafetensorsSummary: Encodable {
+    var path: String
+    var metadata: [String: String]
+    var parameters: Int
+    var tensors: [ModelSummary.Tensor]
+  }
+
+  /// A safetensors file has no architecture metadata: its tensors and metadata.
+  func inspectSafetensors() throws {
+    let f: SafetensorsFile
+    do { f = try SafetensorsFile(path: file) } catch { throw CLIError("\(error)") }
+    let s = SafetensorsSummary(
+      path: f.path, metadata: f.metadata, parameters: f.tensors.reduce(0) { $0 + $1.elementCount },
+      tensors: f.tensors.map {
+        ModelSummary.Tensor(name: $0.name, shape: $0.shape, type: $0.dtype, bytes: $0.byteCount)
+      })
+    if json {
+      try printJSON(s)
+      return
+    }
+    print("\(s.path)\nsafetensors, \(s.tensors.count) tensors, \(s.parameters) parameters, metadata \(s.metadata)\n")
+    var t = TextTable(["tensor", "shape", "dtype", "bytes"])
+    for x in s.tensors { t.add([x.name, x.shape.map(String.init).joined(separator: " x "), x.type, "\(x.bytes)"]) }
+    print(t.render())
   }
 }
