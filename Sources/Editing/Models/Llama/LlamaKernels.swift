@@ -118,10 +118,21 @@ enum LlamaKernels {
     var m = -Float.infinity
     for i in 0..<n { m = max(m, col[i]) }
     var sum: Float = 0
-    for i in 0..<n {
-      let e = expf(col[i] - m)
+    var i = 0
+    let mv = FastExp.V(repeating: m)
+    var acc = FastExp.V(repeating: 0)
+    while i + 8 <= n {
+      let e = FastExp.exp8(UnsafeRawPointer(col + i).loadUnaligned(as: FastExp.V.self) - mv)
+      UnsafeMutableRawPointer(col + i).storeBytes(of: e, as: FastExp.V.self)
+      acc += e
+      i += 8
+    }
+    sum = acc.sum()
+    while i < n {
+      let e = FastExp.exp1(col[i] - m)
       col[i] = e
       sum += e
+      i += 1
     }
     let inv = 1 / sum
     for i in 0..<n { col[i] *= inv }
@@ -142,9 +153,17 @@ enum LlamaKernels {
           let o = UnsafeMutablePointer<Float>(bitPattern: oa)!
           let lo = n * w / workers
           let hi = n * (w + 1) / workers
-          for i in lo..<hi {
+          var i = lo
+          while i + 8 <= hi {
+            let x = UnsafeRawPointer(g + i).loadUnaligned(as: FastExp.V.self)
+            let u = UnsafeRawPointer(o + i).loadUnaligned(as: FastExp.V.self)
+            UnsafeMutableRawPointer(o + i).storeBytes(of: u * x / (1 + FastExp.exp8(-x)), as: FastExp.V.self)
+            i += 8
+          }
+          while i < hi {
             let x = g[i]
-            o[i] *= x / (1 + expf(-x))
+            o[i] *= x / (1 + FastExp.exp1(-x))
+            i += 1
           }
         }
       }
