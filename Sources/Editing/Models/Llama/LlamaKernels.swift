@@ -115,19 +115,29 @@ enum LlamaKernels {
   /// In place: the first `visible` entries become their softmax (max subtracted), the rest of
   /// the `length` entries 0 (the causal mask).
   @inline(__always) static func softmaxPrefix(_ col: UnsafeMutablePointer<Float>, visible n: Int, length: Int) {
-    var m = -Float.infinity
-    for i in 0..<n { m = max(m, col[i]) }
-    var sum: Float = 0
+    typealias V = FastExp.V
+    let raw = UnsafeMutableRawPointer(col)
+    var mv = V(repeating: -.infinity)
     var i = 0
-    let mv = FastExp.V(repeating: m)
-    var acc = FastExp.V(repeating: 0)
     while i + 8 <= n {
-      let e = FastExp.exp8(UnsafeRawPointer(col + i).loadUnaligned(as: FastExp.V.self) - mv)
-      UnsafeMutableRawPointer(col + i).storeBytes(of: e, as: FastExp.V.self)
+      mv = pointwiseMax(mv, raw.loadUnaligned(fromByteOffset: 4 * i, as: V.self))
+      i += 8
+    }
+    var m = mv.max()
+    while i < n {
+      m = max(m, col[i])
+      i += 1
+    }
+    let mb = V(repeating: m)
+    var acc = V(repeating: 0)
+    i = 0
+    while i + 8 <= n {
+      let e = FastExp.exp8(raw.loadUnaligned(fromByteOffset: 4 * i, as: V.self) - mb)
+      raw.storeBytes(of: e, toByteOffset: 4 * i, as: V.self)
       acc += e
       i += 8
     }
-    sum = acc.sum()
+    var sum = acc.sum()
     while i < n {
       let e = FastExp.exp1(col[i] - m)
       col[i] = e
@@ -135,8 +145,17 @@ enum LlamaKernels {
       i += 1
     }
     let inv = 1 / sum
-    for i in 0..<n { col[i] *= inv }
-    for i in n..<length { col[i] = 0 }
+    let iv = V(repeating: inv)
+    i = 0
+    while i + 8 <= n {
+      raw.storeBytes(of: raw.loadUnaligned(fromByteOffset: 4 * i, as: V.self) * iv, toByteOffset: 4 * i, as: V.self)
+      i += 8
+    }
+    while i < n {
+      col[i] *= inv
+      i += 1
+    }
+    if n < length { (col + n).update(repeating: 0, count: length - n) }
   }
 
   /// out = silu(gate) * up = gate / (1 + exp(-gate)) * up     all mlpWidth x T.
