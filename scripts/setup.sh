@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what the project needs and is missing; does nothing when all is there (idempotent).
 # System packages: OpenBLAS (CBLAS + LAPACK), LAPACKE, GSL, pkg-config (Debian names), and
-# fortunes: natural English text (quotations), the offline corpus for real-model key statistics.
+# fortunes: natural English text (quotations), the offline corpus for real-model key statistics;
+# gnuplot-nox: the figures of `verify report`.
 set -euo pipefail
 
-need=(libopenblas-dev liblapacke-dev libgsl-dev pkg-config fortunes)
+need=(libopenblas-dev liblapacke-dev libgsl-dev pkg-config fortunes gnuplot-nox)
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

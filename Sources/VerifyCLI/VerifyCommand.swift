@@ -12,7 +12,7 @@ struct VerifyCommand: ParsableCommand {
       """,
     subcommands: [
       LinalgCommand.self, RankCommand.self, EditCommand.self, SolveCommand.self, BenchCommand.self,
-      BenchEditCommand.self, ModelCommand.self, KeysCommand.self, BenchModelCommand.self,
+      BenchEditCommand.self, ModelCommand.self, KeysCommand.self, BenchModelCommand.self, ReportCommand.self,
     ]
   )
 }

@@ -1,0 +1,136 @@
+import Foundation
+
+extension ReportWriter {
+  /// What was run where: commit (when run inside a git checkout), machine, date.
+  static func provenance() -> [String] {
+    var lines: [String] = []
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["git", "rev-parse", "--short", "HEAD"]
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = FileHandle.nullDevice
+    var commit = "unknown (not run inside a git checkout)"
+    if (try? p.run()) != nil {
+      p.waitUntilExit()
+      let s = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        .trimmingCharacters(in: .whitespacesAndNewlines)
+      if p.terminationStatus == 0 && !s.isEmpty { commit = s }
+    }
+    lines.append("- commit: \(commit)")
+    let info = ProcessInfo.processInfo
+    lines.append(
+      "- machine: \(info.operatingSystemVersionString), \(info.activeProcessorCount) cores, \(info.physicalMemory >> 30) GiB; OPENBLAS_CORETYPE=\(info.environment["OPENBLAS_CORETYPE"] ?? "unset")"
+    )
+    let f = ISO8601DateFormatter()
+    lines.append("- date: \(f.string(from: Date()))")
+    return lines
+  }
+
+  static func fmt(_ x: Double?) -> String { sci(x) }
+
+  /// Claims computed from the numbers (each sentence says which numbers).
+  func summary() -> [String] {
+    var s: [String] = []
+    let rows = data.rows
+    guard let first = rows.first, let last = rows.last else { return ["No d_m was run."] }
+    func dms(_ f: (ReportRow) -> Bool) -> [Double] { rows.filter(f).map(\.dm) }
+    func describe(_ v: [Double]) -> String {
+      if v.isEmpty { return "no d_m in the run" }
+      let all = rows.map(\.dm)
+      if v == Array(all.prefix(v.count)) { return "d_m <= \(v.last!)" }
+      return "d_m in {" + v.map { "\($0)" }.joined(separator: ", ") + "}"
+    }
+    let fp32Fail = dms { $0.C0.choleskyFp32 != "ok" }
+    let fp64Fail = dms { $0.C0.choleskyFp64 != "ok" }
+    s.append(
+      "C0 is numerically singular in fp32 (its fp32 Cholesky fails) for \(describe(fp32Fail)), and in fp64 for \(describe(fp64Fail)) (of d_m in {\(rows.map { "\($0.dm)" }.joined(separator: ", "))})."
+    )
+    let deficient = rows.filter { $0.C0.rank < data.d_k }
+    if deficient.isEmpty {
+      s.append("C0 has full numerical rank \(data.d_k) at every d_m (tolerance d_k eps lambda_max in fp64).")
+    } else {
+      s.append(
+        "C0 is rank-deficient at "
+          + deficient.map { "d_m = \($0.dm) (rank \($0.C0.rank) of \(data.d_k))" }.joined(separator: ", ") + ".")
+    }
+    func condText(_ r: ReportRow) -> String { r.C0.cond.map(Self.fmt) ?? "infinite (C0 singular)" }
+    s.append(
+      "cond(C0) is \(condText(first)) at d_m = \(first.dm) and \(condText(last)) at d_m = \(last.dm); Marchenko-Pastur predicts \(last.C0.mpCondPrediction.map(Self.fmt) ?? "infinity") for isotropic keys at d_m = \(last.dm)"
+        + (last.C0.cond.flatMap { c in last.C0.mpCondPrediction.map { c / $0 } }.map {
+          ", so these keys are \(Self.fmt($0)) times worse conditioned than isotropic ones"
+        } ?? "") + ".")
+    let cells = rows.flatMap(\.cells)
+    let effFail32 = cells.filter { $0.C_eff.choleskyFp32 != "ok" }
+    let effFail64 = cells.filter { $0.C_eff.choleskyFp64 != "ok" }
+    s.append(
+      "C_eff = lambda C0 + K_E K_E^T (lambda = \(Self.fmt(data.lambda))): fp32 Cholesky fails in \(effFail32.count) of \(cells.count) (d_m, B) cells, fp64 in \(effFail64.count)"
+        + (effFail32.isEmpty ? "." : " (fp32 failures at d_m <= \(effFail32.map(\.dm).max()!)).")
+    )
+    if data.routeBatch > 0 {
+      let ok = dms { $0.routesAgree == true }
+      let bad = dms { $0.routesAgree == false }
+      s.append(
+        "MEMIT's closed form agrees with every independent route (within a-posteriori bounds) at B = \(data.routeBatch) for \(ok.isEmpty ? "no d_m" : "d_m in {" + ok.map { "\($0)" }.joined(separator: ", ") + "}")"
+          + (bad.isEmpty
+            ? "."
+            : "; not for d_m in {" + bad.map { "\($0)" }.joined(separator: ", ") + "} (see routes.csv and the table)."))
+    }
+    if rows.count > 1 {
+      let threshold = 0.01
+      let close = rows.dropLast().filter { r in
+        r.cells.filter { $0.B > 0 }.allSatisfy { ($0.memitEditDistance ?? .infinity) < threshold }
+      }.map(\.dm)
+      s.append(
+        "MEMIT's update is within 1 % of the d_m = \(last.dm) update for every B at \(close.isEmpty ? "no smaller d_m" : "d_m in {" + close.map { "\($0)" }.joined(separator: ", ") + "}")."
+      )
+    }
+    return s
+  }
+
+  func markdown() -> String {
+    var md = "# \(title)\n\n"
+    md += "## What was run\n\n"
+    md += "```\n\(commandLine)\n```\n\n"
+    md += ReportWriter.provenance().joined(separator: "\n") + "\n"
+    md += "- model: \(data.model)\(data.synthetic ? " (SYNTHETIC keys)" : "")\n"
+    md += "- keys: \(data.keys)\n"
+    md +=
+      "- d_k = \(data.d_k); d_m in {\(data.rows.map { "\($0.dm)" }.joined(separator: ", "))}; B in {\(data.batches.map(String.init).joined(separator: ", "))}; seed \(data.seed)\n"
+    md +=
+      "- lambda = \(sci(data.lambda)) (MEMIT, on the mean second moment), alpha = \(sci(data.alpha)) (EMMET); W0 ~ N(0, 1/d_k) with d_v = \(data.d_v) rows, V_E = W0 K_E + a random change of the same size\n"
+    md +=
+      "- precision: keys fp32, accumulation and analysis fp64; Cholesky tried in fp32 and fp64; rank tolerance d_k eps(fp64) lambda_max; route agreement by LAPACK-style FERR bounds (see `verify solve --help`)\n"
+    for n in notes { md += "- \(n)\n" }
+    md += "\n## Summary (computed from the numbers below)\n\n"
+    md += summary().map { "- \($0)" }.joined(separator: "\n") + "\n\n"
+    md += "## C0 against d_m\n\n"
+    md += "| d_m | P | rank | eig_min | eig_max | cond | MP cond (isotropic) | chol fp32 | chol fp64 | time (s) |\n"
+    md += "|---:|---:|---:|---:|---:|---:|---:|---|---|---:|\n"
+    for r in data.rows {
+      md +=
+        "| \(r.dm) | \(r.P) | \(r.C0.rank) | \(sci(r.C0.eigMin)) | \(sci(r.C0.eigMax)) | \(sci(r.C0.cond)) | \(sci(r.C0.mpCondPrediction)) | \(r.C0.choleskyFp32) | \(r.C0.choleskyFp64) | \(String(format: "%.1f", r.seconds)) |\n"
+    }
+    md += "\n![spectra](spectra.svg)\n\n![conditioning](conditioning.svg)\n\n![rank](rank.svg)\n\n"
+    md += "## C_eff and D against (d_m, B)\n\n"
+    md += "| d_m | B | cond C_eff | chol fp32 | cond D | MEMIT edit distance | EMMET edit distance |\n"
+    md += "|---:|---:|---:|---|---:|---:|---:|\n"
+    for r in data.rows {
+      for c in r.cells {
+        md +=
+          "| \(r.dm) | \(c.B) | \(sci(c.C_eff.cond)) | \(c.C_eff.choleskyFp32) | \(sci(c.D?.cond)) | \(sci(c.memitEditDistance)) | \(sci(c.emmetEditDistance)) |\n"
+      }
+    }
+    md += "\n![conditioning vs batch](conditioning_vs_batch.svg)\n\n![cholesky map](cholesky_map.svg)\n\n"
+    md += "## Closed form vs independent routes (MEMIT, B = \(data.routeBatch))\n\n"
+    md += "| d_m | agree | worst difference / bound | verdict |\n|---:|---|---:|---|\n"
+    for r in data.rows {
+      md +=
+        "| \(r.dm) | \(r.routesAgree.map { $0 ? "yes" : "no" } ?? "-") | \(sci(r.routesWorstRatio)) | \((r.routesNote ?? "-").replacingOccurrences(of: "|", with: "/")) |\n"
+    }
+    md += "\n![routes](routes.svg)\n\n![edit distance](edit_distance.svg)\n\n"
+    md +=
+      "Files: `spectra.csv`, `conditioning.csv`, `cholesky_map.csv`, `routes.csv`, `edit_distance.csv` hold every number behind every figure; `*.gp` are the gnuplot scripts (run `gnuplot NAME.gp` in this directory to redraw).\n"
+    return md
+  }
+}

@@ -1,0 +1,169 @@
+import Editing
+import Foundation
+import Linalg
+
+/// Anything that streams keys (`dimension x n`, fp32): a synthetic profile or a real model.
+public protocol KeyStream: AnyObject {
+  var dimension: Int { get }
+  var streamDescription: String { get }
+  func nextKeys(_ n: Int) throws -> Matrix<Float>
+}
+
+extension SyntheticKeySource: KeyStream {
+  public var dimension: Int { profile.keyWidth }
+  public var streamDescription: String { SyntheticKeySource.describe(profile: profile, seed: seed) }
+  public func nextKeys(_ n: Int) throws -> Matrix<Float> { next(n) }
+}
+
+extension ModelKeySource: KeyStream {
+  public var streamDescription: String { description }
+  public func nextKeys(_ n: Int) throws -> Matrix<Float> { try next(n) }
+}
+
+/// One (d_m, B) cell of a report.
+public struct ReportCell: Codable, Sendable {
+  public var dm: Double
+  public var B: Int
+  public var C_eff: SymmetricReport
+  public var D: SymmetricReport?
+  /// `||dW(d_m) - dW(ref)||_F / ||dW(ref)||_F` for MEMIT and EMMET (ref = the largest d_m).
+  public var memitEditDistance: Double?
+  public var emmetEditDistance: Double?
+}
+
+/// One d_m of a report: `C0` (with its spectrum), the cells for every B, and the route check.
+public struct ReportRow: Codable, Sendable {
+  public var dm: Double
+  public var P: Int
+  public var C0: SymmetricReport
+  public var mpSupport: [Double]
+  public var cells: [ReportCell]
+  /// MEMIT at the route-check batch: verdict, largest bound ratio, routes that failed or did not converge.
+  public var routesAgree: Bool?
+  public var routesWorstRatio: Double?
+  public var routesNote: String?
+  public var seconds: Double
+}
+
+/// The data behind a report.
+public struct ReportData: Codable, Sendable {
+  public var model: String
+  public var synthetic: Bool
+  public var keys: String
+  public var d_k: Int
+  public var d_v: Int
+  public var lambda: Double
+  public var alpha: Double
+  public var seed: UInt
+  public var batches: [Int]
+  public var routeBatch: Int
+  public var rows: [ReportRow]
+}
+
+/// Runs the study behind `verify report`: keys accumulated once in ascending d_m; at each
+/// d_m the full spectrum of C0, and for each B: C_eff = lambda C0 + K_E K_Eᵀ, D = K_Eᵀ C0⁻¹ K_E
+/// (B edit keys from a separate stream, the first B of the same keys for every B), MEMIT and
+/// EMMET updates for a fixed W0 and V_E (edit distance to the largest d_m), and `verify solve`'s
+/// route comparison for MEMIT at one batch.
+public func runReportStudy(
+  keys: KeyStream, edits: KeyStream, model: String, synthetic: Bool, dms: [Double], batches: [Int], lambda: Double,
+  alpha: Double, seed: UInt, dv: Int = 256, progress: (String) -> Void = { _ in },
+  keyProgress: (Int, Int) -> Void = { _, _ in }
+) throws -> ReportData {
+  let dk = keys.dimension
+  let sortedDms = dms.sorted()
+  let counts = try sortedDms.map { try KeyBudget.dynamicMultiplier($0).keyCount(dk: dk) }
+  let maxB = batches.max() ?? 0
+  guard maxB <= dk else { throw EditError.badInput("B = \(maxB) exceeds d_k = \(dk)") }
+  let allEdits = maxB > 0 ? try edits.nextKeys(maxB).converted(to: Double.self) : Matrix<Double>(rows: dk, columns: 0)
+  let rng = GSLRandom(seed: seed &+ 2)
+  let w0: Matrix<Double> = rng.gaussianMatrix(dv, dk, sigma: 1 / Double(dk).squareRoot())
+  let routeB = batches.filter { $0 > 0 }.min().map { min($0, 16) } ?? 0
+  var acc = SecondMomentAccumulator(
+    identity: StatsIdentity(model: model, layer: 0, dk: dk, corpus: "report", keyPrecision: "fp32"))
+  var rows: [ReportRow] = []
+  var dWs: [[Int: (Matrix<Double>?, Matrix<Double>?)]] = []
+  for (dm, p) in zip(sortedDms, counts) {
+    let t0 = Date()
+    while acc.count < p {
+      try acc.add(keys: try keys.nextKeys(min(2048, p - acc.count)))
+      keyProgress(acc.count, counts.last!)
+    }
+    let c0 = try acc.mean()
+    progress("d_m = \(dm): spectrum of C0")
+    let mp = MarchenkoPastur.conditionPrediction(dynamicMultiplier: dm)
+    let r0 = try SymmetricReport.analyze(c0, spectrum: true, mpPrediction: mp.isFinite ? mp : nil)
+    let support = MarchenkoPastur.support(dynamicMultiplier: dm)
+    let chol = try Cholesky(c0, check: false)
+    var cells: [ReportCell] = []
+    var dwForDm: [Int: (Matrix<Double>?, Matrix<Double>?)] = [:]
+    for b in batches {
+      progress("d_m = \(dm), B = \(b): C_eff and D")
+      let ke = allEdits.submatrix(rows: 0..<dk, columns: 0..<b)
+      var cEff = lambda * c0
+      if b > 0 { try cEff.addGram(of: ke) }
+      let rEff = try SymmetricReport.analyze(cEff, spectrum: false, mpPrediction: nil)
+      var rD: SymmetricReport? = nil
+      var memitDW: Matrix<Double>? = nil
+      var emmetDW: Matrix<Double>? = nil
+      if b > 0 {
+        if chol.isSuccess {
+          var d = try Matrix.multiply(ke, try chol.solve(ke), transA: .transpose)
+          d.symmetrizeByAveraging()
+          rD = try SymmetricReport.analyze(d, spectrum: true, mpPrediction: nil)
+        }
+        let old = w0 * ke
+        let change: Matrix<Double> = GSLRandom(seed: seed &+ 3).gaussianMatrix(
+          dv, b, sigma: old.norm(.frobenius) / Double(dv * b).squareRoot())
+        let problem = try EditProblem(W0: w0, C0: c0, KE: ke, VE: old + change)
+        memitDW = try? memit(problem, config: MEMITConfig(lambda: lambda, path: .direct)).dW
+        emmetDW = try? emmet(problem, config: EMMETConfig(alpha: alpha)).dW
+      }
+      dwForDm[b] = (memitDW, emmetDW)
+      cells.append(ReportCell(dm: dm, B: b, C_eff: rEff, D: rD, memitEditDistance: nil, emmetEditDistance: nil))
+    }
+    dWs.append(dwForDm)
+    var agree: Bool? = nil
+    var worst: Double? = nil
+    var note: String? = nil
+    if routeB > 0 {
+      progress("d_m = \(dm): MEMIT routes at B = \(routeB)")
+      let ke = allEdits.submatrix(rows: 0..<dk, columns: 0..<routeB)
+      let old = w0 * ke
+      let change: Matrix<Double> = GSLRandom(seed: seed &+ 3).gaussianMatrix(
+        dv, routeB, sigma: old.norm(.frobenius) / Double(dv * routeB).squareRoot())
+      var o = SolveOptions()
+      o.lambda = lambda
+      o.maxIterations = 500
+      o.bfgsMaxVariables = 0
+      if let cmp = try? compareRoutes(
+        try EditProblem(W0: w0, C0: c0, KE: ke, VE: old + change), method: .memit, options: o)
+      {
+        agree = cmp.agree
+        worst = cmp.routes.compactMap(\.boundRatio).max()
+        note = cmp.verdict
+      }
+    }
+    rows.append(
+      ReportRow(
+        dm: dm, P: p, C0: r0, mpSupport: [support.lower, support.upper], cells: cells, routesAgree: agree,
+        routesWorstRatio: worst, routesNote: note, seconds: Date().timeIntervalSince(t0)))
+  }
+  // Edit distances to the largest d_m.
+  if let ref = dWs.last {
+    for i in rows.indices {
+      for j in rows[i].cells.indices {
+        let b = rows[i].cells[j].B
+        func dist(_ a: Matrix<Double>?, _ r: Matrix<Double>?) -> Double? {
+          guard let a, let r else { return nil }
+          return (a - r).norm(.frobenius) / max(r.norm(.frobenius), .leastNormalMagnitude)
+        }
+        rows[i].cells[j].memitEditDistance = dist(dWs[i][b]?.0, ref[b]?.0)
+        rows[i].cells[j].emmetEditDistance = dist(dWs[i][b]?.1, ref[b]?.1)
+      }
+    }
+  }
+  return ReportData(
+    model: model, synthetic: synthetic, keys: keys.streamDescription, d_k: dk, d_v: dv, lambda: lambda, alpha: alpha,
+    seed: seed, batches: batches, routeBatch: routeB, rows: rows)
+}

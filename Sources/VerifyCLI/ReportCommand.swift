@@ -1,0 +1,92 @@
+import ArgumentParser
+import Editing
+import Foundation
+import Linalg
+import Verify
+
+struct ReportCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "report",
+    abstract: "Write a self-contained stability study (report.md, CSVs, gnuplot figures) for a model.",
+    discussion: """
+      For each d_m (keys accumulated once, ascending) the full spectrum of C0 with the Marchenko-Pastur band, and for each B: C_eff = lambda C0 + K_E K_E^T and D = K_E^T C0^-1 K_E (rank, extreme eigenvalues, condition, Cholesky in fp32 and fp64), MEMIT and EMMET updates for a fixed W0 and V_E (edit distance to the largest d_m), and verify solve's route comparison for MEMIT at the smallest B (at most 16). The summary's sentences are computed from the numbers.
+
+      The directory is written atomically: an interrupted run leaves the previous report or none. Figures need gnuplot (Debian's gnuplot-nox, installed by scripts/setup.sh).
+
+      Examples:
+        verify report --model llama2 --dm 0.5,1,1.5,2,3,4,10 --batch 1,16,64,256,1024 --out reports/llama2
+        verify report --model gpt2-xl --scale 0.25 --dm 1,2,4 --batch 1,16 --out reports/gpt2-xl-quick
+        verify report --model smollm2 --layer 4 --dm 0.5,1,2,4,10 --batch 1,16,64 --out reports/smollm2-layer4
+      """
+  )
+
+  @Option(help: "Synthetic profile (gpt2-xl, gpt-j, llama2, isotropic) or real model (smollm2, PATH.gguf).")
+  var model: String
+  @Option(help: "Real models: the block whose MLP keys are studied.") var layer: Int?
+  @Option(help: "Real models: text corpus ('fortunes' or text files).") var corpus: String = "fortunes"
+  @Option(help: "Dynamic multipliers d_m (comma-separated).") var dm: String = "0.5,1,1.5,2,3,4,10"
+  @Option(help: "Numbers of edits B (comma-separated).") var batch: String = "1,16,64,256,1024"
+  @Option(help: "MEMIT's lambda.") var lambda: Double = 15_000
+  @Option(help: "EMMET's alpha.") var alpha: Double = 0.1
+  @Option(help: "Shrink synthetic widths by this factor.") var scale: Double = 1
+  @Option(help: "Seed.") var seed: UInt = 1
+  @Option(help: "Output directory (replaced atomically).") var out: String
+  @Flag(help: "No progress output.") var quiet = false
+
+  func run() throws {
+    let dms = try parseBudgets(dm, batch: 0).map { b -> Double in
+      if case .dynamicMultiplier(let v) = b { return v }
+      throw ValidationError("--dm takes numbers here")
+    }
+    let batches = batch.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+    guard !dms.isEmpty, !batches.isEmpty, batches.allSatisfy({ $0 >= 1 }) else {
+      throw ValidationError("--dm and --batch need at least one value each; B >= 1")
+    }
+    let progress = Progress(quiet: quiet)
+    let keys: KeyStream
+    let edits: KeyStream
+    var notes: [String] = []
+    var synthetic = true
+    var name = model
+    do {
+      if RankCommand.isRealModel(model) {
+        guard let layer else { throw CLIError("real models need --layer L") }
+        let m = try LlamaModel(file: try GGUFFile(path: try ModelCache.resolve(model)), upToLayer: layer)
+        let text = try TextCorpus.named(corpus)
+        keys = try ModelKeySource(model: m, layer: layer, corpus: text, seed: UInt64(seed))
+        edits = try ModelKeySource(model: m, layer: layer, corpus: text, seed: UInt64(seed) &+ 1000)
+        synthetic = false
+        name = "\(m.config.name ?? model), blk.\(layer)"
+        notes.append("corpus: \(text.name)")
+      } else {
+        guard let base = SyntheticProfile.named(model) else { throw CLIError("unknown --model '\(model)'") }
+        let p = try base.scaled(scale)
+        try checkMemory(
+          rankStudyMemoryBytes(dk: p.keyWidth, width: p.width, mlp: p.mlp, chunk: 2048, spectrum: true)
+            + 8 * p.keyWidth * p.keyWidth * 3, what: "the report at d_k = \(p.keyWidth)")
+        keys = SyntheticKeySource(profile: p, seed: seed)
+        edits = SyntheticKeySource(profile: p, seed: seed &+ 1)
+        name = p.name
+        if scale < 1 { notes.append("widths scaled by \(scale) (full width does not fit or was not asked for)") }
+        if let n = p.note { notes.append(n) }
+      }
+      let data = try runReportStudy(
+        keys: keys, edits: edits, model: name, synthetic: synthetic, dms: dms, batches: batches, lambda: lambda,
+        alpha: alpha, seed: seed, progress: { progress.begin($0) },
+        keyProgress: { progress.bar("keys", done: $0, total: $1) })
+      if let real = keys as? ModelKeySource { notes.append("tokens run for C0: \(real.tokensSeen)") }
+      let writer = ReportWriter(
+        data: data, commandLine: (["verify"] + CommandLine.arguments.dropFirst()).joined(separator: " "),
+        title: "Stability report: \(name)", notes: notes)
+      try writer.write(to: URL(fileURLWithPath: out)) { progress.begin($0) }
+      progress.finish()
+      print("wrote \(out)/report.md")
+    } catch let e as CLIError {
+      throw e
+    } catch let e as ValidationError {
+      throw e
+    } catch {
+      throw CLIError("\(error)")
+    }
+  }
+}
