@@ -165,9 +165,10 @@ public struct ReportWriter {
           set logscale y
           set format y "10^{%L}"
           dms = "\(dmList)"
-          plot for [i=1:words(dms)] 'spectra.csv' using ($1==word(dms,i)+0 ? $3 : 1/0):4 with lines lw 2 lc i title sprintf("d_m = %s", word(dms,i)), \\
-               for [i=1:words(dms)] 'spectra.csv' using ($1==word(dms,i)+0 ? $3 : 1/0):5 with lines dt 2 lc i notitle, \\
-               for [i=1:words(dms)] 'spectra.csv' using ($1==word(dms,i)+0 ? $3 : 1/0):6 with lines dt 2 lc i notitle
+          # every \(max(1, data.d_k / 1500))-th eigenvalue is drawn (all of them are in spectra.csv)
+          plot for [i=1:words(dms)] 'spectra.csv' every \(max(1, data.d_k / 1500)) using ($1==word(dms,i)+0 ? $3 : 1/0):4 with lines lw 2 lc i title sprintf("d_m = %s", word(dms,i)), \\
+               for [i=1:words(dms)] 'spectra.csv' every \(max(1, data.d_k / 1500)) using ($1==word(dms,i)+0 ? $3 : 1/0):5 with lines dt 2 lc i notitle, \\
+               for [i=1:words(dms)] 'spectra.csv' every \(max(1, data.d_k / 1500)) using ($1==word(dms,i)+0 ? $3 : 1/0):6 with lines dt 2 lc i notitle
           """
       ))
     figures.append(
