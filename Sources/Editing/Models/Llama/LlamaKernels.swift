@@ -65,8 +65,11 @@ enum LlamaKernels {
     let scale = 1 / Float(hd).squareRoot()
     let qRows = q.rows
     let kRows = k.rows
-    let workers = max(1, min(heads, ProcessInfo.processInfo.activeProcessorCount))
-    let scoreSize = t * min(block, t)
+    let blocks = (t + block - 1) / block
+    // Tasks: (kv head, query block). The `group` query heads that share a kv head are stacked
+    // side by side, so each product has group * block columns (BLAS runs k = hd = 64 products
+    // far better with more columns); tasks run in parallel, each with a single-threaded BLAS.
+    let tasks = kvHeads * blocks
     q.storage.withUnsafeBufferPointer { qp in
       k.storage.withUnsafeBufferPointer { kp in
         v.storage.withUnsafeBufferPointer { vp in
@@ -75,33 +78,48 @@ enum LlamaKernels {
             let ka = UInt(bitPattern: kp.baseAddress!)
             let va = UInt(bitPattern: vp.baseAddress!)
             let oa = UInt(bitPattern: op.baseAddress!)
-            // Heads in parallel, one per core, each with a single-threaded BLAS.
             BLASThreads.singleThreaded {
-              DispatchQueue.concurrentPerform(iterations: workers) { w in
+              DispatchQueue.concurrentPerform(iterations: tasks) { task in
                 let qb = UnsafePointer<Float>(bitPattern: qa)!
                 let kb = UnsafePointer<Float>(bitPattern: ka)!
                 let vb = UnsafePointer<Float>(bitPattern: va)!
                 let ob = UnsafeMutablePointer<Float>(bitPattern: oa)!
-                let s = UnsafeMutablePointer<Float>.allocate(capacity: scoreSize)
-                defer { s.deallocate() }
-                for h in stride(from: w, to: heads, by: workers) {
-                  let g = h / group
-                  var j0 = 0
-                  while j0 < t {
-                    let j1 = min(t, j0 + block)
-                    let nq = j1 - j0
-                    let nk = j1  // keys 0..<j1; S is nk x nq with leading dimension nk
-                    RawBLAS.gemm(
-                      .transpose, .none, m: nk, n: nq, k: hd, alpha: scale, a: kb + g * hd, lda: kRows,
-                      b: qb + h * hd + j0 * qRows, ldb: qRows, beta: 0, c: s, ldc: nk)
-                    for jj in 0..<nq {
-                      softmaxPrefix(s + jj * nk, visible: j0 + jj + 1, length: nk)
-                    }
-                    // out_h[:, j0..<j1] (hd x nq) = V_g[:, 0..<nk] (hd x nk) S (nk x nq)
-                    RawBLAS.gemm(
-                      .none, .none, m: hd, n: nq, k: nk, alpha: 1, a: vb + g * hd, lda: kRows, b: s, ldb: nk,
-                      beta: 0, c: ob + h * hd + j0 * qRows, ldc: qRows)
-                    j0 = j1
+                // Later query blocks are the larger tasks: hand them out first.
+                let bi = blocks - 1 - task / kvHeads
+                let g = task % kvHeads
+                let j0 = bi * block
+                let j1 = min(t, j0 + block)
+                let nq = j1 - j0
+                let nk = j1
+                let cols = group * nq
+                let qs = UnsafeMutablePointer<Float>.allocate(capacity: hd * cols)
+                let s = UnsafeMutablePointer<Float>.allocate(capacity: nk * cols)
+                let os = UnsafeMutablePointer<Float>.allocate(capacity: hd * cols)
+                defer {
+                  qs.deallocate()
+                  s.deallocate()
+                  os.deallocate()
+                }
+                // Stack Q of the group's heads: column c = (head r, query jj) -> c = r * nq + jj.
+                for r in 0..<group {
+                  let h = g * group + r
+                  for jj in 0..<nq {
+                    (qs + (r * nq + jj) * hd).update(from: qb + h * hd + (j0 + jj) * qRows, count: hd)
+                  }
+                }
+                RawBLAS.gemm(
+                  .transpose, .none, m: nk, n: cols, k: hd, alpha: scale, a: kb + g * hd, lda: kRows, b: qs, ldb: hd,
+                  beta: 0, c: s, ldc: nk)
+                for c in 0..<cols {
+                  softmaxPrefix(s + c * nk, visible: j0 + c % nq + 1, length: nk)
+                }
+                RawBLAS.gemm(
+                  .none, .none, m: hd, n: cols, k: nk, alpha: 1, a: vb + g * hd, lda: kRows, b: s, ldb: nk, beta: 0,
+                  c: os, ldc: hd)
+                for r in 0..<group {
+                  let h = g * group + r
+                  for jj in 0..<nq {
+                    (ob + h * hd + (j0 + jj) * qRows).update(from: os + (r * nq + jj) * hd, count: hd)
                   }
                 }
               }
