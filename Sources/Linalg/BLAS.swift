@@ -17,19 +17,20 @@ extension Matrix {
       throw .dimensionMismatch(
         operation: "gemm", expected: "inner dimensions equal", got: "\(m) x \(ka) times \(kb) x \(n)")
     }
-    var c = Matrix(rows: m, columns: n)
-    if m == 0 || n == 0 || ka == 0 { return c }
+    if m == 0 || n == 0 || ka == 0 { return Matrix(rows: m, columns: n) }
     let (mi, ni, ki) = (try lapackInt(m, "gemm"), try lapackInt(n, "gemm"), try lapackInt(ka, "gemm"))
-    a.storage.withUnsafeBufferPointer { ap in
-      b.storage.withUnsafeBufferPointer { bp in
-        c.storage.withUnsafeMutableBufferPointer { cp in
+    // With beta = 0 BLAS never reads C: no need to zero m * n elements first.
+    let storage = [T](unsafeUninitializedCapacity: m * n) { cp, count in
+      a.storage.withUnsafeBufferPointer { ap in
+        b.storage.withUnsafeBufferPointer { bp in
           T.gemm(
             ta.cblas, tb.cblas, mi, ni, ki, alpha, ap.baseAddress!, Int32(Swift.max(a.rows, 1)),
             bp.baseAddress!, Int32(Swift.max(b.rows, 1)), 0, cp.baseAddress!, mi)
         }
       }
+      count = m * n
     }
-    return c
+    return Matrix(rows: m, columns: n, storage: storage)
   }
 
   /// `A * B`; traps on a shape mismatch (use ``multiply(_:_:transA:transB:alpha:)`` to get an error).

@@ -179,6 +179,13 @@ enum LlamaKernels {
   /// out = silu(gate) * up = gate / (1 + exp(-gate)) * up     all mlpWidth x T.
   static func swiglu(_ gate: Matrix<Float>, _ up: Matrix<Float>) -> Matrix<Float> {
     var out = up
+    swigluInPlace(&out, gate: gate)
+    return out
+  }
+
+  /// up = silu(gate) * up in place (no copy of the mlpWidth x T product: the kernel is
+  /// memory-bound).
+  static func swigluInPlace(_ out: inout Matrix<Float>, gate: Matrix<Float>) {
     let n = out.storage.count
     let workers = n >= 1 << 16 ? max(1, ProcessInfo.processInfo.activeProcessorCount) : 1
     gate.storage.withUnsafeBufferPointer { gp in
@@ -205,7 +212,6 @@ enum LlamaKernels {
         }
       }
     }
-    return out
   }
 
   /// y = Wᵀ-stored product: GGUF keeps a PyTorch (out, in) weight as the column-major

@@ -192,8 +192,8 @@ public final class LlamaModel: @unchecked Sendable {
       // MLP sub-block: x += W_down (silu(W_gate h) * W_up h), h = rmsnorm(x)
       timed("rmsnorm") { LlamaKernels.rmsNorm(&h, x, b.ffnNorm, eps: Float(c.rmsEpsilon)) }
       let gate = timed("gate/up") { LlamaKernels.linear(b.gate, h) }
-      let upv = timed("gate/up") { LlamaKernels.linear(b.up, h) }
-      let keys = timed("swiglu") { LlamaKernels.swiglu(gate, upv) }
+      var keys = timed("gate/up") { LlamaKernels.linear(b.up, h) }
+      timed("swiglu") { LlamaKernels.swigluInPlace(&keys, gate: gate) }
       let m = timed("down") { LlamaKernels.linear(b.down, keys) }
       timed("residual add") { x.add(m) }
       if !want.isEmpty {
