@@ -70,8 +70,12 @@ func pascal(_ n: Int) -> Matrix<Double> {
   }
 
   /// The estimator is a lower bound of `|| |A⁻¹| w ||_∞` (it evaluates the norm of actual
-  /// vectors) and, on random SPD and indefinite matrices, within Hager's usual factor 3.
-  @Test func estimatorIsALowerBoundWithinFactorThree() async {
+  /// vectors) and, on random SPD and indefinite matrices, within Hager's usual factor 3. The
+  /// factor is not a theorem (single-start Hager underestimated 8x on seed 851046, which is
+  /// why three starts are used): every case must be a lower bound, and within 3x in all but
+  /// 2 % of 400 columns.
+  @Test func estimatorIsALowerBoundUsuallyWithinFactorThree() async {
+    let outside = Counter()
     await propertyCheck(count: 100, input: Gen.int(in: 0...1_000_000)) { seed in
       let r = GSLRandom(seed: UInt(seed))
       let n = 2 + Int(r.integer(below: 30))
@@ -87,8 +91,40 @@ func pascal(_ n: Int) -> Matrix<Double> {
       for j in 0..<2 {
         let exact = (0..<n).map { i in (0..<n).reduce(0.0) { $0 + abs(inv[i, $1]) * w[$1, j] } }.max()!
         #expect(est[j] <= exact * (1 + 1e-10), "estimate \(est[j]) above the exact \(exact)")
-        #expect(est[j] >= exact / 3, "n=\(n): estimate \(est[j]) below a third of \(exact)")
+        if est[j] < exact / 3 { outside.add() }
       }
     }
+    #expect(outside.value <= 4, "\(outside.value) of 200 estimates below a third of the truth")
+  }
+
+  @Test func seed851046NowWithinFactorThree() throws {
+    let r = GSLRandom(seed: 851046)
+    let n = 2 + Int(r.integer(below: 30))
+    let g: Matrix<Double> = r.gaussianMatrix(n, n)
+    let a = try g.gram()
+    let f = try LDLT(a)
+    let w = Matrix<Double>(rows: n, columns: 2) { i, j in j == 0 ? 1 : abs(g[i, 0]) }
+    let est = try inverseWeightedNormEstimates(weights: w) { (m: Matrix<Double>) throws(LinalgError) in try f.solve(m) }
+    let inv = try f.solve(Matrix<Double>.identity(n))
+    for j in 0..<2 {
+      let exact = (0..<n).map { i in (0..<n).reduce(0.0) { $0 + abs(inv[i, $1]) * w[$1, j] } }.max()!
+      #expect(est[j] >= exact / 3 && est[j] <= exact * (1 + 1e-10), "\(est[j]) vs \(exact)")
+    }
+  }
+}
+
+/// A thread-safe counter for property tests that check a rate.
+final class Counter: @unchecked Sendable {
+  private let lock = NSLock()
+  private var n = 0
+  func add() {
+    lock.lock()
+    n += 1
+    lock.unlock()
+  }
+  var value: Int {
+    lock.lock()
+    defer { lock.unlock() }
+    return n
   }
 }
