@@ -10,6 +10,8 @@ struct BoundingSystem {
   let matrix: Matrix<Double>
   let factorization: String
   let solve: (Matrix<Double>) throws(LinalgError) -> Matrix<Double>
+  /// LAPACK's 1-norm condition estimate from the same factorization (infinite if unavailable).
+  let kappa: Double
 
   /// Cholesky in fp64, Bunch-Kaufman LDLᵀ when that fails; nil when both fail (singular).
   init?(name: String, matrix: Matrix<Double>) {
@@ -18,9 +20,11 @@ struct BoundingSystem {
     if let c = try? Cholesky(matrix, check: false), c.isSuccess {
       factorization = "Cholesky"
       solve = { (m: Matrix<Double>) throws(LinalgError) in try c.solve(m) }
+      kappa = (try? c.reciprocalConditionEstimate()).map { $0 > 0 ? 1 / $0 : .infinity } ?? .infinity
     } else if let f = try? LDLT(matrix, check: false), f.isSuccess {
       factorization = "LDL^T"
       solve = { (m: Matrix<Double>) throws(LinalgError) in try f.solve(m) }
+      kappa = (try? f.reciprocalConditionEstimate()).map { $0 > 0 ? 1 / $0 : .infinity } ?? .infinity
     } else {
       return nil
     }

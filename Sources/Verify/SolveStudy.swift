@@ -316,16 +316,7 @@ public func compareRoutes(
   }
   routes.append(refRoute)
   let boundingSystem = rowSystem.map { "\($0.name), fp64 \($0.factorization)" } ?? "none"
-  let kappa: Double = {
-    guard let s = rowSystem else { return .infinity }
-    if s.factorization == "Cholesky", let c = try? Cholesky(s.matrix), let rc = try? c.reciprocalConditionEstimate(),
-      rc > 0
-    {
-      return 1 / rc
-    }
-    if let f = try? LDLT(s.matrix), let rc = try? f.reciprocalConditionEstimate(), rc > 0 { return 1 / rc }
-    return .infinity
-  }()
+  let kappa = rowSystem?.kappa ?? .infinity
 
   guard let refDW = referenceDW else {
     let verdict = "the reference route failed (\(refRoute.status)); nothing to compare against"

@@ -176,15 +176,8 @@ enum LlamaKernels {
     if n < length { (col + n).update(repeating: 0, count: length - n) }
   }
 
-  /// out = silu(gate) * up = gate / (1 + exp(-gate)) * up     all mlpWidth x T.
-  static func swiglu(_ gate: Matrix<Float>, _ up: Matrix<Float>) -> Matrix<Float> {
-    var out = up
-    swigluInPlace(&out, gate: gate)
-    return out
-  }
-
-  /// up = silu(gate) * up in place (no copy of the mlpWidth x T product: the kernel is
-  /// memory-bound).
+  /// up = silu(gate) * up = gate / (1 + exp(-gate)) * up, in place (all mlpWidth x T; the
+  /// kernel is memory-bound, so no copy of the product is made).
   static func swigluInPlace(_ out: inout Matrix<Float>, gate: Matrix<Float>) {
     let n = out.storage.count
     let workers = n >= 1 << 16 ? max(1, ProcessInfo.processInfo.activeProcessorCount) : 1
