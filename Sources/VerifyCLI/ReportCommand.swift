@@ -31,6 +31,7 @@ struct ReportCommand: ParsableCommand {
   @Option(help: "Shrink synthetic widths by this factor.") var scale: Double = 1
   @Option(help: "Seed.") var seed: UInt = 1
   @Option(help: "Output directory (replaced atomically).") var out: String
+  @Option(help: "Why --scale was used, stated in the report (e.g. 'full width takes ~2 h here').") var reason: String?
   @Flag(help: "No progress output.") var quiet = false
 
   func run() throws {
@@ -67,7 +68,11 @@ struct ReportCommand: ParsableCommand {
         keys = SyntheticKeySource(profile: p, seed: seed)
         edits = SyntheticKeySource(profile: p, seed: seed &+ 1)
         name = p.name
-        if scale < 1 { notes.append("widths scaled by \(scale) (full width does not fit or was not asked for)") }
+        if scale < 1 {
+          notes.append(
+            "widths scaled by \(scale): d_k = \(p.keyWidth) of the profile's full \(base.keyWidth)\(reason.map { " (\($0))" } ?? "")"
+          )
+        }
         if let n = p.note { notes.append(n) }
       }
       let data = try runReportStudy(

@@ -29,6 +29,11 @@ public struct ReportCell: Codable, Sendable {
   /// `||dW(d_m) - dW(ref)||_F / ||dW(ref)||_F` for MEMIT and EMMET (ref = the largest d_m).
   public var memitEditDistance: Double?
   public var emmetEditDistance: Double?
+  /// The same difference measured on the preserved keys' outputs:
+  /// `sqrt(tr(Δ C_ref Δᵀ) / tr(dW_ref C_ref dW_refᵀ))`, `Δ = dW(d_m) - dW(ref)`, `C_ref` = C0 at
+  /// the largest d_m (how much the outputs on typical keys differ, rather than the weights).
+  public var memitOutputDistance: Double?
+  public var emmetOutputDistance: Double?
 }
 
 /// One d_m of a report: `C0` (with its spectrum), the cells for every B, and the route check.
@@ -83,6 +88,9 @@ public func runReportStudy(
     identity: StatsIdentity(model: model, layer: 0, dk: dk, corpus: "report", keyPrecision: "fp32"))
   var rows: [ReportRow] = []
   var dWs: [[Int: (Matrix<Double>?, Matrix<Double>?)]] = []
+  var cRef: Matrix<Double>? = nil
+  let totalSteps = sortedDms.count * (1 + batches.count + (routeB > 0 ? 1 : 0))
+  var step = 0
   for (dm, p) in zip(sortedDms, counts) {
     let t0 = Date()
     while acc.count < p {
@@ -90,7 +98,8 @@ public func runReportStudy(
       keyProgress(acc.count, counts.last!)
     }
     let c0 = try acc.mean()
-    progress("d_m = \(dm): spectrum of C0")
+    step += 1
+    progress("[\(step)/\(totalSteps)] d_m = \(dm): spectrum of C0")
     let mp = MarchenkoPastur.conditionPrediction(dynamicMultiplier: dm)
     let r0 = try SymmetricReport.analyze(c0, spectrum: true, mpPrediction: mp.isFinite ? mp : nil)
     let support = MarchenkoPastur.support(dynamicMultiplier: dm)
@@ -98,7 +107,8 @@ public func runReportStudy(
     var cells: [ReportCell] = []
     var dwForDm: [Int: (Matrix<Double>?, Matrix<Double>?)] = [:]
     for b in batches {
-      progress("d_m = \(dm), B = \(b): C_eff and D")
+      step += 1
+      progress("[\(step)/\(totalSteps)] d_m = \(dm), B = \(b): C_eff, D, MEMIT and EMMET")
       let ke = allEdits.submatrix(rows: 0..<dk, columns: 0..<b)
       var cEff = lambda * c0
       if b > 0 { try cEff.addGram(of: ke) }
@@ -123,11 +133,13 @@ public func runReportStudy(
       cells.append(ReportCell(dm: dm, B: b, C_eff: rEff, D: rD, memitEditDistance: nil, emmetEditDistance: nil))
     }
     dWs.append(dwForDm)
+    cRef = c0
     var agree: Bool? = nil
     var worst: Double? = nil
     var note: String? = nil
     if routeB > 0 {
-      progress("d_m = \(dm): MEMIT routes at B = \(routeB)")
+      step += 1
+      progress("[\(step)/\(totalSteps)] d_m = \(dm): MEMIT routes at B = \(routeB)")
       let ke = allEdits.submatrix(rows: 0..<dk, columns: 0..<routeB)
       let old = w0 * ke
       let change: Matrix<Double> = GSLRandom(seed: seed &+ 3).gaussianMatrix(
@@ -150,7 +162,8 @@ public func runReportStudy(
         routesWorstRatio: worst, routesNote: note, seconds: Date().timeIntervalSince(t0)))
   }
   // Edit distances to the largest d_m.
-  if let ref = dWs.last {
+  if let ref = dWs.last, let cRef {
+    progress("edit distances to d_m = \(sortedDms.last!)")
     for i in rows.indices {
       for j in rows[i].cells.indices {
         let b = rows[i].cells[j].B
@@ -160,10 +173,25 @@ public func runReportStudy(
         }
         rows[i].cells[j].memitEditDistance = dist(dWs[i][b]?.0, ref[b]?.0)
         rows[i].cells[j].emmetEditDistance = dist(dWs[i][b]?.1, ref[b]?.1)
+        func outputDist(_ a: Matrix<Double>?, _ r: Matrix<Double>?) -> Double? {
+          guard let a, let r else { return nil }
+          let den = keyWeightedSquaredNorm(r, cRef)
+          return den > 0 ? (max(keyWeightedSquaredNorm(a - r, cRef), 0) / den).squareRoot() : nil
+        }
+        rows[i].cells[j].memitOutputDistance = outputDist(dWs[i][b]?.0, ref[b]?.0)
+        rows[i].cells[j].emmetOutputDistance = outputDist(dWs[i][b]?.1, ref[b]?.1)
       }
     }
   }
   return ReportData(
     model: model, synthetic: synthetic, keys: keys.streamDescription, d_k: dk, d_v: dv, lambda: lambda, alpha: alpha,
     seed: seed, batches: batches, routeBatch: routeB, rows: rows)
+}
+
+/// `tr(X C Xᵀ)` = the mean squared output of `X` on keys with second moment `C` (symmetric).
+func keyWeightedSquaredNorm(_ x: Matrix<Double>, _ c: Matrix<Double>) -> Double {
+  guard let xc = try? Matrix.multiply(x, c) else { return .nan }
+  var s = 0.0
+  for k in 0..<x.storage.count { s += xc.storage[k] * x.storage[k] }
+  return s
 }

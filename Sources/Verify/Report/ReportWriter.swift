@@ -72,7 +72,8 @@ public struct ReportWriter {
     for r in rows {
       let e = (r.C0.eigenvalues ?? []).sorted(by: >)
       let mean = e.reduce(0, +) / Double(max(e.count, 1))
-      for (i, v) in e.enumerated() {
+      for i in Self.spectrumSample(count: e.count) {
+        let v = e[i]
         spectra +=
           "\(r.dm),\(i + 1),\(Double(i + 1) / Double(data.d_k)),\(Self.num(v)),\(Self.num(r.mpSupport[0] * mean)),\(Self.num(r.mpSupport[1] * mean)),\(Self.num(mean))\n"
       }
@@ -92,10 +93,11 @@ public struct ReportWriter {
       }
     }
     try put(cond, dir, "conditioning.csv")
-    var edit = "d_m,B,memit_edit_distance,emmet_edit_distance\n"
+    var edit = "d_m,B,memit_edit_distance,emmet_edit_distance,memit_output_distance,emmet_output_distance\n"
     for r in rows {
       for c in r.cells where c.B > 0 {
-        edit += "\(r.dm),\(c.B),\(Self.num(c.memitEditDistance)),\(Self.num(c.emmetEditDistance))\n"
+        edit +=
+          "\(r.dm),\(c.B),\(Self.num(c.memitEditDistance)),\(Self.num(c.emmetEditDistance)),\(Self.num(c.memitOutputDistance)),\(Self.num(c.emmetOutputDistance))\n"
       }
     }
     try put(edit, dir, "edit_distance.csv")
@@ -142,6 +144,14 @@ public struct ReportWriter {
         + data.batches.map { "," + Self.num(cellAt(r, $0)?.emmetEditDistance) }.joined() + "\n"
     }
     try put(figEdit, dir, "fig_edit_distance.csv")
+    var figOut =
+      "d_m" + data.batches.map { ",MEMIT_B\($0)" }.joined() + data.batches.map { ",EMMET_B\($0)" }.joined() + "\n"
+    for r in rows.dropLast() {
+      figOut +=
+        "\(r.dm)" + data.batches.map { "," + Self.num(cellAt(r, $0)?.memitOutputDistance) }.joined()
+        + data.batches.map { "," + Self.num(cellAt(r, $0)?.emmetOutputDistance) }.joined() + "\n"
+    }
+    try put(figOut, dir, "fig_output_distance.csv")
 
     // --- figures
     let dmList = rows.map { String($0.dm) }.joined(separator: " ")
@@ -165,10 +175,9 @@ public struct ReportWriter {
           set logscale y
           set format y "10^{%L}"
           dms = "\(dmList)"
-          # every \(max(1, data.d_k / 1500))-th eigenvalue is drawn (all of them are in spectra.csv)
-          plot for [i=1:words(dms)] 'spectra.csv' every \(max(1, data.d_k / 1500)) using ($1==word(dms,i)+0 ? $3 : 1/0):4 with lines lw 2 lc i title sprintf("d_m = %s", word(dms,i)), \\
-               for [i=1:words(dms)] 'spectra.csv' every \(max(1, data.d_k / 1500)) using ($1==word(dms,i)+0 ? $3 : 1/0):5 with lines dt 2 lc i notitle, \\
-               for [i=1:words(dms)] 'spectra.csv' every \(max(1, data.d_k / 1500)) using ($1==word(dms,i)+0 ? $3 : 1/0):6 with lines dt 2 lc i notitle
+          plot for [i=1:words(dms)] 'spectra.csv' using ($1==word(dms,i)+0 ? $3 : 1/0):4 with lines lw 2 lc i title sprintf("d_m = %s", word(dms,i)), \\
+               for [i=1:words(dms)] 'spectra.csv' using ($1==word(dms,i)+0 ? $3 : 1/0):5 with lines dt 2 lc i notitle, \\
+               for [i=1:words(dms)] 'spectra.csv' using ($1==word(dms,i)+0 ? $3 : 1/0):6 with lines dt 2 lc i notitle
           """
       ))
     figures.append(
@@ -274,6 +283,21 @@ public struct ReportWriter {
                for [i=1:\(nb)] 'fig_edit_distance.csv' using 1:(column(1+\(nb)+i)) skip 1 with linespoints dt 2 lw 2 lc i pt 9 notitle
           """
       ))
+    let ref = rows.last.map { String($0.dm) } ?? "?"
+    figures.append(
+      (
+        "output_distance",
+        header + """
+          set title "Output distance to d_m = \(ref) on the preserved keys: sqrt(tr(Δ C_{ref} Δ^T) / tr(dW_{ref} C_{ref} dW_{ref}^T)) (MEMIT solid, EMMET dashed)" font ',11'
+          set xlabel "dynamic multiplier d_m"
+          set ylabel "relative RMS output difference on preserved keys"
+          set logscale xy
+          set format y "10^{%L}"
+          bs = "\(data.batches.map(String.init).joined(separator: " "))"
+          plot for [i=1:\(nb)] 'fig_output_distance.csv' using 1:(column(1+i)) skip 1 with linespoints lw 2 lc i pt 7 title sprintf("B = %s", word(bs,i)), \\
+               for [i=1:\(nb)] 'fig_output_distance.csv' using 1:(column(1+\(nb)+i)) skip 1 with linespoints dt 2 lw 2 lc i pt 9 notitle
+          """
+      ))
     for (name, body) in figures {
       progress("figure \(name)")
       let script =
@@ -283,6 +307,18 @@ public struct ReportWriter {
       try runGnuplot("\(name).gp", in: dir)
     }
     try put(markdown(), dir, "report.md")
+  }
+
+  /// Indices (into a descending spectrum of `count` values) written to `spectra.csv` and drawn:
+  /// all of them up to 1500, otherwise the 50 largest, the 50 smallest and an even stride
+  /// between (a figure cannot show more; the extremes, which decide conditioning, are exact).
+  static func spectrumSample(count: Int) -> [Int] {
+    guard count > 1500 else { return Array(0..<count) }
+    let stride = max(1, (count - 100 + 1399) / 1400)
+    var idx = Array(0..<50)
+    idx += Swift.stride(from: 50, to: count - 50, by: stride)
+    idx += Array((count - 50)..<count)
+    return idx
   }
 
   func runGnuplot(_ script: String, in dir: URL) throws {
