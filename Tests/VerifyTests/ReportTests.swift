@@ -80,7 +80,7 @@ import Testing
     #expect(data.rows.dropLast().allSatisfy { r in r.cells.allSatisfy { ($0.memitOutputDistance ?? .nan).isFinite } })
     let md = ReportWriter(data: data, commandLine: "test", title: "t").markdown()
     #expect(
-      md.contains("what sampling error alone gives"),
+      md.contains("This s is in that range"),
       "\(ReportWriter(data: data, commandLine: "", title: "").samplingSummary())")
   }
 }
