@@ -27,6 +27,28 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
 
   public static let supportedArchitectures = ["llama"]
 
+  /// A configuration built in code (small random models for tests).
+  public init(
+    blockCount: Int, width: Int, mlpWidth: Int, headCount: Int, kvHeadCount: Int, vocabularySize: Int,
+    ropeBase: Double = 10_000, rmsEpsilon: Double = 1e-5, tiedOutput: Bool = true, name: String? = nil
+  ) {
+    precondition(width % headCount == 0 && headCount % kvHeadCount == 0, "inconsistent head counts")
+    architecture = "llama"
+    self.name = name
+    self.blockCount = blockCount
+    self.width = width
+    self.mlpWidth = mlpWidth
+    self.headCount = headCount
+    self.kvHeadCount = kvHeadCount
+    headDim = width / headCount
+    self.ropeBase = ropeBase
+    ropeDimensions = width / headCount
+    self.rmsEpsilon = rmsEpsilon
+    contextLength = 2048
+    self.vocabularySize = vocabularySize
+    self.tiedOutput = tiedOutput
+  }
+
   public init(_ f: GGUFFile) throws(ModelFileError) {
     let arch = try f.string("general.architecture")
     guard Self.supportedArchitectures.contains(arch) else {

@@ -42,20 +42,6 @@ public final class ForwardProfile: @unchecked Sendable {
   public init() {}
 }
 
-/// One transformer block's weights in fp32. Matrices are GGUF's column-major `in x out`
-/// (the transpose of PyTorch's `(out, in)`).
-public struct LlamaBlock: Sendable {
-  public var attnNorm: [Float]
-  public var wq: Matrix<Float>  // width x (heads*hd)
-  public var wk: Matrix<Float>  // width x (kvHeads*hd)
-  public var wv: Matrix<Float>  // width x (kvHeads*hd)
-  public var wo: Matrix<Float>  // (heads*hd) x width
-  public var ffnNorm: [Float]
-  public var gate: Matrix<Float>  // width x mlpWidth
-  public var up: Matrix<Float>  // width x mlpWidth
-  public var down: Matrix<Float>  // mlpWidth x width
-}
-
 /// A Llama-architecture model from a GGUF file, weights dequantised once into fp32, with a
 /// batched forward pass over a whole sequence (BLAS products) and capture hooks.
 public final class LlamaModel: @unchecked Sendable {

@@ -1,0 +1,210 @@
+import Foundation
+import Linalg
+
+/// Forward/backward pairs of the Llama block's layers, generic over fp32/fp64, for gradients
+/// (target vectors, finite-difference checks). Written for clarity on short sequences, not
+/// speed: the fast fp32 forward pass is `LlamaModel.forward`, and tests check that the two
+/// agree. Activations are column-major, one column per token. As in llm.c, outputs come
+/// first and a `d` prefix names the gradient of a scalar loss with respect to a tensor.
+public enum LlamaLayers {
+  // MARK: linear
+
+  /// y = Wᵀ x.     W: in x out (GGUF layout), x: in x T -> y: out x T
+  public static func linearForward<T: LinalgScalar>(_ w: Matrix<T>, _ x: Matrix<T>) -> Matrix<T> {
+    try! Matrix.multiply(w, x, transA: .transpose)
+  }
+
+  /// dx = W dy (in x T) is returned; dW += x dyᵀ (in x out) when `dW` is non-nil.
+  public static func linearBackward<T: LinalgScalar>(
+    dW: inout Matrix<T>?, dy: Matrix<T>, w: Matrix<T>, x: Matrix<T>
+  ) -> Matrix<T> {
+    if dW != nil { dW = dW! + (try! Matrix.multiply(x, dy, transB: .transpose)) }
+    return w * dy
+  }
+
+  // MARK: RMSNorm
+
+  /// out[:, t] = w ∘ x[:, t] r_t,  r_t = 1 / sqrt(mean(x[:, t]²) + eps).
+  /// x: d x T, w: d -> (out: d x T, r: T). Sums of squares in fp64.
+  public static func rmsNormForward<T: LinalgScalar>(_ x: Matrix<T>, _ w: [T], eps: Double) -> (
+    out: Matrix<T>, r: [T]
+  ) {
+    let d = x.rows
+    var out = x
+    var r = [T](repeating: 0, count: x.columns)
+    for t in 0..<x.columns {
+      var ss = 0.0
+      for i in 0..<d { ss += Double(x[i, t]) * Double(x[i, t]) }
+      let inv = 1 / (ss / Double(d) + eps).squareRoot()
+      r[t] = T(inv)
+      for i in 0..<d { out[i, t] = T(Double(x[i, t]) * inv) * w[i] }
+    }
+    return (out, r)
+  }
+
+  /// With g = w ∘ dy: dx = r g - r³ (gᵀx / d) x per column (returned); dw += Σ_t dy ∘ x r_t.
+  public static func rmsNormBackward<T: LinalgScalar>(
+    dw: inout [T]?, dy: Matrix<T>, x: Matrix<T>, w: [T], r: [T]
+  ) -> Matrix<T> {
+    let d = x.rows
+    var dx = Matrix<T>(rows: d, columns: x.columns)
+    for t in 0..<x.columns {
+      let rt = Double(r[t])
+      var s = 0.0
+      for i in 0..<d { s += Double(w[i]) * Double(dy[i, t]) * Double(x[i, t]) }
+      let c = rt * rt * rt * s / Double(d)
+      for i in 0..<d { dx[i, t] = T(rt * Double(w[i]) * Double(dy[i, t]) - c * Double(x[i, t])) }
+      if dw != nil { for i in 0..<d { dw![i] += dy[i, t] * x[i, t] * r[t] } }
+    }
+    return dx
+  }
+
+  // MARK: RoPE
+
+  /// GGUF's interleaved rotary embedding, in place: in each head, the pair (2i, 2i+1),
+  /// i < ropeDims/2, of position p is rotated by p base^(-2i/ropeDims). The backward pass is
+  /// the inverse rotation (`inverse: true`), since a rotation's transpose is its inverse.
+  /// x: (heads*hd) x T
+  public static func rope<T: LinalgScalar>(
+    _ x: inout Matrix<T>, heads: Int, headDim: Int, ropeDims: Int, base: Double, inverse: Bool = false
+  ) {
+    let half = ropeDims / 2
+    let sign = inverse ? -1.0 : 1.0
+    for t in 0..<x.columns {
+      for i in 0..<half {
+        let angle = Double(t) * pow(base, -2 * Double(i) / Double(ropeDims))
+        let c = cos(angle)
+        let s = sign * sin(angle)
+        for h in 0..<heads {
+          let r = h * headDim + 2 * i
+          let a = Double(x[r, t])
+          let b = Double(x[r + 1, t])
+          x[r, t] = T(a * c - b * s)
+          x[r + 1, t] = T(a * s + b * c)
+        }
+      }
+    }
+  }
+
+  // MARK: causal grouped-query attention
+
+  /// For query head h (kv head g = h / (H/G)): S = K_gᵀ Q_h / sqrt(hd) (T x T, one column per
+  /// query), masked to keys <= query, P = softmax down each column, out_h = V_g P.
+  /// q: (H*hd) x T, k, v: (G*hd) x T -> (out: (H*hd) x T, probs: H matrices T x T)
+  public static func attentionForward<T: LinalgScalar>(
+    q: Matrix<T>, k: Matrix<T>, v: Matrix<T>, heads: Int, kvHeads: Int, headDim hd: Int
+  ) -> (out: Matrix<T>, probs: [Matrix<T>]) {
+    let n = q.columns
+    let group = heads / kvHeads
+    let scale = 1 / Double(hd).squareRoot()
+    var out = Matrix<T>(rows: heads * hd, columns: n)
+    var probs: [Matrix<T>] = []
+    for h in 0..<heads {
+      let g = h / group
+      let qh = q.submatrix(rows: h * hd..<(h + 1) * hd, columns: 0..<n)
+      let kg = k.submatrix(rows: g * hd..<(g + 1) * hd, columns: 0..<n)
+      let vg = v.submatrix(rows: g * hd..<(g + 1) * hd, columns: 0..<n)
+      var p = try! Matrix.multiply(kg, qh, transA: .transpose, alpha: T(scale))
+      for j in 0..<n {
+        var m = -Double.infinity
+        for i in 0...j { m = max(m, Double(p[i, j])) }
+        var sum = 0.0
+        var e = [Double](repeating: 0, count: j + 1)
+        for i in 0...j {
+          e[i] = exp(Double(p[i, j]) - m)
+          sum += e[i]
+        }
+        for i in 0..<n { p[i, j] = i <= j ? T(e[i] / sum) : 0 }
+      }
+      let oh = vg * p
+      for j in 0..<n { for i in 0..<hd { out[h * hd + i, j] = oh[i, j] } }
+      probs.append(p)
+    }
+    return (out, probs)
+  }
+
+  /// dV_g += dO_h Pᵀ; dP = V_gᵀ dO_h; dS = P ∘ (dP - 1 colsum(P ∘ dP)); dQ_h = K_g dS / sqrt(hd);
+  /// dK_g += Q_h dSᵀ / sqrt(hd).   -> (dq: (H*hd) x T, dk, dv: (G*hd) x T)
+  public static func attentionBackward<T: LinalgScalar>(
+    dOut: Matrix<T>, q: Matrix<T>, k: Matrix<T>, v: Matrix<T>, probs: [Matrix<T>], heads: Int, kvHeads: Int,
+    headDim hd: Int
+  ) -> (dq: Matrix<T>, dk: Matrix<T>, dv: Matrix<T>) {
+    let n = q.columns
+    let group = heads / kvHeads
+    let scale = T(1 / Double(hd).squareRoot())
+    var dq = Matrix<T>(rows: q.rows, columns: n)
+    var dk = Matrix<T>(rows: k.rows, columns: n)
+    var dv = Matrix<T>(rows: v.rows, columns: n)
+    for h in 0..<heads {
+      let g = h / group
+      let rows = h * hd..<(h + 1) * hd
+      let kvRows = g * hd..<(g + 1) * hd
+      let qh = q.submatrix(rows: rows, columns: 0..<n)
+      let kg = k.submatrix(rows: kvRows, columns: 0..<n)
+      let vg = v.submatrix(rows: kvRows, columns: 0..<n)
+      let doh = dOut.submatrix(rows: rows, columns: 0..<n)
+      let p = probs[h]
+      let dvg = try! Matrix.multiply(doh, p, transB: .transpose)
+      var ds = try! Matrix.multiply(vg, doh, transA: .transpose)  // dP
+      for j in 0..<n {
+        var dot = 0.0
+        for i in 0...j { dot += Double(p[i, j]) * Double(ds[i, j]) }
+        for i in 0..<n { ds[i, j] = i <= j ? T(Double(p[i, j]) * (Double(ds[i, j]) - dot)) : 0 }
+      }
+      let dqh = try! Matrix.multiply(kg, ds, alpha: scale)
+      let dkg = try! Matrix.multiply(qh, ds, transB: .transpose, alpha: scale)
+      for j in 0..<n {
+        for i in 0..<hd {
+          dq[rows.lowerBound + i, j] = dqh[i, j]
+          dk[kvRows.lowerBound + i, j] += dkg[i, j]
+          dv[kvRows.lowerBound + i, j] += dvg[i, j]
+        }
+      }
+    }
+    return (dq, dk, dv)
+  }
+
+  // MARK: SwiGLU
+
+  /// keys = silu(gate) ∘ up, silu(x) = x σ(x).     gate, up: m x T -> keys: m x T
+  public static func swigluForward<T: LinalgScalar>(gate: Matrix<T>, up: Matrix<T>) -> Matrix<T> {
+    var out = up
+    for i in 0..<out.storage.count {
+      let g = Double(gate.storage[i])
+      out.storage[i] = T(g / (1 + exp(-g)) * Double(up.storage[i]))
+    }
+    return out
+  }
+
+  /// dgate = dkeys ∘ up ∘ σ(g)(1 + g(1 - σ(g))), dup = dkeys ∘ silu(g).
+  public static func swigluBackward<T: LinalgScalar>(dKeys: Matrix<T>, gate: Matrix<T>, up: Matrix<T>) -> (
+    dGate: Matrix<T>, dUp: Matrix<T>
+  ) {
+    var dg = dKeys
+    var du = dKeys
+    for i in 0..<dKeys.storage.count {
+      let g = Double(gate.storage[i])
+      let s = 1 / (1 + exp(-g))
+      let dk = Double(dKeys.storage[i])
+      dg.storage[i] = T(dk * Double(up.storage[i]) * s * (1 + g * (1 - s)))
+      du.storage[i] = T(dk * g * s)
+    }
+    return (dg, du)
+  }
+
+  // MARK: log-softmax
+
+  /// Log-probabilities of each column (fp64 internally).     logits: V x n -> V x n
+  public static func logSoftmax<T: LinalgScalar>(_ logits: Matrix<T>) -> Matrix<Double> {
+    var out = Matrix<Double>(rows: logits.rows, columns: logits.columns)
+    for j in 0..<logits.columns {
+      var m = -Double.infinity
+      for i in 0..<logits.rows { m = max(m, Double(logits[i, j])) }
+      var s = 0.0
+      for i in 0..<logits.rows { s += exp(Double(logits[i, j]) - m) }
+      let lse = m + log(s)
+      for i in 0..<logits.rows { out[i, j] = Double(logits[i, j]) - lse }
+    }
+    return out
+  }
+}
