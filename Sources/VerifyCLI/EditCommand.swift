@@ -26,25 +26,35 @@ struct EditCommand: ParsableCommand {
       factored, the constraint residual ||(W0 + dW) K_E - V_E||_F / ||V_E||_F, ||dW|| / ||W0||,
       and for paths that form D its eigenvalues and the written fractions d / (d + lambda).
 
-      Example:
+      With --model, edits a real model instead: target vectors by backpropagation (MEMIT's
+      compute_z: Adam on a vector added to the residual stream after the target layer at the
+      subject's last token), edit keys averaged over context templates the model generates,
+      C0 from d_m * d_k corpus keys per edited layer (cached), then the closed form per layer;
+      prints CounterFact's ES/PS/NS/S before and after, the neighbourhood prompts that flipped,
+      the held-out NLL change, n-gram entropy of generated text, ||dW||/||W0|| and the written
+      fraction of every edit per layer (identity 9).
+
+      Examples:
         verify edit --method memit --w0 W0.npy --k0 K0.npy --ke KE.npy --ve VE.npy --lambda 5000 --out dW.npy
+        verify edit --model smollm2 --method memit --facts fixtures/facts/facts.jsonl --batch 16 --dm 2
+        verify edit --model smollm2 --method rome --facts my-facts.jsonl --batch 1 --layers 4 --json
       """
   )
 
   @Option(help: "rome, emmet or memit.")
   var method: MethodOption
   @Option(help: "W0.npy (d_v x d_k).")
-  var w0: String
+  var w0: String?
   @Option(help: "C0.npy: mean second moment K0 K0^T / P (d_k x d_k).")
   var c0: String?
   @Option(help: "K0.npy: preserved keys (d_k x P); C0 = K0 K0^T / P is formed.")
   var k0: String?
   @Option(help: "KE.npy: edit keys (d_k x B).")
-  var ke: String
+  var ke: String?
   @Option(help: "VE.npy: target values (d_v x B).")
-  var ve: String
-  @Option(help: "MEMIT's lambda on the mean second moment.")
-  var lambda: Double = 15_000
+  var ve: String?
+  @Option(help: "MEMIT's lambda on the mean second moment (default 15000 for .npy inputs, 5000 for --model).")
+  var lambda: Double?
   @Option(help: "EMMET's alpha on D.")
   var alpha: Double = 0.1
   @Option(help: "MEMIT's extra ridge eps I on C_eff.")
@@ -57,8 +67,19 @@ struct EditCommand: ParsableCommand {
   var out: String?
   @Flag(help: "Print the diagnostics as JSON.")
   var json = false
+  @OptionGroup(title: "Editing a real model (instead of .npy inputs)") var real: ModelEditOptions
 
   func validate() throws {
+    if real.model != nil {
+      guard w0 == nil, ke == nil, ve == nil, c0 == nil, k0 == nil else {
+        throw ValidationError("--model edits a real model: drop --w0/--c0/--k0/--ke/--ve")
+      }
+      guard real.facts != nil else { throw ValidationError("--model needs --facts FILE.jsonl") }
+      return
+    }
+    guard w0 != nil, ke != nil, ve != nil else {
+      throw ValidationError("give --w0, --ke and --ve (.npy inputs), or --model and --facts to edit a real model")
+    }
     if (c0 == nil) == (k0 == nil) { throw ValidationError("give exactly one of --c0 C0.npy or --k0 K0.npy") }
   }
 
@@ -85,6 +106,10 @@ struct EditCommand: ParsableCommand {
   }
 
   func run() throws {
+    if real.model != nil {
+      try runModelEdit(method: method, lambda: lambda ?? 5000, alpha: alpha, json: json, options: real)
+      return
+    }
     switch precision {
     case .fp64: try run(Double.self)
     case .fp32: try run(Float.self)
@@ -104,14 +129,14 @@ struct EditCommand: ParsableCommand {
     switch method {
     case .rome: return try rome(problem)
     case .emmet: return try emmet(problem, config: EMMETConfig(alpha: alpha))
-    case .memit: return try memit(problem, config: MEMITConfig(lambda: lambda, epsilon: eps, path: path))
+    case .memit: return try memit(problem, config: MEMITConfig(lambda: lambda ?? 15_000, epsilon: eps, path: path))
     }
   }
 
   func run<T: LinalgScalar>(_: T.Type) throws {
-    let w = try load(w0, T.self)
-    let kE = try load(ke, T.self)
-    let vE = try load(ve, T.self)
+    let w = try load(w0!, T.self)
+    let kE = try load(ke!, T.self)
+    let vE = try load(ve!, T.self)
     var p: Int? = nil
     let c: Matrix<T>
     if let c0 {
@@ -134,7 +159,8 @@ struct EditCommand: ParsableCommand {
     let report = Report(
       method: method.rawValue, path: method == .memit ? d.path : "woodbury (factor C0)", precision: d.precision,
       d_k: w.columns, d_v: w.rows, B: kE.columns, P: p,
-      lambda: method == .memit ? lambda : nil, alpha: method == .emmet ? alpha : (method == .rome ? 0 : nil),
+      lambda: method == .memit ? (lambda ?? 15_000) : nil,
+      alpha: method == .emmet ? alpha : (method == .rome ? 0 : nil),
       eps: method == .memit ? eps : nil, constraint_residual: d.constraintResidual,
       cond: d.rcond.mapValues { $0 > 0 ? 1 / $0 : nil }, rcond: d.rcond, dW_norm: dwNorm,
       dW_relative_norm: dwNorm / Double(w.norm(.frobenius)), eigenvalues_of_D: d.eigenvaluesOfD,

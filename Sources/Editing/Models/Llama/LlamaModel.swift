@@ -128,6 +128,19 @@ public final class LlamaModel: @unchecked Sendable {
 
   public var loadedBlocks: Int { blocks.count }
 
+  /// Replaces block `layer`'s `ffn_down` (mlpWidth x width, GGUF layout): how edits are applied
+  /// and undone. The shape must match.
+  public func setDown(_ layer: Int, _ m: Matrix<Float>) throws {
+    guard layer >= 0 && layer < blocks.count else { throw ModelError.notLoaded(layer: layer, loaded: blocks.count) }
+    let old = blocks[layer].down
+    guard m.rows == old.rows && m.columns == old.columns else {
+      throw ModelFileError.shapeMismatch(
+        tensor: "blk.\(layer).ffn_down.weight", expected: "[\(old.rows), \(old.columns)]",
+        got: "[\(m.rows), \(m.columns)]")
+    }
+    blocks[layer].down = m
+  }
+
   /// The forward pass over `tokens` (positions 0..<T). Captures the requested tensors at the
   /// requested layers and stops after the last block needed when no logits are asked for.
   public func forward(

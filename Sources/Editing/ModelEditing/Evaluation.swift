@@ -1,0 +1,142 @@
+import Foundation
+import Linalg
+
+/// CounterFact's scores for one request: each prompt compares the mean token log-probability of
+/// the new and the true object.
+public struct RequestScores: Codable, Sendable {
+  public var prompt: String
+  /// P(new) > P(true) on the edit prompt.
+  public var efficacy: Bool
+  /// Fraction of paraphrases with P(new) > P(true).
+  public var paraphrase: Double
+  /// Fraction of neighbourhood prompts with P(true) > P(new).
+  public var neighborhood: Double
+  /// Probability of the new object's first token after the edit prompt.
+  public var newFirstTokenProbability: Double
+  /// Neighbourhood prompts whose answer flipped to the new object.
+  public var neighborsLost: [String]
+}
+
+/// Scores over a set of requests (percentages, as the papers print them).
+public struct FactScores: Codable, Sendable {
+  public var ES: Double
+  public var PS: Double
+  public var NS: Double
+  /// Harmonic mean of ES, PS and NS (0 when any is 0).
+  public var S: Double
+  public var neighborsKept: Int
+  public var neighborsTotal: Int
+  public var requests: [RequestScores]
+}
+
+public enum EditEvaluation {
+  /// ES, PS, NS and S of `model` on `requests`.
+  public static func scores(model: LlamaModel, requests: [EditRequest]) throws -> FactScores {
+    var out: [RequestScores] = []
+    var kept = 0
+    var total = 0
+    for r in requests {
+      func prefersNew(_ p: String) throws -> Bool {
+        try model.objectLogProbability(prompt: p, object: r.targetNew)
+          > model.objectLogProbability(prompt: p, object: r.targetTrue)
+      }
+      let es = try prefersNew(r.filledPrompt)
+      let ps = try r.paraphrases.map { try prefersNew($0) }
+      var lost: [String] = []
+      for n in r.neighborhood where try prefersNew(n) { lost.append(n) }
+      kept += r.neighborhood.count - lost.count
+      total += r.neighborhood.count
+      let first = model.tokenizer.encode(" " + r.targetNew)[0]
+      let logits = try model.forward(model.tokenizer.encode(r.filledPrompt), logits: .last).logits!
+      let p = LlamaModel.probabilities(logits, column: 0)[first]
+      out.append(
+        RequestScores(
+          prompt: r.filledPrompt, efficacy: es,
+          paraphrase: ps.isEmpty ? .nan : Double(ps.filter { $0 }.count) / Double(ps.count),
+          neighborhood: r.neighborhood.isEmpty ? .nan : 1 - Double(lost.count) / Double(r.neighborhood.count),
+          newFirstTokenProbability: p, neighborsLost: lost))
+    }
+    func mean(_ xs: [Double]) -> Double {
+      let f = xs.filter { !$0.isNaN }
+      return f.isEmpty ? .nan : 100 * f.reduce(0, +) / Double(f.count)
+    }
+    let es = mean(out.map { $0.efficacy ? 1 : 0 })
+    let ps = mean(out.map(\.paraphrase))
+    let ns = mean(out.map(\.neighborhood))
+    let parts = [es, ps, ns].filter { !$0.isNaN }
+    let s = parts.contains(0) || parts.isEmpty ? 0 : Double(parts.count) / parts.map { 1 / $0 }.reduce(0, +)
+    return FactScores(ES: es, PS: ps, NS: ns, S: s, neighborsKept: kept, neighborsTotal: total, requests: out)
+  }
+
+  /// Held-out text: `count` windows of `length` tokens from `corpus` in the seeded order `seed`
+  /// (a different order from the one C0 is collected with).
+  public static func heldOutWindows(tokenizer: BPETokenizer, corpus: TextCorpus, count: Int, length: Int, seed: UInt64)
+    -> [[Int]]
+  {
+    var windows: [[Int]] = []
+    var pending: [Int] = []
+    for doc in corpus.shuffled(seed: seed) {
+      pending += tokenizer.encode(doc + "\n\n")
+      while pending.count >= length && windows.count < count {
+        windows.append(Array(pending.prefix(length)))
+        pending.removeFirst(length)
+      }
+      if windows.count >= count { break }
+    }
+    return windows
+  }
+
+  /// Mean negative log-likelihood (nats per predicted token) of `windows`.
+  public static func negativeLogLikelihood(model: LlamaModel, windows: [[Int]]) throws -> Double {
+    var total = 0.0
+    var n = 0
+    for w in windows where w.count >= 2 {
+      let logits = try model.forward(w, logits: .all).logits!
+      for j in 0..<(w.count - 1) {
+        var mx = -Double.infinity
+        for i in 0..<logits.rows { mx = max(mx, Double(logits[i, j])) }
+        var s = 0.0
+        for i in 0..<logits.rows { s += exp(Double(logits[i, j]) - mx) }
+        total -= Double(logits[w[j + 1], j]) - mx - log(s)
+        n += 1
+      }
+    }
+    return n > 0 ? total / Double(n) : .nan
+  }
+
+  /// ROME's fluency measure of one text: the mean of (2/3) H2 and (4/3) H3, the entropies (bits)
+  /// of its word 2-gram and 3-gram frequency distributions. Repetitive, broken text scores low.
+  public static func nGramEntropy(_ text: String) -> Double {
+    let words = text.lowercased().split { !($0.isLetter || $0.isNumber || $0 == "'") }.map(String.init)
+    var parts: [Double] = []
+    for (n, w) in [(2, 2.0 / 3), (3, 4.0 / 3)] {
+      guard words.count >= n else {
+        parts.append(0)
+        continue
+      }
+      var freq: [String: Int] = [:]
+      for i in 0...(words.count - n) { freq[words[i..<(i + n)].joined(separator: " "), default: 0] += 1 }
+      let total = Double(freq.values.reduce(0, +))
+      let h = freq.values.reduce(0.0) { acc, c in
+        let p = Double(c) / total
+        return acc - p * log2(p)
+      }
+      parts.append(w * h)
+    }
+    return parts.reduce(0, +) / Double(parts.count)
+  }
+
+  /// Generated continuations of `prompts` (top-5 sampling, seeded) and their mean n-gram entropy.
+  public static func fluency(model: LlamaModel, prompts: [String], tokens: Int = 40, seed: UInt = 1) throws -> (
+    entropy: Double, texts: [String]
+  ) {
+    let rng = GSLRandom(seed: seed)
+    var texts: [String] = []
+    for p in prompts {
+      let ids = try model.generate(model.tokenizer.encode(p), count: tokens, topK: 5, rng: rng)
+      texts.append(model.tokenizer.decode(ids))
+    }
+    let e = texts.map(nGramEntropy).reduce(0, +) / Double(max(texts.count, 1))
+    return (e, texts)
+  }
+}

@@ -1,0 +1,207 @@
+import Foundation
+import Linalg
+
+/// Which closed form writes the edits into the model.
+public enum ModelEditMethod: String, Codable, Sendable, CaseIterable {
+  /// Rank-one equality-constrained edit at one layer, one fact per update (applied in sequence).
+  case rome
+  /// Batched equality-constrained edit at one layer.
+  case emmet
+  /// Batched least-squares edit spread over several layers.
+  case memit
+}
+
+/// Everything that decides an edit of a real model (one typed config, as EasyEdit has per method).
+public struct ModelEditConfig: Codable, Sendable, Equatable {
+  public var method: ModelEditMethod
+  /// Edited blocks (their `ffn_down`), ascending; ROME and EMMET take exactly one.
+  public var layers: [Int]
+  /// MEMIT's lambda on the mean second moment C0.
+  public var lambda: Double
+  /// EMMET's alpha.
+  public var alpha: Double
+  public var target: TargetConfig
+
+  public init(
+    method: ModelEditMethod, layers: [Int], lambda: Double = 5000, alpha: Double = 0.1,
+    target: TargetConfig = TargetConfig()
+  ) {
+    self.method = method
+    self.layers = layers
+    self.lambda = lambda
+    self.alpha = alpha
+    self.target = target
+  }
+
+  /// SmolLM2-135M defaults (BACKGROUND.md section 7: edits at early layers; lambda 1500-5000).
+  public static func smolLM2(_ method: ModelEditMethod) -> ModelEditConfig {
+    method == .memit
+      ? ModelEditConfig(method: .memit, layers: [2, 3, 4, 5, 6], lambda: 5000)
+      : ModelEditConfig(method: method, layers: [4])
+  }
+
+  public func validate(blocks: Int) throws(EditError) {
+    guard !layers.isEmpty, layers == layers.sorted(), Set(layers).count == layers.count else {
+      throw .badInput("layers must be distinct and ascending, got \(layers)")
+    }
+    guard layers.allSatisfy({ $0 >= 0 && $0 < blocks - 1 }) else {
+      throw .badInput("layers must lie in 0...\(blocks - 2) (the target vector needs a block after the last one)")
+    }
+    if method != .memit && layers.count != 1 {
+      throw .badInput("\(method.rawValue) edits one layer; got \(layers)")
+    }
+    try MEMITConfig(lambda: lambda).validate()
+    try EMMETConfig(alpha: alpha).validate()
+    try target.validate()
+  }
+
+  /// The layer whose output the target vectors are optimised at (MEMIT: the last edited one).
+  public var targetLayer: Int { layers.last! }
+}
+
+/// What one layer's update did.
+public struct LayerEditReport: Codable, Sendable {
+  public var layer: Int
+  /// ||dW||_F / ||W0||_F of this layer's ffn_down.
+  public var relativeNorm: Double
+  /// Per edit: the fraction of its residual r_i the update writes, 1 - ||dW k_i - r_i|| / ||r_i||
+  /// (identity 9: s / (s + lambda) for one MEMIT edit; 1 for ROME/EMMET with alpha = 0).
+  public var writtenFractions: [Double]
+  /// ||(W0 + dW) K_E - V_E||_F / ||V_E||_F.
+  public var constraintResidual: Double
+  /// LAPACK's reciprocal condition estimates of the matrices factored.
+  public var rcond: [String: Double]
+}
+
+/// The result of applying a batch of edits.
+public struct ModelEditOutcome: Codable, Sendable {
+  public var targets: [TargetVector]
+  public var layers: [LayerEditReport]
+  public var seconds: [String: Double]
+}
+
+/// Keys and hidden states of requests, read at the subject's last token.
+public enum RequestActivations {
+  /// MEMIT's `compute_ks`: the MLP keys of block `layer` at each request's subject's last token,
+  /// averaged over the templates.     -> mlpWidth x B (fp64)
+  public static func keys(
+    model: LlamaModel, requests: [EditRequest], layer: Int, templates: ContextTemplates
+  ) throws -> Matrix<Double> {
+    var out = Matrix<Double>(rows: model.config.mlpWidth, columns: requests.count)
+    for (j, r) in requests.enumerated() {
+      for t in templates.templates {
+        let col = try read(model: model, request: r, template: t, layer: layer, what: .keys)
+        for i in 0..<out.rows { out[i, j] += col[i] / Double(templates.templates.count) }
+      }
+    }
+    return out
+  }
+
+  /// The residual stream after block `layer` at each request's subject's last token, "{}"
+  /// template.     -> width x B (fp64)
+  public static func hidden(model: LlamaModel, requests: [EditRequest], layer: Int) throws -> Matrix<Double> {
+    var out = Matrix<Double>(rows: model.config.width, columns: requests.count)
+    for (j, r) in requests.enumerated() {
+      let col = try read(model: model, request: r, template: "{}", layer: layer, what: .hidden)
+      for i in 0..<out.rows { out[i, j] = col[i] }
+    }
+    return out
+  }
+
+  static func read(model: LlamaModel, request r: EditRequest, template: String, layer: Int, what: Capture) throws
+    -> [Double]
+  {
+    let full = model.tokenizer.encode(template.replacingOccurrences(of: "{}", with: r.filledPrompt))
+    let look = try TargetSequence.subjectLastToken(
+      r, template: template, prompt: r.prompt, tokenizer: model.tokenizer, full: full)
+    let out = try model.forward(Array(full.prefix(look + 1)), capture: [layer: [what]], logits: .none)
+    let m = out.captures[layer]![what]!
+    return (0..<m.rows).map { Double(m[$0, look]) }
+  }
+}
+
+/// Applies `requests` to `model` in place (its `ffn_down` matrices at `config.layers`).
+///
+/// Target vectors z_i are optimised once on the unedited model at the target layer L. MEMIT then
+/// goes through its layers in ascending order: keys K (recollected on the model as edited so
+/// far), residual R = (Z - H_L) / (layers left), `dW = R Kᵀ (lambda C0 + K Kᵀ)^-1`. EMMET writes
+/// R = Z - H_L at its one layer with equality constraints; ROME does so one fact at a time,
+/// recollecting keys after each. `covariances[l]` is the mean second moment C0 of layer l.
+public func applyEdits(
+  model: LlamaModel, requests: [EditRequest], config: ModelEditConfig, covariances: [Int: Matrix<Double>],
+  templates: ContextTemplates, progress: (String) -> Void = { _ in }
+) throws -> ModelEditOutcome {
+  try config.validate(blocks: model.config.blockCount)
+  try FactSet.validate(requests, tokenizer: model.tokenizer)
+  for l in config.layers where covariances[l] == nil {
+    throw EditError.badInput("no C0 for layer \(l)")
+  }
+  var seconds: [String: Double] = [:]
+  func timed<R>(_ name: String, _ body: () throws -> R) rethrows -> R {
+    let t0 = Date()
+    defer { seconds[name, default: 0] += Date().timeIntervalSince(t0) }
+    return try body()
+  }
+  let diff = try DifferentiableLlama(model)
+  let L = config.targetLayer
+  var targets: [TargetVector] = []
+  for (i, r) in requests.enumerated() {
+    progress("target vector \(i + 1)/\(requests.count): \(r.filledPrompt) -> \(r.targetNew)")
+    targets.append(
+      try timed("targets") {
+        try computeTarget(
+          model: diff, tokenizer: model.tokenizer, request: r, layer: L, templates: templates, config: config.target)
+      })
+  }
+  var z = Matrix<Double>(rows: model.config.width, columns: requests.count)
+  for (j, t) in targets.enumerated() { for i in 0..<z.rows { z[i, j] = Double(t.z[i]) } }
+
+  var reports: [LayerEditReport] = []
+  func writeLayer(_ l: Int, _ reqs: [EditRequest], _ zCols: Matrix<Double>, share: Double) throws -> LayerEditReport {
+    let k = try timed("keys") {
+      try RequestActivations.keys(model: model, requests: reqs, layer: l, templates: templates)
+    }
+    let h = try timed("keys") { try RequestActivations.hidden(model: model, requests: reqs, layer: L) }
+    let r = (1 / share) * (zCols - h)
+    let down = model.blocks[l].down  // mlpWidth x width = W0ᵀ
+    let w0 = Matrix<Double>(rows: down.columns, columns: down.rows) { i, j in Double(down[j, i]) }
+    let problem = try EditProblem(W0: w0, C0: covariances[l]!, KE: k, VE: w0 * k + r)
+    let result: EditResult<Double>
+    switch config.method {
+    case .memit: result = try timed("solve") { try memit(problem, config: MEMITConfig(lambda: config.lambda)) }
+    case .emmet: result = try timed("solve") { try emmet(problem, config: EMMETConfig(alpha: config.alpha)) }
+    case .rome: result = try timed("solve") { try rome(problem) }
+    }
+    let dW = result.dW
+    let written = dW * k - r
+    let fractions = (0..<r.columns).map { j -> Double in
+      var a = 0.0
+      var b = 0.0
+      for i in 0..<r.rows {
+        a += written[i, j] * written[i, j]
+        b += r[i, j] * r[i, j]
+      }
+      return b > 0 ? 1 - (a / b).squareRoot() : 1
+    }
+    var newDown = down
+    for i in 0..<newDown.rows { for j in 0..<newDown.columns { newDown[i, j] += Float(dW[j, i]) } }
+    try model.setDown(l, newDown)
+    return LayerEditReport(
+      layer: l, relativeNorm: dW.norm(.frobenius) / w0.norm(.frobenius), writtenFractions: fractions,
+      constraintResidual: result.diagnostics.constraintResidual, rcond: result.diagnostics.rcond)
+  }
+  switch config.method {
+  case .memit, .emmet:
+    for (i, l) in config.layers.enumerated() {
+      progress("writing layer \(l)")
+      reports.append(try writeLayer(l, requests, z, share: Double(config.layers.count - i)))
+    }
+  case .rome:
+    for (j, r) in requests.enumerated() {
+      progress("writing fact \(j + 1)/\(requests.count) at layer \(L)")
+      let col = z.submatrix(rows: 0..<z.rows, columns: j..<(j + 1))
+      reports.append(try writeLayer(L, [r], col, share: 1))
+    }
+  }
+  return ModelEditOutcome(targets: targets, layers: reports, seconds: seconds)
+}

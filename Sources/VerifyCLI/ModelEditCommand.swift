@@ -1,0 +1,169 @@
+import ArgumentParser
+import Editing
+import Foundation
+import Linalg
+import Verify
+
+/// `verify edit --model ...`: edit a real model and evaluate the edit.
+struct ModelEditOptions: ParsableArguments {
+  @Option(help: "Real model to edit (smollm2 or PATH.gguf).") var model: String?
+  @Option(help: "Edit requests, one JSON object per line (format of fixtures/facts/).") var facts: String?
+  @Option(help: "Number of requests (the first B after --offset).") var batch: Int = 1
+  @Option(help: "First request used.") var offset: Int = 0
+  @Option(help: "Dynamic multiplier: C0 from P = d_m * d_k corpus keys per edited layer.") var dm: Double = 2
+  @Option(help: "Edited layers, comma-separated (default: 2,3,4,5,6 for MEMIT, 4 for ROME/EMMET).") var layers: String?
+  @Option(help: "Text corpus for C0 and the held-out NLL ('fortunes' or files).") var corpus: String = "fortunes"
+  @Option(help: "Target-vector Adam steps.") var steps: Int = 25
+  @Option(help: "Held-out windows of 128 tokens for the NLL change.") var heldOut: Int = 8
+  @Option(help: "Seed (context templates, held-out order, generation).") var seed: UInt = 1
+  @Flag(help: "No progress output.") var quiet = false
+}
+
+struct ModelEditReport: Encodable {
+  var model: String
+  var method: String
+  var layers: [Int]
+  var lambda: Double?
+  var alpha: Double?
+  var dm: Double
+  var P: Int
+  var corpus: String
+  var requests: Int
+  var templates: [String]
+  var before: FactScores
+  var after: FactScores
+  var heldOutNLLBefore: Double
+  var heldOutNLLAfter: Double
+  var heldOutTokens: Int
+  var fluencyBefore: Double
+  var fluencyAfter: Double
+  var generatedAfter: [String]
+  var edit: ModelEditOutcome
+  var seconds: [String: Double]
+}
+
+extension EditCommand {
+  func runModelEdit(method: MethodOption, lambda: Double, alpha: Double, json: Bool, options o: ModelEditOptions) throws
+  {
+    let progress = Progress(quiet: o.quiet || json)
+    do {
+      let m = try LlamaModel(file: try GGUFFile(path: try ModelCache.resolve(o.model!)))
+      let all = try FactSet.load(o.facts!)
+      guard o.batch >= 1, o.offset >= 0, o.offset + o.batch <= all.count else {
+        throw CLIError(
+          "--offset \(o.offset) --batch \(o.batch) needs \(o.offset + o.batch) requests; \(o.facts!) has \(all.count)")
+      }
+      guard o.dm > 0, o.dm.isFinite else { throw CLIError("--dm must be > 0") }
+      let requests = Array(all[o.offset..<(o.offset + o.batch)])
+      try FactSet.validate(requests, tokenizer: m.tokenizer)
+      let editMethod = ModelEditMethod(rawValue: method.rawValue)!
+      var config = ModelEditConfig.smolLM2(editMethod)
+      if let layers = o.layers {
+        config.layers = layers.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+      }
+      config.lambda = lambda
+      config.alpha = alpha
+      config.target.steps = o.steps
+      try config.validate(blocks: m.config.blockCount)
+      var seconds: [String: Double] = [:]
+      func timed<R>(_ name: String, _ body: () throws -> R) rethrows -> R {
+        let t0 = Date()
+        defer { seconds[name, default: 0] += Date().timeIntervalSince(t0) }
+        return try body()
+      }
+      let text = try TextCorpus.named(o.corpus)
+      let p = Int((o.dm * Double(m.config.mlpWidth)).rounded())
+      var covariances: [Int: Matrix<Double>] = [:]
+      for l in config.layers {
+        progress.begin("C0 of blk.\(l) from \(p) keys")
+        covariances[l] = try timed("C0") {
+          try LayerCovariance.collect(model: m, layer: l, corpus: text, count: p, progress: { _, _ in })
+        }
+      }
+      progress.begin("context templates")
+      let templates = try timed("templates") { try ContextTemplates.generate(model: m, seed: o.seed) }
+      progress.begin("scores before the edit")
+      let before = try timed("evaluate") { try EditEvaluation.scores(model: m, requests: requests) }
+      let windows = EditEvaluation.heldOutWindows(
+        tokenizer: m.tokenizer, corpus: text, count: o.heldOut, length: 128, seed: UInt64(o.seed) &+ 7919)
+      let nllBefore = try timed("held-out NLL") { try EditEvaluation.negativeLogLikelihood(model: m, windows: windows) }
+      let fluencyPrompts = requests.prefix(4).map { "\($0.subject) is" }
+      let fluBefore = try timed("fluency") {
+        try EditEvaluation.fluency(model: m, prompts: fluencyPrompts, seed: o.seed)
+      }
+      let outcome = try timed("edit") {
+        try applyEdits(
+          model: m, requests: requests, config: config, covariances: covariances, templates: templates,
+          progress: { progress.begin($0) })
+      }
+      progress.begin("scores after the edit")
+      let after = try timed("evaluate") { try EditEvaluation.scores(model: m, requests: requests) }
+      let nllAfter = try timed("held-out NLL") { try EditEvaluation.negativeLogLikelihood(model: m, windows: windows) }
+      let fluAfter = try timed("fluency") {
+        try EditEvaluation.fluency(model: m, prompts: fluencyPrompts, seed: o.seed)
+      }
+      progress.finish()
+      let report = ModelEditReport(
+        model: m.config.name ?? o.model!, method: editMethod.rawValue, layers: config.layers,
+        lambda: editMethod == .memit ? lambda : nil, alpha: editMethod == .emmet ? alpha : nil, dm: o.dm, P: p,
+        corpus: text.name, requests: requests.count, templates: templates.templates, before: before, after: after,
+        heldOutNLLBefore: nllBefore, heldOutNLLAfter: nllAfter, heldOutTokens: windows.count * 127,
+        fluencyBefore: fluBefore.entropy, fluencyAfter: fluAfter.entropy, generatedAfter: fluAfter.texts,
+        edit: outcome, seconds: seconds)
+      if json {
+        try printJSON(report)
+      } else {
+        printModelEdit(report)
+      }
+    } catch let e as CLIError {
+      throw e
+    } catch {
+      throw CLIError("\(error)")
+    }
+  }
+
+  func printModelEdit(_ r: ModelEditReport) {
+    print(
+      "\(r.method.uppercased()) on \(r.model), layers \(r.layers.map(String.init).joined(separator: ","))\(r.lambda.map { ", lambda = \(sci($0))" } ?? "")\(r.alpha.map { ", alpha = \(sci($0))" } ?? ""); C0 from P = \(r.P) keys (d_m = \(r.dm)) of \(r.corpus); \(r.requests) requests"
+    )
+    print("")
+    print("request                                           p(new) before -> after   ES  PS    NS")
+    for (b, a) in zip(r.before.requests, r.after.requests) {
+      let name = a.prompt.count > 48 ? String(a.prompt.prefix(45)) + "..." : a.prompt
+      print(
+        name.padding(toLength: 50, withPad: " ", startingAt: 0)
+          + String(
+            format: "%8.4f -> %6.4f   %@  %3.0f%%  %3.0f%%", b.newFirstTokenProbability, a.newFirstTokenProbability,
+            a.efficacy ? "yes" : " no", a.paraphrase * 100, a.neighborhood * 100))
+      for n in a.neighborsLost { print("    neighbour flipped: \(n)") }
+    }
+    print("")
+    print(
+      String(
+        format: "scores before: ES %.1f  PS %.1f  NS %.1f  S %.1f", r.before.ES, r.before.PS, r.before.NS, r.before.S))
+    print(
+      String(format: "scores after:  ES %.1f  PS %.1f  NS %.1f  S %.1f", r.after.ES, r.after.PS, r.after.NS, r.after.S))
+    print(
+      "neighbourhood prompts keeping their answer: \(r.after.neighborsKept) of \(r.after.neighborsTotal) (before: \(r.before.neighborsKept))"
+    )
+    print(
+      String(
+        format: "held-out NLL: %.4f -> %.4f nats/token (%+.4f) over %d tokens", r.heldOutNLLBefore, r.heldOutNLLAfter,
+        r.heldOutNLLAfter - r.heldOutNLLBefore, r.heldOutTokens))
+    print(String(format: "n-gram entropy of generated text: %.3f -> %.3f", r.fluencyBefore, r.fluencyAfter))
+    for l in r.edit.layers {
+      let f = l.writtenFractions
+      print(
+        "blk.\(l.layer): ||dW||/||W0|| = \(sci(l.relativeNorm)), written fraction min \(sci(f.min())) mean \(sci(f.reduce(0, +) / Double(max(f.count, 1)))) max \(sci(f.max())), constraint residual \(sci(l.constraintResidual))"
+      )
+    }
+    let t = r.edit.targets
+    print(
+      "target vectors: ||delta||/||h|| mean \(sci(t.map { $0.deltaNorm / $0.initialNorm }.reduce(0, +) / Double(max(t.count, 1)))), steps mean \(sci(Double(t.map(\.steps).reduce(0, +)) / Double(max(t.count, 1)))), final p(new) mean \(sci(t.map(\.finalProbability).reduce(0, +) / Double(max(t.count, 1))))"
+    )
+    print(
+      "seconds: "
+        + r.seconds.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.1f", $0.value))" }.joined(
+          separator: ", "))
+  }
+}
