@@ -5,6 +5,11 @@ import PackageDescription
 /// callers in other modules get specialised loops instead of one protocol-witness call per
 /// element (measured: Cholesky at n = 1536 0.26 s -> 0.019 s, docs/benchmarks.md).
 let crossModule: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
+/// The numeric modules are optimised in debug builds too: the tests run real models (a MEMIT
+/// edit of SmolLM2 through the generic backward pass took 288 s unoptimised).
+let optimisedInDebug: [SwiftSetting] = [
+  .unsafeFlags(["-O", "-cross-module-optimization"], .when(configuration: .debug))
+]
 
 let package = Package(
   name: "KnowledgeEditVerify",
@@ -34,9 +39,9 @@ let package = Package(
     ),
     .target(
       name: "Linalg", dependencies: ["CLapack", "CGSL"],
-      swiftSettings: crossModule
+      swiftSettings: crossModule + optimisedInDebug
     ),
-    .target(name: "Editing", dependencies: ["Linalg"], swiftSettings: crossModule),
+    .target(name: "Editing", dependencies: ["Linalg"], swiftSettings: crossModule + optimisedInDebug),
     .target(name: "Verify", dependencies: ["Linalg", "Editing"], swiftSettings: crossModule),
     .executableTarget(
       name: "VerifyCLI",

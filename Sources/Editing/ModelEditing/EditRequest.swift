@@ -131,3 +131,26 @@ public enum FactSet {
     }
   }
 }
+
+/// Whether a model already knows a request's true object.
+public struct KnownCheck: Codable, Sendable {
+  /// The model's most likely next token after the filled prompt, and its probability.
+  public var top1: Int
+  public var top1Probability: Double
+  /// The first token of " " + target_true.
+  public var expected: Int
+  public var known: Bool { top1 == expected }
+}
+
+extension FactSet {
+  /// Runs the filled prompt: the request is known when the model's top-1 next token is the first
+  /// token of " " + target_true (the check `fixtures/facts/facts.jsonl` was filtered with).
+  public static func check(_ r: EditRequest, model: LlamaModel) throws -> KnownCheck {
+    let ids = model.tokenizer.encode(r.filledPrompt)
+    guard let logits = try model.forward(ids, logits: .last).logits else { throw ModelError.emptyInput }
+    let p = LlamaModel.probabilities(logits, column: 0)
+    let top = p.indices.max { p[$0] < p[$1] }!
+    let expected = model.tokenizer.encode(" " + r.targetTrue).first ?? -1
+    return KnownCheck(top1: top, top1Probability: p[top], expected: expected)
+  }
+}

@@ -108,6 +108,11 @@ public enum RequestActivations {
     return out
   }
 
+  /// The index of the subject's last token in `full` (the tokens of the filled prompt, "{}" template).
+  public static func subjectLastToken(_ r: EditRequest, tokenizer: BPETokenizer, full: [Int]) throws -> Int {
+    try TargetSequence.subjectLastToken(r, template: "{}", prompt: r.prompt, tokenizer: tokenizer, full: full)
+  }
+
   static func read(model: LlamaModel, request r: EditRequest, template: String, layer: Int, what: Capture) throws
     -> [Double]
   {

@@ -126,11 +126,14 @@ extension ReportWriter {
       let o = r.cells.compactMap(\.memitOutputDistance).filter(\.isFinite)
       if let wl = w.min(), let wh = w.max(), let ol = o.min(), let oh = o.max() {
         let mostlyHidden = oh < 0.5 * wl
+        let amplified = ol > wh
         out.append(
           "Measured on the preserved keys' outputs (RMS over keys with second moment C0 at d_m = \(ref)), MEMIT's update at d_m = \(r.dm) differs from the reference by \(Self.pct(ol)) to \(Self.pct(oh)) over B, against \(Self.pct(wl)) to \(Self.pct(wh)) in weight space"
             + (mostlyHidden
               ? ": the weight differences lie mostly along directions typical keys rarely excite."
-              : ": typical keys see the difference about as strongly as the weights show it.")
+              : amplified
+                ? ": typical keys see the difference even more strongly than the weight distance shows."
+                : ": typical keys see the difference about as strongly as the weights show it.")
         )
       }
     }

@@ -10,11 +10,15 @@ public enum LlamaLayers {
   // MARK: linear
 
   /// y = Wᵀ x.     W: in x out (GGUF layout), x: in x T -> y: out x T
+  @_specialize(exported:true,where T == Float)
+  @_specialize(exported:true,where T == Double)
   public static func linearForward<T: LinalgScalar>(_ w: Matrix<T>, _ x: Matrix<T>) -> Matrix<T> {
     try! Matrix.multiply(w, x, transA: .transpose)
   }
 
   /// dx = W dy (in x T) is returned; dW += x dyᵀ (in x out) when `dW` is non-nil.
+  @_specialize(exported:true,where T == Float)
+  @_specialize(exported:true,where T == Double)
   public static func linearBackward<T: LinalgScalar>(
     dW: inout Matrix<T>?, dy: Matrix<T>, w: Matrix<T>, x: Matrix<T>
   ) -> Matrix<T> {
@@ -26,6 +30,8 @@ public enum LlamaLayers {
 
   /// out[:, t] = w ∘ x[:, t] r_t,  r_t = 1 / sqrt(mean(x[:, t]²) + eps).
   /// x: d x T, w: d -> (out: d x T, r: T). Sums of squares in fp64.
+  @_specialize(exported:true,where T == Float)
+  @_specialize(exported:true,where T == Double)
   public static func rmsNormForward<T: LinalgScalar>(_ x: Matrix<T>, _ w: [T], eps: Double) -> (
     out: Matrix<T>, r: [T]
   ) {
@@ -43,6 +49,8 @@ public enum LlamaLayers {
   }
 
   /// With g = w ∘ dy: dx = r g - r³ (gᵀx / d) x per column (returned); dw += Σ_t dy ∘ x r_t.
+  @_specialize(exported:true,where T == Float)
+  @_specialize(exported:true,where T == Double)
   public static func rmsNormBackward<T: LinalgScalar>(
     dw: inout [T]?, dy: Matrix<T>, x: Matrix<T>, w: [T], r: [T]
   ) -> Matrix<T> {
@@ -65,6 +73,8 @@ public enum LlamaLayers {
   /// i < ropeDims/2, of position p is rotated by p base^(-2i/ropeDims). The backward pass is
   /// the inverse rotation (`inverse: true`), since a rotation's transpose is its inverse.
   /// x: (heads*hd) x T
+  @_specialize(exported:true,where T == Float)
+  @_specialize(exported:true,where T == Double)
   public static func rope<T: LinalgScalar>(
     _ x: inout Matrix<T>, heads: Int, headDim: Int, ropeDims: Int, base: Double, inverse: Bool = false
   ) {
@@ -91,6 +101,8 @@ public enum LlamaLayers {
   /// For query head h (kv head g = h / (H/G)): S = K_gᵀ Q_h / sqrt(hd) (T x T, one column per
   /// query), masked to keys <= query, P = softmax down each column, out_h = V_g P.
   /// q: (H*hd) x T, k, v: (G*hd) x T -> (out: (H*hd) x T, probs: H matrices T x T)
+  @_specialize(exported:true,where T == Float)
+  @_specialize(exported:true,where T == Double)
   public static func attentionForward<T: LinalgScalar>(
     q: Matrix<T>, k: Matrix<T>, v: Matrix<T>, heads: Int, kvHeads: Int, headDim hd: Int
   ) -> (out: Matrix<T>, probs: [Matrix<T>]) {
@@ -125,6 +137,8 @@ public enum LlamaLayers {
 
   /// dV_g += dO_h Pᵀ; dP = V_gᵀ dO_h; dS = P ∘ (dP - 1 colsum(P ∘ dP)); dQ_h = K_g dS / sqrt(hd);
   /// dK_g += Q_h dSᵀ / sqrt(hd).   -> (dq: (H*hd) x T, dk, dv: (G*hd) x T)
+  @_specialize(exported:true,where T == Float)
+  @_specialize(exported:true,where T == Double)
   public static func attentionBackward<T: LinalgScalar>(
     dOut: Matrix<T>, q: Matrix<T>, k: Matrix<T>, v: Matrix<T>, probs: [Matrix<T>], heads: Int, kvHeads: Int,
     headDim hd: Int
@@ -167,6 +181,8 @@ public enum LlamaLayers {
   // MARK: SwiGLU
 
   /// keys = silu(gate) ∘ up, silu(x) = x σ(x).     gate, up: m x T -> keys: m x T
+  @_specialize(exported:true,where T == Float)
+  @_specialize(exported:true,where T == Double)
   public static func swigluForward<T: LinalgScalar>(gate: Matrix<T>, up: Matrix<T>) -> Matrix<T> {
     var out = up
     for i in 0..<out.storage.count {
@@ -177,6 +193,8 @@ public enum LlamaLayers {
   }
 
   /// dgate = dkeys ∘ up ∘ σ(g)(1 + g(1 - σ(g))), dup = dkeys ∘ silu(g).
+  @_specialize(exported:true,where T == Float)
+  @_specialize(exported:true,where T == Double)
   public static func swigluBackward<T: LinalgScalar>(dKeys: Matrix<T>, gate: Matrix<T>, up: Matrix<T>) -> (
     dGate: Matrix<T>, dUp: Matrix<T>
   ) {
@@ -195,6 +213,8 @@ public enum LlamaLayers {
   // MARK: log-softmax
 
   /// Log-probabilities of each column (fp64 internally).     logits: V x n -> V x n
+  @_specialize(exported:true,where T == Float)
+  @_specialize(exported:true,where T == Double)
   public static func logSoftmax<T: LinalgScalar>(_ logits: Matrix<T>) -> Matrix<Double> {
     var out = Matrix<Double>(rows: logits.rows, columns: logits.columns)
     for j in 0..<logits.columns {

@@ -1,0 +1,170 @@
+import Foundation
+import Linalg
+import Testing
+
+@testable import Editing
+
+@Suite("Edit requests: bad input is refused before any computation") struct FactSetTests {
+  static let paris = EditRequest(
+    relation: "capital_of", subject: "France", prompt: "The capital of {} is", targetTrue: "Paris", targetNew: "Rome",
+    paraphrases: ["The capital city of France is"], neighborhood: ["The Eiffel Tower is located in the city of"])
+
+  func tokenizer() throws -> BPETokenizer {
+    try #require(smolLM2Model, "SmolLM2 missing from the model cache: run scripts/fetch-models.sh").tokenizer
+  }
+
+  @Test func aGoodRequestPasses() throws {
+    try FactSet.validate([Self.paris], tokenizer: try tokenizer())
+  }
+
+  @Test func subjectMissingFromThePrompt() throws {
+    var r = Self.paris
+    r.prompt = "The capital of France is"
+    #expect(throws: FactError.self) { try FactSet.validate([r], tokenizer: try tokenizer()) }
+    r.prompt = "The capital of {} is {}"
+    #expect(throws: FactError.self) { try FactSet.validate([r], tokenizer: try tokenizer()) }
+    r = Self.paris
+    r.subject = "  "
+    #expect(throws: FactError.self) { try FactSet.validate([r], tokenizer: try tokenizer()) }
+  }
+
+  @Test func objectsThatTokenizeToNothingOrShareTheFirstToken() throws {
+    var r = Self.paris
+    r.targetNew = ""
+    #expect(throws: FactError.self) { try FactSet.validate([r], tokenizer: try tokenizer()) }
+    r = Self.paris
+    r.targetNew = "Paris Hilton"  // same first token as " Paris"
+    #expect(throws: FactError.self) { try FactSet.validate([r], tokenizer: try tokenizer()) }
+  }
+
+  @Test func conflictingEditsInOneBatch() throws {
+    var other = Self.paris
+    other.targetNew = "Berlin"
+    do {
+      try FactSet.validate([Self.paris, other], tokenizer: try tokenizer())
+      Issue.record("conflict not detected")
+    } catch let e as FactError {
+      #expect(e == .conflict(subject: "France", relation: "capital_of", first: "Rome", second: "Berlin"))
+    }
+    // The same edit twice is not a conflict.
+    try FactSet.validate([Self.paris, Self.paris], tokenizer: try tokenizer())
+  }
+
+  @Test func malformedFilesNameTheLine() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kev-facts-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let good = String(decoding: try JSONEncoder().encode(Self.paris), as: UTF8.self)
+    let cases: [(String, Int)] = [
+      (good + "\n{not json\n", 2),
+      (good + "\n" + #"{"relation": "r", "subject": "s"}"# + "\n", 2),
+      (
+        #"{"relation": 3, "subject": "s", "prompt": "{}", "target_true": "a", "target_new": "b", "paraphrases": [], "neighborhood": []}"#,
+        1
+      ),
+      ("\n\n", 0),
+    ]
+    for (text, line) in cases {
+      let f = dir.appendingPathComponent("f.jsonl")
+      try text.write(to: f, atomically: true, encoding: .utf8)
+      do {
+        _ = try FactSet.load(f.path)
+        Issue.record("accepted: \(text)")
+      } catch {
+        guard case .malformed(_, let l, _) = error else {
+          Issue.record("\(error)")
+          continue
+        }
+        #expect(l == line, "\(error)")
+      }
+    }
+    #expect(throws: FactError.self) { try FactSet.load(dir.appendingPathComponent("missing.jsonl").path) }
+    let f = dir.appendingPathComponent("ok.jsonl")
+    try (good + "\n\n" + good + "\n").write(to: f, atomically: true, encoding: .utf8)
+    #expect(try FactSet.load(f.path) == [Self.paris, Self.paris])
+  }
+}
+
+@Suite("Editing SmolLM2") struct ModelEditTests {
+  /// The acceptance check of issue 7: one MEMIT edit over layers 2-6 (lambda 5000, C0 from
+  /// d_m = 2 corpus keys) makes "The capital of France is" continue with " Rome" with p > 0.9,
+  /// while the mean NLL of held-out text moves by less than 0.05 nats per token (1 % of its
+  /// ~4.5). A model of its own: the edit mutates it.
+  @Test func memitFlipsParisToRome() throws {
+    let m = try LlamaModel(file: try GGUFFile(path: ModelCache.smolLM2))
+    let r = FactSetTests.paris
+    let before = try m.forward(m.tokenizer.encode(r.filledPrompt), logits: .last).logits!
+    let rome = m.tokenizer.encode(" Rome")[0]
+    let paris = m.tokenizer.encode(" Paris")[0]
+    #expect(LlamaModel.probabilities(before, column: 0)[paris] > 0.5)
+    let config = ModelEditConfig.smolLM2(.memit)
+    let text = try TextCorpus.named("fortunes")
+    var c0: [Int: Matrix<Double>] = [:]
+    for l in config.layers {
+      c0[l] = try LayerCovariance.collect(model: m, layer: l, corpus: text, count: 2 * m.config.mlpWidth, cache: false)
+    }
+    let windows = EditEvaluation.heldOutWindows(tokenizer: m.tokenizer, corpus: text, count: 4, length: 128, seed: 99)
+    let nll0 = try EditEvaluation.negativeLogLikelihood(model: m, windows: windows)
+    let templates = try ContextTemplates.generate(model: m)
+    #expect(templates.templates.count == 6 && templates.templates.allSatisfy { $0.hasSuffix("{}") })
+    let out = try applyEdits(model: m, requests: [r], config: config, covariances: c0, templates: templates)
+    print("edit phases: \(out.seconds)")
+    let after = try m.forward(m.tokenizer.encode(r.filledPrompt), logits: .last).logits!
+    let pRome = LlamaModel.probabilities(after, column: 0)[rome]
+    #expect(pRome > 0.9, "p(Rome) = \(pRome)")
+    let nll1 = try EditEvaluation.negativeLogLikelihood(model: m, windows: windows)
+    #expect(abs(nll1 - nll0) < 0.05, "held-out NLL \(nll0) -> \(nll1)")
+    // Every layer wrote part of its share; the target vector stayed within its clamp.
+    #expect(out.layers.map(\.layer) == config.layers)
+    #expect(out.layers.allSatisfy { $0.writtenFractions[0] > 0 && $0.writtenFractions[0] <= 1 })
+    let t = out.targets[0]
+    #expect(t.deltaNorm <= config.target.clampNormFactor * t.initialNorm * (1 + 1e-6))
+  }
+
+  /// ROME = EMMET with alpha = 0 writes its residual exactly (identity 3: the constraint holds
+  /// up to the conditioning of D = kᵀ C0⁻¹ k, a scalar here, so to fp64 rounding of the solve).
+  @Test func romeWritesItsTargetExactly() throws {
+    let m = try LlamaModel(file: try GGUFFile(path: ModelCache.smolLM2), upToLayer: nil)
+    let config = ModelEditConfig(
+      method: .rome, layers: [4],
+      target: {
+        var t = TargetConfig(); t.steps = 5; return t
+      }())
+    let c0 = try LayerCovariance.collect(
+      model: m, layer: 4, corpus: try TextCorpus.named("fortunes"), count: 2 * m.config.mlpWidth, cache: false)
+    let out = try applyEdits(
+      model: m, requests: [FactSetTests.paris], config: config, covariances: [4: c0],
+      templates: ContextTemplates(templates: ["{}"]))
+    #expect(out.layers.count == 1)
+    #expect(out.layers[0].constraintResidual < 1e-10)
+    #expect(abs(out.layers[0].writtenFractions[0] - 1) < 1e-8)
+  }
+}
+
+@Suite("The fact fixture") struct FactFixtureTests {
+  static let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+    "../../fixtures/facts/facts.jsonl"
+  ).standardized.path
+
+  /// At least 200 requests in the fixture format, each passing the batch checks, with two or more
+  /// paraphrases and several neighbourhood prompts, and each known to SmolLM2 before editing: its
+  /// top-1 next token after the filled prompt is the first token of the true object.
+  @Test func everyFactIsKnownToSmolLM2() throws {
+    let m = try #require(smolLM2Model, "SmolLM2 missing from the model cache: run scripts/fetch-models.sh")
+    let facts = try FactSet.load(Self.file)
+    #expect(facts.count >= 200)
+    try FactSet.validate(facts, tokenizer: m.tokenizer)
+    var unknown: [String] = []
+    for r in facts {
+      #expect(r.paraphrases.count >= 2 && r.neighborhood.count >= 3, "\(r.filledPrompt)")
+      let c = try FactSet.check(r, model: m)
+      if !c.known { unknown.append("\(r.filledPrompt) -> top-1 \(m.tokenizer.decode([c.top1])), not \(r.targetTrue)") }
+    }
+    #expect(unknown.isEmpty, "\(unknown.count) facts not known: \(unknown.prefix(5))")
+    // The check can fail: a false "true object" is not known.
+    var wrong = FactSetTests.paris
+    wrong.targetTrue = "Rome"
+    wrong.targetNew = "Paris"
+    #expect(try !FactSet.check(wrong, model: m).known)
+  }
+}
