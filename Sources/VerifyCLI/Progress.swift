@@ -37,7 +37,10 @@ final class Progress: @unchecked Sendable {
     let now = Date()
     if done < total, now.timeIntervalSince(lastBar) < 0.1 { return }
     lastBar = now
-    if barStart == nil || done <= 0 { barStart = now }
+    if barStart == nil || done <= 0 || label != barLabel {
+      barStart = now
+      barLabel = label
+    }
     let frac = Double(done) / Double(total)
     let width = 30
     let filled = Int(frac * Double(width))
@@ -53,6 +56,7 @@ final class Progress: @unchecked Sendable {
   }
   private var lastBar = Date.distantPast
   private var barStart: Date?
+  private var barLabel = ""
 
   func finish() {
     guard !quiet, let t = timer else { return }

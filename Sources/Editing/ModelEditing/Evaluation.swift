@@ -15,6 +15,7 @@ public struct RequestScores: Codable, Sendable {
   public var newFirstTokenProbability: Double
   /// Neighbourhood prompts whose answer flipped to the new object.
   public var neighborsLost: [String]
+  public var neighborsTotal: Int
 }
 
 /// Scores over a set of requests (percentages, as the papers print them).
@@ -33,8 +34,6 @@ public enum EditEvaluation {
   /// ES, PS, NS and S of `model` on `requests`.
   public static func scores(model: LlamaModel, requests: [EditRequest]) throws -> FactScores {
     var out: [RequestScores] = []
-    var kept = 0
-    var total = 0
     for r in requests {
       func prefersNew(_ p: String) throws -> Bool {
         try model.objectLogProbability(prompt: p, object: r.targetNew)
@@ -44,8 +43,6 @@ public enum EditEvaluation {
       let ps = try r.paraphrases.map { try prefersNew($0) }
       var lost: [String] = []
       for n in r.neighborhood where try prefersNew(n) { lost.append(n) }
-      kept += r.neighborhood.count - lost.count
-      total += r.neighborhood.count
       let first = model.tokenizer.encode(" " + r.targetNew)[0]
       let logits = try model.forward(model.tokenizer.encode(r.filledPrompt), logits: .last).logits!
       let p = LlamaModel.probabilities(logits, column: 0)[first]
@@ -54,8 +51,15 @@ public enum EditEvaluation {
           prompt: r.filledPrompt, efficacy: es,
           paraphrase: ps.isEmpty ? .nan : Double(ps.filter { $0 }.count) / Double(ps.count),
           neighborhood: r.neighborhood.isEmpty ? .nan : 1 - Double(lost.count) / Double(r.neighborhood.count),
-          newFirstTokenProbability: p, neighborsLost: lost))
+          newFirstTokenProbability: p, neighborsLost: lost, neighborsTotal: r.neighborhood.count))
     }
+    return aggregate(out)
+  }
+
+  /// ES, PS, NS (percent means over requests; NaN entries skipped) and their harmonic mean S.
+  public static func aggregate(_ out: [RequestScores]) -> FactScores {
+    let kept = out.map { $0.neighborsTotal - $0.neighborsLost.count }.reduce(0, +)
+    let total = out.map(\.neighborsTotal).reduce(0, +)
     func mean(_ xs: [Double]) -> Double {
       let f = xs.filter { !$0.isNaN }
       return f.isEmpty ? .nan : 100 * f.reduce(0, +) / Double(f.count)

@@ -134,7 +134,7 @@ public enum RequestActivations {
 /// recollecting keys after each. `covariances[l]` is the mean second moment C0 of layer l.
 public func applyEdits(
   model: LlamaModel, requests: [EditRequest], config: ModelEditConfig, covariances: [Int: Matrix<Double>],
-  templates: ContextTemplates, progress: (String) -> Void = { _ in }
+  templates: ContextTemplates, targets precomputed: [TargetVector]? = nil, progress: (String) -> Void = { _ in }
 ) throws -> ModelEditOutcome {
   try config.validate(blocks: model.config.blockCount)
   try FactSet.validate(requests, tokenizer: model.tokenizer)
@@ -147,15 +147,18 @@ public func applyEdits(
     defer { seconds[name, default: 0] += Date().timeIntervalSince(t0) }
     return try body()
   }
-  let diff = try DifferentiableLlama(model)
   let L = config.targetLayer
-  var targets: [TargetVector] = []
-  for (i, r) in requests.enumerated() {
+  if let precomputed, precomputed.count != requests.count {
+    throw EditError.badInput("\(precomputed.count) target vectors for \(requests.count) requests")
+  }
+  var targets: [TargetVector] = precomputed ?? []
+  for (i, r) in requests.enumerated() where precomputed == nil {
     progress("target vector \(i + 1)/\(requests.count): \(r.filledPrompt) -> \(r.targetNew)")
     targets.append(
       try timed("targets") {
         try computeTarget(
-          model: diff, tokenizer: model.tokenizer, request: r, layer: L, templates: templates, config: config.target)
+          model: try DifferentiableLlama(model), tokenizer: model.tokenizer, request: r, layer: L, templates: templates,
+          config: config.target)
       })
   }
   var z = Matrix<Double>(rows: model.config.width, columns: requests.count)

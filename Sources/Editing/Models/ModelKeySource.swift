@@ -71,6 +71,21 @@ public final class ModelKeySource {
     return out
   }
 
+  /// The next window's vectors at several layers at once (`dimension x window` each): what
+  /// a stream of each layer alone would give, for one forward pass. Use on a fresh source (it
+  /// does not see the single-layer buffer).
+  public func nextWindow(capturing layers: [Int]) throws -> [Int: Matrix<Float>] {
+    for l in layers where l < 0 || l >= model.loadedBlocks {
+      throw ModelError.notLoaded(layer: l, loaded: model.loadedBlocks)
+    }
+    let window = try nextWindow()
+    let r = try model.forward(
+      window, capture: Dictionary(uniqueKeysWithValues: layers.map { ($0, Set([what])) }), logits: .none)
+    tokensSeen += window.count
+    windows += 1
+    return r.captures.compactMapValues { $0[what] }
+  }
+
   private func nextWindow() throws -> [Int] {
     while pending.count < context && nextDocument < order.count {
       if !pending.isEmpty { pending += model.tokenizer.encode("\n\n") }

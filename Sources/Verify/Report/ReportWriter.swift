@@ -31,33 +31,10 @@ public struct ReportWriter {
   static let eps64 = Double.ulpOfOne
 
   public func write(to out: URL, progress: (String) -> Void = { _ in }) throws {
-    let fm = FileManager.default
-    let parent = out.deletingLastPathComponent()
-    try? fm.createDirectory(at: parent, withIntermediateDirectories: true)
-    let tmp = parent.appendingPathComponent(
-      ".\(out.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
-    try? fm.removeItem(at: tmp)
-    do { try fm.createDirectory(at: tmp, withIntermediateDirectories: true) } catch { throw WriteError.io("\(error)") }
-    do {
-      try writeFiles(into: tmp, progress: progress)
-    } catch {
-      try? fm.removeItem(at: tmp)
-      throw error
-    }
-    let old = parent.appendingPathComponent(
-      ".\(out.lastPathComponent).old-\(ProcessInfo.processInfo.processIdentifier)")
-    if fm.fileExists(atPath: out.path) {
-      do { try fm.moveItem(at: out, to: old) } catch { throw WriteError.io("\(error)") }
-    }
-    do { try fm.moveItem(at: tmp, to: out) } catch { throw WriteError.io("\(error)") }
-    try? fm.removeItem(at: old)
+    try ReportDirectory.write(to: out) { try writeFiles(into: $0, progress: progress) }
   }
 
-  func put(_ text: String, _ dir: URL, _ name: String) throws {
-    do { try text.write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8) } catch {
-      throw WriteError.io("\(name): \(error)")
-    }
-  }
+  func put(_ text: String, _ dir: URL, _ name: String) throws { try ReportDirectory.put(text, dir, name) }
 
   static func num(_ x: Double?) -> String {
     guard let x, x.isFinite else { return "NaN" }
@@ -300,12 +277,15 @@ public struct ReportWriter {
       ))
     for (name, body) in figures {
       progress("figure \(name)")
-      let script =
-        "set terminal svg size 1000,620 dynamic enhanced font 'Helvetica,13'\nset output '\(name).svg'\n" + body
-        + "\nset terminal pngcairo size 1000,620 enhanced font 'Helvetica,11'\nset output '\(name).png'\nreplot\n"
-      try put(script, dir, "\(name).gp")
-      try runGnuplot("\(name).gp", in: dir)
+      try ReportDirectory.figure(name, body, in: dir)
     }
+    let enc = JSONEncoder()
+    enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+    enc.nonConformingFloatEncodingStrategy = .convertToString(
+      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    var slim = data
+    for i in slim.rows.indices { slim.rows[i].C0.eigenvalues = nil }  // in spectra.csv
+    try put(String(decoding: try enc.encode(slim), as: UTF8.self), dir, "report.json")
     try put(markdown(), dir, "report.md")
   }
 
@@ -321,17 +301,4 @@ public struct ReportWriter {
     return idx
   }
 
-  func runGnuplot(_ script: String, in dir: URL) throws {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["gnuplot", script]
-    p.currentDirectoryURL = dir
-    let err = Pipe()
-    p.standardError = err
-    p.standardOutput = FileHandle.nullDevice
-    do { try p.run() } catch { throw WriteError.gnuplot("\(error)") }
-    p.waitUntilExit()
-    let msg = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    if p.terminationStatus != 0 { throw WriteError.gnuplot("\(script): \(msg)") }
-  }
 }

@@ -1,0 +1,136 @@
+import Editing
+import Foundation
+import Linalg
+
+/// One (d_m, B) cell of an edit study: CounterFact scores pooled over every request edited in
+/// batches of B, and the damage the scores miss.
+public struct EditStudyCell: Codable, Sendable {
+  public var dm: Double
+  /// "1", "2", ... or "ref".
+  public var label: String
+  public var P: Int
+  public var B: Int
+  public var runs: Int
+  public var scores: FactScores?
+  /// Mean over runs of the held-out NLL change (nats per token).
+  public var heldOutNLLChange: Double?
+  /// Mean over runs of ||dW||_F / ||W0||_F per edited layer.
+  public var relativeNorms: [Double]
+  /// Mean written fraction (identity 9) per edited layer.
+  public var writtenFractions: [Double]
+  /// Runs whose edit could not be computed (e.g. C_eff not positive definite), with the reason.
+  public var failures: [String]
+  public var seconds: Double
+}
+
+/// Everything behind `verify study`.
+public struct EditStudyData: Codable, Sendable {
+  public var model: String
+  public var config: ModelEditConfig
+  public var corpus: String
+  public var facts: String
+  public var requests: Int
+  /// The keys' width d_k (MLP width).
+  public var dk: Int
+  public var templates: [String]
+  public var dms: [Double]
+  public var refDm: Double?
+  public var batches: [Int]
+  public var before: FactScores
+  public var heldOutNLLBefore: Double
+  public var heldOutTokens: Int
+  public var targetSeconds: Double
+  public var targetDeltaOverH: Double
+  public var targetFinalProbability: Double
+  public var cells: [EditStudyCell]
+}
+
+/// The d_m study on a real model: target vectors once per request (unedited model), then for
+/// each d_m (and the reference) C0 of every edited layer from P = d_m d_k corpus keys, and for
+/// each B the requests edited in consecutive batches of B, each batch on a fresh copy of the
+/// weights, scored before the weights are restored.
+public func runEditStudy(
+  model: LlamaModel, requests: [EditRequest], factsName: String, config: ModelEditConfig, dms: [Double],
+  refDm: Double?, batches: [Int], corpus: TextCorpus, heldOutWindows: Int = 4, seed: UInt = 1,
+  progress: (String) -> Void = { _ in }, bar: (String, Int, Int) -> Void = { _, _, _ in }
+) throws -> EditStudyData {
+  try config.validate(blocks: model.config.blockCount)
+  try FactSet.validate(requests, tokenizer: model.tokenizer)
+  guard !requests.isEmpty, !batches.isEmpty, batches.allSatisfy({ $0 >= 1 && $0 <= requests.count }) else {
+    throw EditError.badInput("every B must lie in 1...\(requests.count) (the number of requests)")
+  }
+  let dk = model.config.mlpWidth
+  progress("context templates")
+  let templates = try ContextTemplates.generate(model: model, seed: seed)
+  progress("scores before editing")
+  let before = try EditEvaluation.scores(model: model, requests: requests)
+  let windows = EditEvaluation.heldOutWindows(
+    tokenizer: model.tokenizer, corpus: corpus, count: heldOutWindows, length: 128, seed: UInt64(seed) &+ 7919)
+  let nll0 = try EditEvaluation.negativeLogLikelihood(model: model, windows: windows)
+  let t0 = Date()
+  var targets: [TargetVector] = []
+  let diff = try DifferentiableLlama(model)
+  for (i, r) in requests.enumerated() {
+    bar("target vectors", i, requests.count)
+    targets.append(
+      try computeTarget(
+        model: diff, tokenizer: model.tokenizer, request: r, layer: config.targetLayer, templates: templates,
+        config: config.target))
+  }
+  bar("target vectors", requests.count, requests.count)
+  let targetSeconds = Date().timeIntervalSince(t0)
+  let original = Dictionary(uniqueKeysWithValues: config.layers.map { ($0, model.blocks[$0].down) })
+  func restore() throws { for (l, m) in original { try model.setDown(l, m) } }
+
+  var cells: [EditStudyCell] = []
+  let plan = dms.map { ($0, String(format: "%g", $0)) } + (refDm.map { [($0, "ref")] } ?? [])
+  for (dm, label) in plan {
+    let p = Int((dm * Double(dk)).rounded())
+    progress("d_m = \(label): C0 of blk.\(config.layers.map(String.init).joined(separator: ",")) from \(p) keys")
+    let c0 = try LayerCovariance.collect(
+      model: model, layers: config.layers, corpus: corpus, count: p, progress: { bar("C0 keys", $0, $1) })
+    for b in batches {
+      let t = Date()
+      let runs = requests.count / b
+      var perRequest: [RequestScores] = []
+      var nll: [Double] = []
+      var norms = [[Double]](repeating: [], count: config.layers.count)
+      var written = [[Double]](repeating: [], count: config.layers.count)
+      var failures: [String] = []
+      for run in 0..<runs {
+        bar("d_m = \(label), B = \(b): edits", run, runs)
+        let idx = (run * b)..<((run + 1) * b)
+        let reqs = Array(requests[idx])
+        do {
+          let out = try applyEdits(
+            model: model, requests: reqs, config: config, covariances: c0, templates: templates,
+            targets: Array(targets[idx]))
+          perRequest += try EditEvaluation.scores(model: model, requests: reqs).requests
+          nll.append(try EditEvaluation.negativeLogLikelihood(model: model, windows: windows) - nll0)
+          for (i, l) in config.layers.enumerated() {
+            let reps = out.layers.filter { $0.layer == l }
+            norms[i] += reps.map(\.relativeNorm)
+            written[i] += reps.flatMap(\.writtenFractions)
+          }
+        } catch {
+          failures.append("batch \(run + 1): \(error)")
+        }
+        try restore()
+      }
+      bar("d_m = \(label), B = \(b): edits", runs, runs)
+      func mean(_ x: [Double]) -> Double { x.isEmpty ? .nan : x.reduce(0, +) / Double(x.count) }
+      cells.append(
+        EditStudyCell(
+          dm: dm, label: label, P: p, B: b, runs: runs,
+          scores: perRequest.isEmpty ? nil : EditEvaluation.aggregate(perRequest),
+          heldOutNLLChange: nll.isEmpty ? nil : mean(nll), relativeNorms: norms.map(mean),
+          writtenFractions: written.map(mean), failures: failures, seconds: Date().timeIntervalSince(t)))
+    }
+  }
+  return EditStudyData(
+    model: model.config.name ?? model.path, config: config, corpus: corpus.name, facts: factsName,
+    requests: requests.count, dk: dk, templates: templates.templates, dms: dms, refDm: refDm, batches: batches,
+    before: before, heldOutNLLBefore: nll0, heldOutTokens: windows.count * 127, targetSeconds: targetSeconds,
+    targetDeltaOverH: targets.map { $0.deltaNorm / $0.initialNorm }.reduce(0, +) / Double(targets.count),
+    targetFinalProbability: targets.map(\.finalProbability).reduce(0, +) / Double(targets.count), cells: cells)
+}

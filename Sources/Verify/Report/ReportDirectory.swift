@@ -1,0 +1,63 @@
+import Foundation
+
+/// The machinery every report shares: a directory written atomically (into a hidden sibling,
+/// then swapped in by renames, so an interrupted run leaves the previous report or none), text
+/// files, gnuplot figures and the provenance lines.
+public enum ReportDirectory {
+  /// Calls `body` with an empty temporary directory, then replaces `out` with it.
+  public static func write(to out: URL, _ body: (URL) throws -> Void) throws {
+    let fm = FileManager.default
+    let parent = out.deletingLastPathComponent()
+    try? fm.createDirectory(at: parent, withIntermediateDirectories: true)
+    let pid = ProcessInfo.processInfo.processIdentifier
+    let tmp = parent.appendingPathComponent(".\(out.lastPathComponent).tmp-\(pid)")
+    try? fm.removeItem(at: tmp)
+    do { try fm.createDirectory(at: tmp, withIntermediateDirectories: true) } catch {
+      throw ReportWriter.WriteError.io("\(error)")
+    }
+    do {
+      try body(tmp)
+    } catch {
+      try? fm.removeItem(at: tmp)
+      throw error
+    }
+    let old = parent.appendingPathComponent(".\(out.lastPathComponent).old-\(pid)")
+    if fm.fileExists(atPath: out.path) {
+      do { try fm.moveItem(at: out, to: old) } catch { throw ReportWriter.WriteError.io("\(error)") }
+    }
+    do { try fm.moveItem(at: tmp, to: out) } catch { throw ReportWriter.WriteError.io("\(error)") }
+    try? fm.removeItem(at: old)
+  }
+
+  public static func put(_ text: String, _ dir: URL, _ name: String) throws {
+    do { try text.write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8) } catch {
+      throw ReportWriter.WriteError.io("\(name): \(error)")
+    }
+  }
+
+  /// Writes `name.gp` (body preceded by an SVG terminal, followed by a PNG replot) and runs it.
+  public static func figure(_ name: String, _ body: String, in dir: URL) throws {
+    let script =
+      "set terminal svg size 1000,620 dynamic enhanced font 'Helvetica,13'\nset output '\(name).svg'\n" + body
+      + "\nset terminal pngcairo size 1000,620 enhanced font 'Helvetica,11'\nset output '\(name).png'\nreplot\n"
+    try put(script, dir, "\(name).gp")
+    try runGnuplot("\(name).gp", in: dir)
+  }
+
+  public static func runGnuplot(_ script: String, in dir: URL) throws {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["gnuplot", script]
+    p.currentDirectoryURL = dir
+    let err = Pipe()
+    p.standardError = err
+    p.standardOutput = FileHandle.nullDevice
+    do { try p.run() } catch { throw ReportWriter.WriteError.gnuplot("\(error)") }
+    p.waitUntilExit()
+    let msg = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    if p.terminationStatus != 0 { throw ReportWriter.WriteError.gnuplot("\(script): \(msg)") }
+  }
+
+  /// What was run where: commit (when run inside a git checkout), machine, date.
+  public static func provenance() -> [String] { ReportWriter.provenance() }
+}

@@ -1,0 +1,84 @@
+import ArgumentParser
+import Editing
+import Foundation
+import Linalg
+import Verify
+
+struct StudyCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "study",
+    abstract: "Edit a real model at several d_m and write a report of CounterFact scores and damage against d_m.",
+    discussion: """
+      The seed paper's central claim on a real model: with P = d_m * d_k precomputed keys, d_m = 1
+      breaks editing and d_m >= 2 matches full precomputation. Target vectors are optimised once
+      per request on the unedited model; then for each d_m (and 'ref', the largest key count run)
+      C0 of every edited layer comes from P corpus keys (cached under $KEV_MODEL_CACHE/stats), and
+      for each B the requests are edited in consecutive batches of B, each batch on the unedited
+      weights, and scored: ES/PS/NS/S, neighbourhood prompts kept, held-out NLL change,
+      ||dW||/||W0||, written fractions. The report (report.md, CSVs, gnuplot figures, study.json)
+      is written atomically and sets the seed paper's scores next to ours.
+
+      Example:
+        verify study --model smollm2 --method memit --dm 1,2,3,4,10 --ref 50 --batch 1,16 --edits 32 --out reports/smollm2-memit-study
+      """
+  )
+
+  @Option(help: "Real model (smollm2 or PATH.gguf).") var model: String = "smollm2"
+  @Option(help: "rome, emmet or memit.") var method: MethodOption = .memit
+  @Option(help: "Edit requests (.jsonl).") var facts: String = "fixtures/facts/facts.jsonl"
+  @Option(help: "Number of requests studied (the first N).") var edits: Int = 32
+  @Option(help: "Dynamic multipliers d_m, comma-separated.") var dm: String = "1,2,3,4,10"
+  @Option(help: "The reference d_m ('ref'): the largest key count to run (0: none).") var ref: Double = 50
+  @Option(help: "Batch sizes B, comma-separated.") var batch: String = "1,16"
+  @Option(help: "Edited layers (default 2,3,4,5,6 for MEMIT, 4 otherwise).") var layers: String?
+  @Option(help: "MEMIT's lambda on the mean second moment.") var lambda: Double = 5000
+  @Option(help: "EMMET's alpha.") var alpha: Double = 0.1
+  @Option(help: "Target-vector Adam steps.") var steps: Int = 25
+  @Option(help: "Text corpus for C0 and the held-out NLL.") var corpus: String = "fortunes"
+  @Option(help: "Held-out windows of 128 tokens.") var heldOut: Int = 4
+  @Option(help: "Seed.") var seed: UInt = 1
+  @Option(help: "Output directory (replaced atomically).") var out: String
+  @Flag(help: "No progress output.") var quiet = false
+
+  func run() throws {
+    let dms = dm.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+    let batches = batch.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+    guard !dms.isEmpty, dms.allSatisfy({ $0 > 0 && $0.isFinite }) else {
+      throw ValidationError("--dm needs positive numbers")
+    }
+    guard !batches.isEmpty, batches.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--batch needs B >= 1") }
+    guard ref == 0 || ref > (dms.max() ?? 0) else { throw ValidationError("--ref must exceed every --dm (or be 0)") }
+    let progress = Progress(quiet: quiet)
+    do {
+      let m = try LlamaModel(file: try GGUFFile(path: try ModelCache.resolve(model)))
+      let all = try FactSet.load(facts)
+      guard edits >= 1, edits <= all.count else {
+        throw CLIError("--edits \(edits): \(facts) has \(all.count) requests")
+      }
+      var config = ModelEditConfig.smolLM2(ModelEditMethod(rawValue: method.rawValue)!)
+      if let layers {
+        config.layers = layers.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+      }
+      config.lambda = lambda
+      config.alpha = alpha
+      config.target.steps = steps
+      let text = try TextCorpus.named(corpus)
+      let data = try runEditStudy(
+        model: m, requests: Array(all.prefix(edits)), factsName: facts, config: config, dms: dms,
+        refDm: ref > 0 ? ref : nil, batches: batches, corpus: text, heldOutWindows: heldOut, seed: seed,
+        progress: { progress.begin($0) }, bar: { progress.bar($0, done: $1, total: $2) })
+      let writer = EditStudyWriter(
+        data: data, commandLine: (["verify"] + CommandLine.arguments.dropFirst()).joined(separator: " "),
+        notes: ["corpus: \(text.name)"])
+      try writer.write(to: URL(fileURLWithPath: out)) { progress.begin($0) }
+      progress.finish()
+      print("wrote \(out)/report.md")
+    } catch let e as CLIError {
+      throw e
+    } catch let e as ValidationError {
+      throw e
+    } catch {
+      throw CLIError("\(error)")
+    }
+  }
+}
