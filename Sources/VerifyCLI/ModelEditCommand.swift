@@ -16,6 +16,8 @@ struct ModelEditOptions: ParsableArguments {
   @Option(help: "Target-vector Adam steps.") var steps: Int = 25
   @Option(help: "Held-out windows of 128 tokens for the NLL change.") var heldOut: Int = 8
   @Option(help: "Seed (context templates, held-out order, generation).") var seed: UInt = 1
+  @Option(help: "Save the edited model here as GGUF (edited ffn_down tensors in F32, the rest copied).") var save:
+    String?
   @Flag(help: "No progress output.") var quiet = false
 }
 
@@ -95,6 +97,10 @@ extension EditCommand {
         try applyEdits(
           model: m, requests: requests, config: config, covariances: covariances, templates: templates,
           progress: { progress.begin($0) })
+      }
+      if let path = o.save {
+        progress.begin("saving \(path)")
+        try m.save(to: path, editedLayers: config.layers)
       }
       progress.begin("scores after the edit")
       let after = try timed("evaluate") { try EditEvaluation.scores(model: m, requests: requests) }

@@ -168,3 +168,45 @@ import Testing
     #expect(try !FactSet.check(wrong, model: m).known)
   }
 }
+
+@Suite("Saving an edited model as GGUF") struct GGUFWriterTests {
+  /// Replace blk.3.ffn_down, save, reload: the replaced tensor comes back exactly (F32), every
+  /// other tensor keeps its type and bytes, and the reloaded model computes the same logits as
+  /// the edited one in memory (same weights, same code: bit for bit).
+  @Test func roundTrip() throws {
+    let m = try LlamaModel(file: try GGUFFile(path: ModelCache.smolLM2))
+    var down = m.blocks[3].down
+    for i in stride(from: 0, to: down.storage.count, by: 7) { down.storage[i] *= 1.5 }
+    try m.setDown(3, down)
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kev-gguf-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent("edited.gguf").path
+    try m.save(to: path, editedLayers: [3])
+    let src = try GGUFFile(path: ModelCache.smolLM2)
+    let out = try GGUFFile(path: path)
+    #expect(out.metadataKeys == src.metadataKeys)
+    #expect(out.tensors.map(\.name) == src.tensors.map(\.name))
+    for (a, b) in zip(src.tensors, out.tensors) {
+      #expect(a.shape == b.shape)
+      if a.name == "blk.3.ffn_down.weight" {
+        #expect(b.type == .f32)
+      } else {
+        #expect(a.type == b.type, "\(a.name)")
+        let x = try src.file.bytes(a.offset, a.byteCount, "")
+        let y = try out.file.bytes(b.offset, b.byteCount, "")
+        #expect(Data(x) == Data(y), "\(a.name) changed")
+      }
+    }
+    #expect(try out.matrix("blk.3.ffn_down.weight").storage == down.storage)
+    let reloaded = try LlamaModel(file: out)
+    let ids = m.tokenizer.encode("The capital of France is")
+    #expect(try reloaded.forward(ids, logits: .last).logits!.storage == m.forward(ids, logits: .last).logits!.storage)
+    // Bad input: a replacement of the wrong size is refused and nothing is written.
+    let bad = dir.appendingPathComponent("bad.gguf").path
+    #expect(throws: ModelFileError.self) {
+      try GGUFWriter.write(source: src, replacing: ["blk.3.ffn_down.weight": [1, 2, 3]], to: bad)
+    }
+    #expect(!FileManager.default.fileExists(atPath: bad))
+  }
+}

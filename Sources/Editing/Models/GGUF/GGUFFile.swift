@@ -70,6 +70,8 @@ public final class GGUFFile: @unchecked Sendable {
   public let tensors: [GGUFTensorInfo]
   public let alignment: Int
   public let dataOffset: Int
+  /// Byte range of the metadata key/value section (copied verbatim by `GGUFWriter`).
+  public let metadataRange: Range<Int>
   let file: MappedFile
   private let index: [String: Int]
 
@@ -108,6 +110,7 @@ public final class GGUFFile: @unchecked Sendable {
     }
     metadata = meta
     metadataKeys = keys
+    metadataRange = 24..<r.offset
     var align = 32
     if let a = meta["general.alignment"] {
       guard case .uint32(let v) = a, v > 0, v & (v - 1) == 0, v <= 1 << 20 else {

@@ -1,0 +1,101 @@
+import Foundation
+
+/// Writes a GGUF file that is a copy of `source` with some tensors replaced by fp32 data:
+/// header and metadata copied byte for byte, the tensor directory rewritten (replaced tensors
+/// become F32, every offset recomputed at the source's alignment), untouched tensor data copied
+/// raw. Written to a temporary sibling and renamed: an interrupted save leaves no half file.
+public enum GGUFWriter {
+  /// `replacements[name]` holds the new values in GGUF element order (`ne[0]` fastest, i.e.
+  /// the column-major storage of `GGUFFile.matrix(name)`), one per element of the tensor.
+  public static func write(source: GGUFFile, replacing replacements: [String: [Float]], to path: String) throws {
+    for (name, values) in replacements {
+      guard let t = source.tensor(name) else {
+        throw ModelFileError.invalid(path: source.path, offset: 0, message: "no tensor '\(name)' to replace")
+      }
+      guard values.count == t.elementCount else {
+        throw ModelFileError.shapeMismatch(tensor: name, expected: "\(t.elementCount) values", got: "\(values.count)")
+      }
+      guard values.allSatisfy(\.isFinite) else {
+        throw ModelFileError.invalid(path: source.path, offset: 0, message: "replacement for '\(name)' has NaN/Inf")
+      }
+    }
+    let align = source.alignment
+    func padded(_ n: Int) -> Int { (n + align - 1) / align * align }
+    var header = Data()
+    func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { header.append(contentsOf: $0) } }
+    func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { header.append(contentsOf: $0) } }
+    header.append(contentsOf: Array("GGUF".utf8))
+    u32(source.version)
+    u64(UInt64(source.tensors.count))
+    u64(UInt64(source.metadataKeys.count))
+    let meta = try source.file.bytes(
+      source.metadataRange.lowerBound, source.metadataRange.count, "metadata of \(source.path)")
+    header.append(contentsOf: meta)
+    var offset = 0
+    var layout: [(GGUFTensorInfo, Int, Int)] = []  // info, relative offset, byte count
+    for t in source.tensors {
+      let bytes = replacements[t.name] != nil ? 4 * t.elementCount : t.byteCount
+      offset = padded(offset)
+      layout.append((t, offset, bytes))
+      let name = Array(t.name.utf8)
+      u64(UInt64(name.count))
+      header.append(contentsOf: name)
+      u32(UInt32(t.shape.count))
+      for d in t.shape { u64(UInt64(d)) }
+      u32(replacements[t.name] != nil ? GGMLType.f32.rawValue : t.type.rawValue)
+      u64(UInt64(offset))
+      offset += bytes
+    }
+    header.append(Data(count: padded(header.count) - header.count))
+    let url = URL(fileURLWithPath: path)
+    let tmp = url.deletingLastPathComponent().appendingPathComponent(
+      ".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
+    guard FileManager.default.createFile(atPath: tmp.path, contents: nil) else {
+      throw ModelFileError.io(path: path, message: "cannot create \(tmp.path)")
+    }
+    do {
+      let h = try FileHandle(forWritingTo: tmp)
+      defer { try? h.close() }
+      try h.write(contentsOf: header)
+      var written = 0
+      for (t, rel, bytes) in layout {
+        if rel > written { try h.write(contentsOf: Data(count: rel - written)) }
+        if let v = replacements[t.name] {
+          try h.write(contentsOf: v.withUnsafeBytes { Data($0) })
+        } else {
+          let raw = try source.file.bytes(t.offset, t.byteCount, "data of '\(t.name)'")
+          try h.write(contentsOf: Data(raw))
+        }
+        written = rel + bytes
+      }
+      try h.synchronize()
+    } catch {
+      try? FileManager.default.removeItem(at: tmp)
+      throw ModelFileError.io(path: path, message: "\(error)")
+    }
+    do {
+      if FileManager.default.fileExists(atPath: path) {
+        _ = try FileManager.default.replaceItemAt(url, withItemAt: tmp)
+      } else {
+        try FileManager.default.moveItem(at: tmp, to: url)
+      }
+    } catch {
+      try? FileManager.default.removeItem(at: tmp)
+      throw ModelFileError.io(path: path, message: "\(error)")
+    }
+  }
+}
+
+extension LlamaModel {
+  /// Saves the model as a GGUF next to its source file's layout: the `ffn_down` tensors of
+  /// `layers` (the edited ones) in F32, everything else copied from the file it was loaded from.
+  public func save(to path: String, editedLayers layers: [Int]) throws {
+    let source = try GGUFFile(path: self.path)
+    var rep: [String: [Float]] = [:]
+    for l in layers {
+      guard l >= 0 && l < blocks.count else { throw ModelError.notLoaded(layer: l, loaded: blocks.count) }
+      rep["blk.\(l).ffn_down.weight"] = blocks[l].down.storage
+    }
+    try GGUFWriter.write(source: source, replacing: rep, to: path)
+  }
+}
