@@ -34,6 +34,9 @@ struct ModelEditReport: Encodable {
   var templates: [String]
   var before: FactScores
   var after: FactScores
+  /// Other subjects of the same relation (from the facts file) keeping their answer.
+  var relationSpillBefore: SpillScores
+  var relationSpillAfter: SpillScores
   var heldOutNLLBefore: Double
   var heldOutNLLAfter: Double
   var heldOutTokens: Int
@@ -89,6 +92,9 @@ extension EditCommand {
       let windows = EditEvaluation.heldOutWindows(
         tokenizer: m.tokenizer, corpus: text, count: o.heldOut, length: 128, seed: UInt64(o.seed) &+ 7919)
       let nllBefore = try timed("held-out NLL") { try EditEvaluation.negativeLogLikelihood(model: m, windows: windows) }
+      let spillBefore = try timed("evaluate") {
+        try EditEvaluation.relationSpill(model: m, requests: requests, pool: all)
+      }
       let fluencyPrompts = requests.prefix(4).map { "\($0.subject) is" }
       let fluBefore = try timed("fluency") {
         try EditEvaluation.fluency(model: m, prompts: fluencyPrompts, seed: o.seed)
@@ -104,6 +110,9 @@ extension EditCommand {
       }
       progress.begin("scores after the edit")
       let after = try timed("evaluate") { try EditEvaluation.scores(model: m, requests: requests) }
+      let spillAfter = try timed("evaluate") {
+        try EditEvaluation.relationSpill(model: m, requests: requests, pool: all)
+      }
       let nllAfter = try timed("held-out NLL") { try EditEvaluation.negativeLogLikelihood(model: m, windows: windows) }
       let fluAfter = try timed("fluency") {
         try EditEvaluation.fluency(model: m, prompts: fluencyPrompts, seed: o.seed)
@@ -113,6 +122,7 @@ extension EditCommand {
         model: m.config.name ?? o.model!, method: editMethod.rawValue, layers: config.layers,
         lambda: editMethod == .memit ? lambda : nil, alpha: editMethod == .emmet ? alpha : nil, dm: o.dm, P: p,
         corpus: text.name, requests: requests.count, templates: templates.templates, before: before, after: after,
+        relationSpillBefore: spillBefore, relationSpillAfter: spillAfter,
         heldOutNLLBefore: nllBefore, heldOutNLLAfter: nllAfter, heldOutTokens: windows.count * 127,
         fluencyBefore: fluBefore.entropy, fluencyAfter: fluAfter.entropy, generatedAfter: fluAfter.texts,
         edit: outcome, seconds: seconds)
@@ -152,6 +162,10 @@ extension EditCommand {
     print(
       "neighbourhood prompts keeping their answer: \(r.after.neighborsKept) of \(r.after.neighborsTotal) (before: \(r.before.neighborsKept))"
     )
+    print(
+      "same-relation prompts of other subjects keeping their answer: \(r.relationSpillAfter.kept) of \(r.relationSpillAfter.total) (before: \(r.relationSpillBefore.kept))"
+    )
+    for l in r.relationSpillAfter.lost where !r.relationSpillBefore.lost.contains(l) { print("    moved: \(l)") }
     print(
       String(
         format: "held-out NLL: %.4f -> %.4f nats/token (%+.4f) over %d tokens", r.heldOutNLLBefore, r.heldOutNLLAfter,

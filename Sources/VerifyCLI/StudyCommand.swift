@@ -64,7 +64,7 @@ struct StudyCommand: ParsableCommand {
       config.target.steps = steps
       let text = try TextCorpus.named(corpus)
       let data = try runEditStudy(
-        model: m, requests: Array(all.prefix(edits)), factsName: facts, config: config, dms: dms,
+        model: m, requests: Array(all.prefix(edits)), pool: all, factsName: facts, config: config, dms: dms,
         refDm: ref > 0 ? ref : nil, batches: batches, corpus: text, heldOutWindows: heldOut, seed: seed,
         progress: { progress.begin($0) }, bar: { progress.bar($0, done: $1, total: $2) })
       let writer = EditStudyWriter(

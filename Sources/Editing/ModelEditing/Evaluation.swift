@@ -72,6 +72,35 @@ public enum EditEvaluation {
     return FactScores(ES: es, PS: ps, NS: ns, S: s, neighborsKept: kept, neighborsTotal: total, requests: out)
   }
 
+  /// Spill into the same relation: for each request, up to `perRequest` other requests of
+  /// `pool` with the same relation (other subject, other true object) whose prompt should keep
+  /// preferring its own true object over the edit's new object (a rank-one edit of one capital
+  /// is known to move other capitals on small models). Returns (kept, total, prompts lost).
+  public static func relationSpill(model: LlamaModel, requests: [EditRequest], pool: [EditRequest], perRequest: Int = 4)
+    throws -> SpillScores
+  {
+    var kept = 0
+    var total = 0
+    var lost: [String] = []
+    for r in requests {
+      let others = pool.filter {
+        $0.relation == r.relation && $0.subject != r.subject && $0.targetTrue != r.targetNew
+          && $0.targetTrue != r.targetTrue
+      }.prefix(perRequest)
+      for o in others {
+        total += 1
+        if try model.objectLogProbability(prompt: o.filledPrompt, object: o.targetTrue)
+          > model.objectLogProbability(prompt: o.filledPrompt, object: r.targetNew)
+        {
+          kept += 1
+        } else {
+          lost.append("\(o.filledPrompt) -> \(r.targetNew) (was \(o.targetTrue))")
+        }
+      }
+    }
+    return SpillScores(kept: kept, total: total, lost: lost)
+  }
+
   /// Held-out text: `count` windows of `length` tokens from `corpus` in the seeded order `seed`
   /// (a different order from the one C0 is collected with).
   public static func heldOutWindows(tokenizer: BPETokenizer, corpus: TextCorpus, count: Int, length: Int, seed: UInt64)
@@ -142,5 +171,17 @@ public enum EditEvaluation {
     }
     let e = texts.map(nGramEntropy).reduce(0, +) / Double(max(texts.count, 1))
     return (e, texts)
+  }
+}
+
+/// Same-relation prompts that keep their own answer after an edit (see `relationSpill`).
+public struct SpillScores: Codable, Sendable {
+  public var kept: Int
+  public var total: Int
+  public var lost: [String]
+  public init(kept: Int, total: Int, lost: [String]) {
+    self.kept = kept
+    self.total = total
+    self.lost = lost
   }
 }

@@ -18,6 +18,9 @@ public struct EditStudyCell: Codable, Sendable {
   public var relativeNorms: [Double]
   /// Mean written fraction (identity 9) per edited layer.
   public var writtenFractions: [Double]
+  /// Same-relation prompts of other subjects (from the whole fact file) keeping their answer.
+  public var spillKept: Int?
+  public var spillTotal: Int?
   /// Runs whose edit could not be computed (e.g. C_eff not positive definite), with the reason.
   public var failures: [String]
   public var seconds: Double
@@ -50,7 +53,8 @@ public struct EditStudyData: Codable, Sendable {
 /// each B the requests edited in consecutive batches of B, each batch on a fresh copy of the
 /// weights, scored before the weights are restored.
 public func runEditStudy(
-  model: LlamaModel, requests: [EditRequest], factsName: String, config: ModelEditConfig, dms: [Double],
+  model: LlamaModel, requests: [EditRequest], pool: [EditRequest]? = nil, factsName: String, config: ModelEditConfig,
+  dms: [Double],
   refDm: Double?, batches: [Int], corpus: TextCorpus, heldOutWindows: Int = 4, seed: UInt = 1,
   progress: (String) -> Void = { _ in }, bar: (String, Int, Int) -> Void = { _, _, _ in }
 ) throws -> EditStudyData {
@@ -97,6 +101,8 @@ public func runEditStudy(
       var norms = [[Double]](repeating: [], count: config.layers.count)
       var written = [[Double]](repeating: [], count: config.layers.count)
       var failures: [String] = []
+      var spillKept = 0
+      var spillTotal = 0
       for run in 0..<runs {
         bar("d_m = \(label), B = \(b): edits", run, runs)
         let idx = (run * b)..<((run + 1) * b)
@@ -107,6 +113,9 @@ public func runEditStudy(
             targets: Array(targets[idx]))
           perRequest += try EditEvaluation.scores(model: model, requests: reqs).requests
           nll.append(try EditEvaluation.negativeLogLikelihood(model: model, windows: windows) - nll0)
+          let spill = try EditEvaluation.relationSpill(model: model, requests: reqs, pool: pool ?? requests)
+          spillKept += spill.kept
+          spillTotal += spill.total
           for (i, l) in config.layers.enumerated() {
             let reps = out.layers.filter { $0.layer == l }
             norms[i] += reps.map(\.relativeNorm)
@@ -124,7 +133,8 @@ public func runEditStudy(
           dm: dm, label: label, P: p, B: b, runs: runs,
           scores: perRequest.isEmpty ? nil : EditEvaluation.aggregate(perRequest),
           heldOutNLLChange: nll.isEmpty ? nil : mean(nll), relativeNorms: norms.map(mean),
-          writtenFractions: written.map(mean), failures: failures, seconds: Date().timeIntervalSince(t)))
+          writtenFractions: written.map(mean), spillKept: spillTotal > 0 ? spillKept : nil,
+          spillTotal: spillTotal > 0 ? spillTotal : nil, failures: failures, seconds: Date().timeIntervalSince(t)))
     }
   }
   return EditStudyData(

@@ -28,11 +28,11 @@ public struct EditStudyWriter {
   public func write(to out: URL, progress: (String) -> Void = { _ in }) throws {
     try ReportDirectory.write(to: out) { dir in
       var csv =
-        "label,d_m,P,B,runs,ES,PS,NS,S,neighbors_kept,neighbors_total,heldout_nll_change,mean_relative_norm,mean_written_fraction,failures\n"
+        "label,d_m,P,B,runs,ES,PS,NS,S,neighbors_kept,neighbors_total,same_relation_kept,same_relation_total,heldout_nll_change,mean_relative_norm,mean_written_fraction,failures\n"
       for c in data.cells {
         let s = c.scores
         csv +=
-          "\(c.label),\(c.dm),\(c.P),\(c.B),\(c.runs),\(Self.f(s?.ES, 3)),\(Self.f(s?.PS, 3)),\(Self.f(s?.NS, 3)),\(Self.f(s?.S, 3)),\(s?.neighborsKept ?? 0),\(s?.neighborsTotal ?? 0),\(Self.f(c.heldOutNLLChange, 6)),\(Self.f(Self.mean(c.relativeNorms), 6)),\(Self.f(Self.mean(c.writtenFractions), 6)),\(c.failures.count)\n"
+          "\(c.label),\(c.dm),\(c.P),\(c.B),\(c.runs),\(Self.f(s?.ES, 3)),\(Self.f(s?.PS, 3)),\(Self.f(s?.NS, 3)),\(Self.f(s?.S, 3)),\(s?.neighborsKept ?? 0),\(s?.neighborsTotal ?? 0),\(c.spillKept ?? 0),\(c.spillTotal ?? 0),\(Self.f(c.heldOutNLLChange, 6)),\(Self.f(Self.mean(c.relativeNorms), 6)),\(Self.f(Self.mean(c.writtenFractions), 6)),\(c.failures.count)\n"
       }
       try ReportDirectory.put(csv.replacingOccurrences(of: ",-", with: ",NaN"), dir, "study.csv")
       let enc = JSONEncoder()
@@ -211,7 +211,7 @@ public struct EditStudyWriter {
     for cl in data.cells {
       let s = cl.scores
       md +=
-        "| \(cl.label) | \(cl.P) | \(cl.B) | \(cl.runs) | \(Self.f(s?.ES)) | \(Self.f(s?.PS)) | \(Self.f(s?.NS)) | \(Self.f(s?.S)) | \(s.map { "\($0.neighborsKept)/\($0.neighborsTotal)" } ?? "-") | \(cl.heldOutNLLChange.map { String(format: "%+.4f", $0) } ?? "-") | \(Self.mean(cl.relativeNorms).map { String(format: "%.3g", $0) } ?? "-") | \(Self.f(Self.mean(cl.writtenFractions), 3)) | \(cl.failures.count) |\n"
+        "| \(cl.label) | \(cl.P) | \(cl.B) | \(cl.runs) | \(Self.f(s?.ES)) | \(Self.f(s?.PS)) | \(Self.f(s?.NS)) | \(Self.f(s?.S)) | \(s.map { "\($0.neighborsKept)/\($0.neighborsTotal)" } ?? "-") | \(cl.spillTotal.map { "\(cl.spillKept ?? 0)/\($0)" } ?? "-") | \(cl.heldOutNLLChange.map { String(format: "%+.4f", $0) } ?? "-") | \(Self.mean(cl.relativeNorms).map { String(format: "%.3g", $0) } ?? "-") | \(Self.f(Self.mean(cl.writtenFractions), 3)) | \(cl.failures.count) |\n"
     }
     md += "\n![scores](scores.svg)\n\n![damage](damage.svg)\n\n![update size](update_size.svg)\n\n"
     md += "## Next to the seed paper (MEMIT, B = 16, score S)\n\n"
