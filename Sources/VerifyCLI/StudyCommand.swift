@@ -38,9 +38,38 @@ struct StudyCommand: ParsableCommand {
   @Option(help: "Held-out windows of 128 tokens.") var heldOut: Int = 4
   @Option(help: "Seed.") var seed: UInt = 1
   @Option(help: "Output directory (replaced atomically).") var out: String
+  @Option(help: "Render the report again from a study.json (no computation; the other options are ignored).")
+  var from: String?
   @Flag(help: "No progress output.") var quiet = false
 
   func run() throws {
+    if let from {
+      let dec = JSONDecoder()
+      dec.nonConformingFloatDecodingStrategy = .convertFromString(
+        positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+      let data: EditStudyData
+      do { data = try dec.decode(EditStudyData.self, from: Data(contentsOf: URL(fileURLWithPath: from))) } catch {
+        throw CLIError("cannot read \(from): \(error)")
+      }
+      // The original command line, from the report next to the JSON when there is one.
+      let md =
+        (try? String(
+          contentsOfFile: URL(fileURLWithPath: from).deletingLastPathComponent()
+            .appendingPathComponent("report.md").path, encoding: .utf8)) ?? ""
+      let original = md.components(separatedBy: "```\n").dropFirst().first?.components(separatedBy: "\n").first
+      let commit = md.components(separatedBy: "\n").first { $0.hasPrefix("- commit: ") }?.dropFirst(10)
+      let writer = EditStudyWriter(
+        data: data, commandLine: original ?? "(unknown)",
+        notes: [
+          "corpus: \(data.corpus)",
+          "text and figures rendered again from study.json by `"
+            + (["verify"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+            + "` (numbers unchanged, computed at commit \(commit.map(String.init) ?? "unknown"))",
+        ])
+      try writer.write(to: URL(fileURLWithPath: out))
+      print("wrote \(out)/report.md")
+      return
+    }
     let dms = dm.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
     let batches = batch.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
     guard !dms.isEmpty, dms.allSatisfy({ $0 > 0 && $0.isFinite }) else {

@@ -87,7 +87,8 @@ public struct EditStudyWriter {
         default: v = nil
         }
         guard let v, v.isFinite else { return nil }
-        return "set arrow from graph 0, first \(v * scale) to graph 1, first \(v * scale) nohead dt 3 lw 2 lc \(i + 1)"
+        let y = metric == 4 ? max(abs(v), 1e-6) : v * scale
+        return "set arrow from graph 0, first \(y) to graph 1, first \(y) nohead dt 3 lw 2 lc \(i + 1)"
       }.joined(separator: "\n")
     }
     let header = """
@@ -101,7 +102,7 @@ public struct EditStudyWriter {
 
       """
     let ref = data.refDm.map { "ref = d_m \(String(format: "%g", $0)), dotted" } ?? "no reference run"
-    let col = { (b: Int, k: Int) in 1 + b * 7 + k }  // column of metric k for the b-th batch size
+    let col = { (b: Int, k: Int) in 2 + b * 7 + k }  // column of metric k for the b-th batch size (1 is d_m)
     progress("figure scores")
     try ReportDirectory.figure(
       "scores",
@@ -118,10 +119,12 @@ public struct EditStudyWriter {
     try ReportDirectory.figure(
       "damage",
       header + """
-        set title "Damage the scores miss: held-out NLL change after the edit (\(ref))"
-        set ylabel "change of mean NLL on held-out text (nats/token)"
+        set title "Damage the scores miss: held-out NLL change after the edit, absolute value (\(ref))"
+        set ylabel "|change of mean NLL| on held-out text (nats/token)"
+        set logscale y
+        set format y "10^{%L}"
         \(refLines(4))
-        plot for [i=0:\(nb - 1)] 'fig_study.csv' using 1:(column(\(col(0, 4)) + 7*i)) skip 1 with linespoints lw 2 lc (i+1) pt 7 title sprintf("B = %s", word(bs,i+1))
+        plot for [i=0:\(nb - 1)] 'fig_study.csv' using 1:(abs(column(\(col(0, 4)) + 7*i))) skip 1 with linespoints lw 2 lc (i+1) pt 7 title sprintf("B = %s", word(bs,i+1))
         """, in: dir)
     progress("figure update size")
     try ReportDirectory.figure(
@@ -164,11 +167,13 @@ public struct EditStudyWriter {
       s.append(
         "B = \(b), reference \(ref.label == "ref" ? "d_m = \(String(format: "%g", ref.dm))" : "d_m = \(ref.label)") (S \(Self.f(refS)), held-out NLL change \(refN.map { String(format: "%+.4f", $0) } ?? "-")): "
           + parts.joined(separator: "; ") + ".")
-      let close = cells.filter { $0.label != ref.label && ($0.scores.map { abs($0.S - refS) <= 5 } ?? false) }.map(
+      let close = cells.filter { $0.label != ref.label && ($0.scores.map { $0.S >= refS - 5 } ?? false) }.map(
         \.label)
+      let broken = cells.filter { $0.label != ref.label && ($0.scores.map { $0.S < refS - 5 } ?? true) }.map(\.label)
       s.append(
-        "B = \(b): S within 5 points of the reference at \(close.isEmpty ? "no smaller d_m" : "d_m in {" + close.joined(separator: ", ") + "}")."
-      )
+        "B = \(b): S is at most 5 points below the reference at \(close.isEmpty ? "no smaller d_m" : "d_m in {" + close.joined(separator: ", ") + "}")"
+          + (broken.isEmpty
+            ? "." : ", and more than 5 points below (or no edit) at d_m in {" + broken.joined(separator: ", ") + "}."))
     }
     let lost = data.cells.filter { $0.label == "ref" }.compactMap { c in
       c.scores.map { "B = \(c.B): \($0.neighborsKept) of \($0.neighborsTotal)" }
