@@ -106,3 +106,30 @@ for r in s["routes"]:
 assert s["agree"] is True, s["verdict"]
 print("cli-smoke: model inspect, keys (vs PyTorch fixture) and solve JSON as documented")
 PY
+
+# verify facts: the top-1 filter keeps the known request and drops a false one.
+root="$(dirname "$0")/.."
+head -n 2 "$root/fixtures/facts/facts.jsonl" >"$tmp/cand.jsonl"
+python3 - "$tmp/cand.jsonl" <<'PY'
+import json, sys
+p = sys.argv[1]
+lines = [json.loads(l) for l in open(p)]
+false = dict(lines[0]); false["target_true"], false["target_new"] = lines[0]["target_new"], lines[0]["target_true"]
+false["subject"] = lines[0]["subject"]; false["relation"] = lines[0]["relation"] + "_swapped"
+open(p, "a").write(json.dumps(false) + "\n")
+PY
+"$bin" facts --candidates "$tmp/cand.jsonl" --out "$tmp/known.jsonl" --json >"$tmp/facts.json"
+python3 - "$tmp" <<'PY'
+import json, sys
+d = sys.argv[1]
+j = json.load(open(f"{d}/facts.json"))
+assert (j["candidates"], j["known"], j["kept"]) == (3, 2, 2), j
+assert len(open(f"{d}/known.jsonl").read().splitlines()) == 2
+print("cli-smoke: verify facts keeps the known requests and drops a swapped one")
+PY
+# verify study --from re-renders the committed study without computing.
+cp -r "$root/reports/smollm2-memit-study" "$tmp/study"
+"$bin" study --from "$tmp/study/study.json" --out "$tmp/study2" >/dev/null
+grep -q "S is at most 5 points below the reference" "$tmp/study2/report.md" \
+  || { echo "cli-smoke: study re-render lacks its summary" >&2; exit 1; }
+echo "cli-smoke: verify study --from re-renders the committed study"
