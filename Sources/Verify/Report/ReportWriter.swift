@@ -113,22 +113,19 @@ public struct ReportWriter {
         + rows.map { "," + Self.num(cellAt($0, b)?.D?.cond) }.joined() + "\n"
     }
     try put(figBatch, dir, "fig_conditioning_vs_batch.csv")
-    var figEdit =
-      "d_m" + data.batches.map { ",MEMIT_B\($0)" }.joined() + data.batches.map { ",EMMET_B\($0)" }.joined() + "\n"
-    for r in rows.dropLast() {
-      figEdit +=
-        "\(r.dm)" + data.batches.map { "," + Self.num(cellAt(r, $0)?.memitEditDistance) }.joined()
-        + data.batches.map { "," + Self.num(cellAt(r, $0)?.emmetEditDistance) }.joined() + "\n"
+    // Distances to the largest d_m: one row per smaller d_m, MEMIT then EMMET columns per B.
+    func distanceTable(_ memit: (ReportCell) -> Double?, _ emmet: (ReportCell) -> Double?) -> String {
+      var t =
+        "d_m" + data.batches.map { ",MEMIT_B\($0)" }.joined() + data.batches.map { ",EMMET_B\($0)" }.joined() + "\n"
+      for r in rows.dropLast() {
+        t +=
+          "\(r.dm)" + data.batches.map { "," + Self.num(cellAt(r, $0).flatMap(memit)) }.joined()
+          + data.batches.map { "," + Self.num(cellAt(r, $0).flatMap(emmet)) }.joined() + "\n"
+      }
+      return t
     }
-    try put(figEdit, dir, "fig_edit_distance.csv")
-    var figOut =
-      "d_m" + data.batches.map { ",MEMIT_B\($0)" }.joined() + data.batches.map { ",EMMET_B\($0)" }.joined() + "\n"
-    for r in rows.dropLast() {
-      figOut +=
-        "\(r.dm)" + data.batches.map { "," + Self.num(cellAt(r, $0)?.memitOutputDistance) }.joined()
-        + data.batches.map { "," + Self.num(cellAt(r, $0)?.emmetOutputDistance) }.joined() + "\n"
-    }
-    try put(figOut, dir, "fig_output_distance.csv")
+    try put(distanceTable(\.memitEditDistance, \.emmetEditDistance), dir, "fig_edit_distance.csv")
+    try put(distanceTable(\.memitOutputDistance, \.emmetOutputDistance), dir, "fig_output_distance.csv")
 
     // --- figures
     let dmList = rows.map { String($0.dm) }.joined(separator: " ")
