@@ -154,4 +154,39 @@ import Testing
     for i in 0..<fast.rows { worst = max(worst, abs(Double(fast[i, 0]) - Double(slow[i, 0]))) }
     #expect(worst <= tol, "largest logit difference \(worst) > \(tol)")
   }
+
+  /// fp32 next to fp64 on the real model: the gradient of -log p(" Paris") with respect to the
+  /// hidden state after block 6 at "France" (what target vectors follow), from the fp32 path and
+  /// from the same weights in fp64. Rounding grows at most linearly over the 2 x 23 sub-blocks
+  /// passed forward and back, each with products of length <= 1536: bound 10 * 46 sqrt(1536) u
+  /// (~1e-3) relative.
+  @Test func fp32GradientMatchesFp64OnSmolLM2() throws {
+    let model = try #require(smolLM2Model, "SmolLM2 missing from the model cache: run scripts/fetch-models.sh")
+    let d32 = try DifferentiableLlama(model)
+    let d64: DifferentiableLlama<Double> = d32.converted()
+    let ids = model.tokenizer.encode("The capital of France is")
+    let paris = model.tokenizer.encode(" Paris")[0]
+    func gradient<T: LinalgScalar>(_ m: DifferentiableLlama<T>) throws -> [Double] {
+      let n = m.config.blockCount
+      let (h, _) = m.forward(0..<7, try m.embed(ids))
+      let (y, caches) = m.forward(7..<n, h)
+      let (logits, head) = m.headForward(y, positions: [ids.count - 1])
+      let lp = LlamaLayers.logSoftmax(logits)
+      var d = Matrix<T>(rows: logits.rows, columns: 1)
+      for i in 0..<logits.rows { d[i, 0] = T(exp(lp[i, 0]) - (i == paris ? 1 : 0)) }
+      var none: HeadGradients<T>? = nil
+      let dy = m.headBackward(d, head, grads: &none)
+      var noBlocks: [LlamaBlockWeights<T>]? = nil
+      let dx = m.backward(7..<n, caches, dy, grads: &noBlocks)
+      return (0..<dx.rows).map { Double(dx[$0, 3]) }
+    }
+    let g32 = try gradient(d32)
+    let g64 = try gradient(d64)
+    let diff = zip(g32, g64).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
+    let norm = g64.map { $0 * $0 }.reduce(0, +).squareRoot()
+    let tol = 10 * 46 * 1536.0.squareRoot() * Double(Float.ulpOfOne) / 2
+    #expect(norm > 0)
+    #expect(diff / norm <= tol, "fp32 vs fp64 gradient: relative difference \(diff / norm) > \(tol)")
+    print("fp32 vs fp64 target gradient on SmolLM2: relative difference \(diff / norm)")
+  }
 }
