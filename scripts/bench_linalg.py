@@ -74,12 +74,15 @@ OURS = {  # op -> verify bench op
     "rcond": "rcond", "rank-pstrf": "rank-pstrf", "rank-eig": "rank-eig",
 }
 INPUT = {"syrk": "K", "svdvals": "K"}
+OUR_CORE = []  # OpenBLAS kernel family reported by `verify bench`
 
 
 def ours(verify, op, path, repeats):
     out = subprocess.run([verify, "bench", "--op", op, "--input", path, "--repeats", str(repeats), "--json"],
                          check=True, capture_output=True, text=True)
     j = json.loads(out.stdout)
+    if "blas_core" in j and not OUR_CORE:
+        OUR_CORE.append(j["blas_core"])
     return j["seconds"], j["result"]
 
 
@@ -143,6 +146,13 @@ def main():
         if p and e and rc:
             speedups.append((n, e[0]["ours"] / (p[0]["ours"] + rc[0]["ours"])))
     env = {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS")}
+    try:
+        import threadpoolctl
+        theirs = ", ".join(f"{i['internal_api']} {i.get('version')} {i.get('architecture')}"
+                           for i in threadpoolctl.threadpool_info())
+    except ImportError:
+        theirs = "unknown (pip install threadpoolctl to see it)"
+    kernels = f"BLAS kernels: Linalg's Debian OpenBLAS {OUR_CORE[0] if OUR_CORE else '?'}; numpy/scipy: {theirs}."
     lines = [
         "| operation | n | Linalg (s) | numpy/scipy (s) | fastest numpy/scipy call | ours / numpy | results |",
         "|---|---:|---:|---:|---|---:|---|",
@@ -156,7 +166,7 @@ def main():
     lines.append("")
     lines.append(f"Medians over two interleaved blocks of {(args.repeats + 1) // 2} runs per stack (2 for n >= 6000); python {platform.python_version()}, numpy {np.__version__}, "
                  f"scipy {scipy.__version__}; machine {platform.processor() or platform.machine()}, "
-                 f"{os.cpu_count()} cores; environment {env}.")
+                 f"{os.cpu_count()} cores; environment {env}. {kernels}")
     table = "\n".join(lines)
     print()
     print(table)

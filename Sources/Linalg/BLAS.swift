@@ -143,6 +143,9 @@ public enum RawBLAS {
 /// synchronisation dominate below ~50 MFLOP).
 public enum BLASThreads {
   public static var count: Int { Int(openblas_get_num_threads()) }
+  /// The kernel family OpenBLAS chose at load time ("Haswell", "SkylakeX", "Cooperlake", ...):
+  /// with `OPENBLAS_CORETYPE` set, the one it names.
+  public static var coreName: String { String(cString: openblas_get_corename()) }
 
   /// Runs `body` with OpenBLAS limited to one thread, then restores the previous count.
   public static func singleThreaded<R>(_ body: () throws -> R) rethrows -> R {

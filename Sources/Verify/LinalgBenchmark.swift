@@ -30,6 +30,12 @@ public struct BenchmarkTiming: Codable, Sendable {
   /// A value computed by the operation (a checksum against dead-code elimination and a
   /// cross-check against numpy's result): trace, sum of eigenvalues, rank, ...
   public let result: Double
+  /// OpenBLAS's kernel family in this process.
+  public let blasCore: String
+  enum CodingKeys: String, CodingKey {
+    case op, n, seconds, median, result
+    case blasCore = "blas_core"
+  }
 }
 
 public enum LinalgBenchmark {
@@ -57,7 +63,8 @@ public enum LinalgBenchmark {
     let sorted = times.sorted()
     let median =
       sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-    return BenchmarkTiming(op: op.rawValue, n: a.rows, seconds: times, median: median, result: result)
+    return BenchmarkTiming(
+      op: op.rawValue, n: a.rows, seconds: times, median: median, result: result, blasCore: BLASThreads.coreName)
   }
 
   static func once(_ op: LinalgBenchmarkOp, _ a: Matrix<Double>) throws(LinalgError) -> Double {

@@ -10,10 +10,9 @@ set ylabel "eigenvalue of C0 (squared key units)"
 set logscale y
 set format y "10^{%L}"
 dms = "0.5 1.0 1.5 2.0 3.0 4.0 10.0"
-# every 1-th eigenvalue is drawn (all of them are in spectra.csv)
-plot for [i=1:words(dms)] 'spectra.csv' every 1 using ($1==word(dms,i)+0 ? $3 : 1/0):4 with lines lw 2 lc i title sprintf("d_m = %s", word(dms,i)), \
-     for [i=1:words(dms)] 'spectra.csv' every 1 using ($1==word(dms,i)+0 ? $3 : 1/0):5 with lines dt 2 lc i notitle, \
-     for [i=1:words(dms)] 'spectra.csv' every 1 using ($1==word(dms,i)+0 ? $3 : 1/0):6 with lines dt 2 lc i notitle
+plot for [i=1:words(dms)] 'spectra.csv' using ($1==word(dms,i)+0 ? $3 : 1/0):4 with lines lw 2 lc i title sprintf("d_m = %s", word(dms,i)), \
+     for [i=1:words(dms)] 'spectra.csv' using ($1==word(dms,i)+0 ? $3 : 1/0):5 with lines dt 2 lc i notitle, \
+     for [i=1:words(dms)] 'spectra.csv' using ($1==word(dms,i)+0 ? $3 : 1/0):6 with lines dt 2 lc i notitle
 set terminal pngcairo size 1000,620 enhanced font 'Helvetica,11'
 set output 'spectra.png'
 replot
