@@ -62,13 +62,8 @@ extension EditCommand {
       let requests = Array(all[o.offset..<(o.offset + o.batch)])
       try FactSet.validate(requests, tokenizer: m.tokenizer)
       let editMethod = ModelEditMethod(rawValue: method.rawValue)!
-      var config = ModelEditConfig.smolLM2(editMethod)
-      if let layers = o.layers {
-        config.layers = layers.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-      }
-      config.lambda = lambda
-      config.alpha = alpha
-      config.target.steps = o.steps
+      let config = ModelEditConfig.fromOptions(
+        method: method, layers: o.layers, lambda: lambda, alpha: alpha, steps: o.steps)
       try config.validate(blocks: m.config.blockCount)
       var seconds: [String: Double] = [:]
       func timed<R>(_ name: String, _ body: () throws -> R) rethrows -> R {
@@ -185,5 +180,22 @@ extension EditCommand {
       "seconds: "
         + r.seconds.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.1f", $0.value))" }.joined(
           separator: ", "))
+  }
+}
+
+extension ModelEditConfig {
+  /// The config of `verify edit --model` and `verify study`: SmolLM2's defaults for the method,
+  /// with the layers (comma-separated), lambda, alpha and target steps from the command line.
+  static func fromOptions(method: MethodOption, layers: String?, lambda: Double, alpha: Double, steps: Int)
+    -> ModelEditConfig
+  {
+    var config = ModelEditConfig.smolLM2(ModelEditMethod(rawValue: method.rawValue)!)
+    if let layers {
+      config.layers = layers.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+    }
+    config.lambda = lambda
+    config.alpha = alpha
+    config.target.steps = steps
+    return config
   }
 }

@@ -84,13 +84,8 @@ struct StudyCommand: ParsableCommand {
       guard edits >= 1, edits <= all.count else {
         throw CLIError("--edits \(edits): \(facts) has \(all.count) requests")
       }
-      var config = ModelEditConfig.smolLM2(ModelEditMethod(rawValue: method.rawValue)!)
-      if let layers {
-        config.layers = layers.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-      }
-      config.lambda = lambda
-      config.alpha = alpha
-      config.target.steps = steps
+      let config = ModelEditConfig.fromOptions(
+        method: method, layers: layers, lambda: lambda, alpha: alpha, steps: steps)
       let text = try TextCorpus.named(corpus)
       let data = try runEditStudy(
         model: m, requests: Array(all.prefix(edits)), pool: all, factsName: facts, config: config, dms: dms,

@@ -108,7 +108,6 @@ import Testing
     let templates = try ContextTemplates.generate(model: m)
     #expect(templates.templates.count == 6 && templates.templates.allSatisfy { $0.hasSuffix("{}") })
     let out = try applyEdits(model: m, requests: [r], config: config, covariances: c0, templates: templates)
-    print("edit phases: \(out.seconds)")
     let after = try m.forward(m.tokenizer.encode(r.filledPrompt), logits: .last).logits!
     let pRome = LlamaModel.probabilities(after, column: 0)[rome]
     #expect(pRome > 0.9, "p(Rome) = \(pRome)")

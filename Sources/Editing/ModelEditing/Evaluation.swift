@@ -126,11 +126,7 @@ public enum EditEvaluation {
     for w in windows where w.count >= 2 {
       let logits = try model.forward(w, logits: .all).logits!
       for j in 0..<(w.count - 1) {
-        var mx = -Double.infinity
-        for i in 0..<logits.rows { mx = max(mx, Double(logits[i, j])) }
-        var s = 0.0
-        for i in 0..<logits.rows { s += exp(Double(logits[i, j]) - mx) }
-        total -= Double(logits[w[j + 1], j]) - mx - log(s)
+        total -= LlamaModel.logProbability(logits, column: j, token: w[j + 1])
         n += 1
       }
     }

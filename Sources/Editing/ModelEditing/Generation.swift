@@ -37,15 +37,17 @@ extension LlamaModel {
     let ids = p + o.dropLast()
     guard let logits = try forward(ids, logits: .all).logits else { throw ModelError.emptyInput }
     var total = 0.0
-    for (k, t) in o.enumerated() {
-      let j = p.count - 1 + k
-      var mx = -Double.infinity
-      for i in 0..<logits.rows { mx = max(mx, Double(logits[i, j])) }
-      var s = 0.0
-      for i in 0..<logits.rows { s += exp(Double(logits[i, j]) - mx) }
-      total += Double(logits[t, j]) - mx - log(s)
-    }
+    for (k, t) in o.enumerated() { total += Self.logProbability(logits, column: p.count - 1 + k, token: t) }
     return total / Double(o.count)
+  }
+
+  /// log softmax(logits[:, column])[token], in fp64.
+  static func logProbability(_ logits: Matrix<Float>, column j: Int, token: Int) -> Double {
+    var mx = -Double.infinity
+    for i in 0..<logits.rows { mx = max(mx, Double(logits[i, j])) }
+    var s = 0.0
+    for i in 0..<logits.rows { s += exp(Double(logits[i, j]) - mx) }
+    return Double(logits[token, j]) - mx - log(s)
   }
 }
 

@@ -11,37 +11,17 @@ public enum LayerCovariance {
   }
 
   /// The mean second moment `K0 K0ᵀ / P` of the first `count` keys of block `layer` over
-  /// `corpus` (seeded order). Must run on the unedited model. `progress(done, total)` per chunk.
+  /// `corpus` (seeded order). Must run on the unedited model. `progress(done, total)` per window.
   public static func collect(
     model: LlamaModel, layer: Int, corpus: TextCorpus, count: Int, seed: UInt64 = 1, cache: Bool = true,
     progress: (Int, Int) -> Void = { _, _ in }
   ) throws -> Matrix<Double> {
-    guard count >= 1 else { throw EditError.badInput("the key count must be >= 1, got \(count)") }
-    let name = URL(fileURLWithPath: model.path).deletingPathExtension().lastPathComponent
-    let identity = StatsIdentity(
-      model: name, layer: layer, dk: model.config.mlpWidth, corpus: corpus.name, keyPrecision: "fp32")
-    let file = cacheDirectory.appendingPathComponent("\(name)-blk\(layer)-\(corpus.name)-P\(count)-seed\(seed).kevstat")
-    if cache, FileManager.default.fileExists(atPath: file.path),
-      let acc = try? SecondMomentAccumulator.read(from: file, expecting: identity), acc.count == count
-    {
-      progress(count, count)
-      return try acc.mean()
-    }
-    let source = try ModelKeySource(model: model, layer: layer, corpus: corpus, seed: seed)
-    var acc = SecondMomentAccumulator(identity: identity)
-    while acc.count < count {
-      try acc.add(keys: try source.next(min(2048, count - acc.count)))
-      progress(acc.count, count)
-    }
-    if cache {
-      try? FileManager.default.createDirectory(at: cacheDirectory, withIntermediateDirectories: true)
-      try? acc.write(to: file)
-    }
-    return try acc.mean()
+    try collect(
+      model: model, layers: [layer], corpus: corpus, count: count, seed: seed, cache: cache, progress: progress)[layer]!
   }
 
-  /// The same for several layers with one forward pass per corpus window (the keys of each
-  /// layer are exactly those of a single-layer collection: same windows, same order).
+  /// The same for several layers with one forward pass per corpus window (each layer gets the
+  /// keys a `ModelKeySource` of that layer would give: same windows, same order).
   public static func collect(
     model: LlamaModel, layers: [Int], corpus: TextCorpus, count: Int, seed: UInt64 = 1, cache: Bool = true,
     progress: (Int, Int) -> Void = { _, _ in }

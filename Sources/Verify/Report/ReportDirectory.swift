@@ -59,5 +59,29 @@ public enum ReportDirectory {
   }
 
   /// What was run where: commit (when run inside a git checkout), machine, date.
-  public static func provenance() -> [String] { ReportWriter.provenance() }
+  public static func provenance() -> [String] {
+    var lines: [String] = []
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["git", "rev-parse", "--short", "HEAD"]
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = FileHandle.nullDevice
+    var commit = "unknown (not run inside a git checkout)"
+    if (try? p.run()) != nil {
+      p.waitUntilExit()
+      let s = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        .trimmingCharacters(in: .whitespacesAndNewlines)
+      if p.terminationStatus == 0 && !s.isEmpty { commit = s }
+    }
+    lines.append("- commit: \(commit)")
+    let info = ProcessInfo.processInfo
+    lines.append(
+      "- machine: \(info.operatingSystemVersionString), \(info.activeProcessorCount) cores, \(info.physicalMemory >> 30) GiB; OPENBLAS_CORETYPE=\(info.environment["OPENBLAS_CORETYPE"] ?? "unset")"
+    )
+    let f = ISO8601DateFormatter()
+    lines.append("- date: \(f.string(from: Date()))")
+    return lines
+  }
+
 }

@@ -1,32 +1,6 @@
 import Foundation
 
 extension ReportWriter {
-  /// What was run where: commit (when run inside a git checkout), machine, date.
-  static func provenance() -> [String] {
-    var lines: [String] = []
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["git", "rev-parse", "--short", "HEAD"]
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardError = FileHandle.nullDevice
-    var commit = "unknown (not run inside a git checkout)"
-    if (try? p.run()) != nil {
-      p.waitUntilExit()
-      let s = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        .trimmingCharacters(in: .whitespacesAndNewlines)
-      if p.terminationStatus == 0 && !s.isEmpty { commit = s }
-    }
-    lines.append("- commit: \(commit)")
-    let info = ProcessInfo.processInfo
-    lines.append(
-      "- machine: \(info.operatingSystemVersionString), \(info.activeProcessorCount) cores, \(info.physicalMemory >> 30) GiB; OPENBLAS_CORETYPE=\(info.environment["OPENBLAS_CORETYPE"] ?? "unset")"
-    )
-    let f = ISO8601DateFormatter()
-    lines.append("- date: \(f.string(from: Date()))")
-    return lines
-  }
-
   static func fmt(_ x: Double?) -> String { sci(x) }
 
   /// Claims computed from the numbers (each sentence says which numbers).
@@ -148,7 +122,7 @@ extension ReportWriter {
     var md = "# \(title)\n\n"
     md += "## What was run\n\n"
     md += "```\n\(commandLine)\n```\n\n"
-    md += ReportWriter.provenance().joined(separator: "\n") + "\n"
+    md += ReportDirectory.provenance().joined(separator: "\n") + "\n"
     md += "- model: \(data.model)\(data.synthetic ? " (SYNTHETIC keys)" : "")\n"
     md += "- keys: \(data.keys)\n"
     md +=

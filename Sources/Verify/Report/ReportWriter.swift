@@ -243,35 +243,32 @@ public struct ReportWriter {
                'routes.csv' using 1:($3 == 0 ? 1 : 1/0) skip 1 with points pt 2 ps 3 lw 3 lc rgb "red" title "verdict: disagree (a route failed or did not converge)"
           """
       ))
-    figures.append(
-      (
-        "edit_distance",
-        header + """
-          set title "Edit distance to d_m = \(rows.last.map { String($0.dm) } ?? "?"): ||dW(d_m) - dW(ref)||_F / ||dW(ref)||_F (MEMIT solid, EMMET dashed)"
-          set xlabel "dynamic multiplier d_m"
-          set ylabel "relative distance of the update"
-          set logscale xy
-          set format y "10^{%L}"
-          bs = "\(data.batches.map(String.init).joined(separator: " "))"
-          plot for [i=1:\(nb)] 'fig_edit_distance.csv' using 1:(column(1+i)) skip 1 with linespoints lw 2 lc i pt 7 title sprintf("B = %s", word(bs,i)), \\
-               for [i=1:\(nb)] 'fig_edit_distance.csv' using 1:(column(1+\(nb)+i)) skip 1 with linespoints dt 2 lw 2 lc i pt 9 notitle
-          """
-      ))
     let ref = rows.last.map { String($0.dm) } ?? "?"
-    figures.append(
+    func distanceFigure(_ name: String, title: String, ylabel: String) -> (String, String) {
       (
-        "output_distance",
+        name,
         header + """
-          set title "Output distance to d_m = \(ref) on the preserved keys: sqrt(tr(Δ C_{ref} Δ^T) / tr(dW_{ref} C_{ref} dW_{ref}^T)) (MEMIT solid, EMMET dashed)" font ',11'
+          set title "\(title) (MEMIT solid, EMMET dashed)" font ',11'
           set xlabel "dynamic multiplier d_m"
-          set ylabel "relative RMS output difference on preserved keys"
+          set ylabel "\(ylabel)"
           set logscale xy
           set format y "10^{%L}"
           bs = "\(data.batches.map(String.init).joined(separator: " "))"
-          plot for [i=1:\(nb)] 'fig_output_distance.csv' using 1:(column(1+i)) skip 1 with linespoints lw 2 lc i pt 7 title sprintf("B = %s", word(bs,i)), \\
-               for [i=1:\(nb)] 'fig_output_distance.csv' using 1:(column(1+\(nb)+i)) skip 1 with linespoints dt 2 lw 2 lc i pt 9 notitle
+          plot for [i=1:\(nb)] 'fig_\(name).csv' using 1:(column(1+i)) skip 1 with linespoints lw 2 lc i pt 7 title sprintf("B = %s", word(bs,i)), \\
+               for [i=1:\(nb)] 'fig_\(name).csv' using 1:(column(1+\(nb)+i)) skip 1 with linespoints dt 2 lw 2 lc i pt 9 notitle
           """
-      ))
+      )
+    }
+    figures.append(
+      distanceFigure(
+        "edit_distance", title: "Edit distance to d_m = \(ref): ||dW(d_m) - dW(ref)||_F / ||dW(ref)||_F",
+        ylabel: "relative distance of the update"))
+    figures.append(
+      distanceFigure(
+        "output_distance",
+        title:
+          "Output distance to d_m = \(ref) on the preserved keys: sqrt(tr(Δ C_{ref} Δ^T) / tr(dW_{ref} C_{ref} dW_{ref}^T))",
+        ylabel: "relative RMS output difference on preserved keys"))
     for (name, body) in figures {
       progress("figure \(name)")
       try ReportDirectory.figure(name, body, in: dir)
