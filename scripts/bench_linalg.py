@@ -73,7 +73,7 @@ OURS = {  # op -> verify bench op
     "syrk": "syrk", "cholesky": "cholesky", "eigvals": "eigvals", "svdvals": "svdvals",
     "rcond": "rcond", "rank-pstrf": "rank-pstrf", "rank-eig": "rank-eig",
 }
-INPUT = {"syrk": "K", "svdvals": "K"}
+INPUT = {"syrk": "K", "svdvals": "K", "svdvals-gesdd": "K"}
 OUR_CORE = []  # OpenBLAS kernel family reported by `verify bench`
 
 
@@ -91,7 +91,7 @@ def main():
     ap.add_argument("--verify", required=True)
     ap.add_argument("--sizes", default="1536,4096,6400")
     ap.add_argument("--repeats", type=int, default=5, help="repeats for n < 6000 (3 above)")
-    ap.add_argument("--ops", default=",".join(OURS), help="also available: eigvals-2stage")
+    ap.add_argument("--ops", default=",".join(OURS), help="also available: eigvals-2stage, svdvals-gesdd")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--write", help="write the markdown table to this file")
     args = ap.parse_args()
@@ -109,8 +109,8 @@ def main():
             repeats = args.repeats if n < 6000 else min(args.repeats, 3)
             for op in ops:
                 which = INPUT.get(op, "C")
-                cands = numpy_ops()["eigvals" if op == "eigvals-2stage" else op]
-                if n >= 6000 and op == "svdvals":
+                cands = numpy_ops()[{"eigvals-2stage": "eigvals", "svdvals-gesdd": "svdvals"}.get(op, op)]
+                if n >= 6000 and op in ("svdvals", "svdvals-gesdd"):
                     cands = cands[:1]  # both candidates call ?gesdd; one is enough at this cost
                 # Interleave the stacks in two blocks (ours k runs in one warm process, then each
                 # numpy call k runs, twice) so that slow phases of this shared machine hit both

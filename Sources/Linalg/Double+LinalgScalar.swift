@@ -119,6 +119,37 @@ extension Double: LinalgScalar {
     _ s: UnsafeMutablePointer<Double>, _ u: UnsafeMutablePointer<Double>, _ ldu: Int32,
     _ vt: UnsafeMutablePointer<Double>, _ ldvt: Int32
   ) -> Int32 { LAPACKE_dgesdd(colMajor, jobz, m, n, a, lda, s, u, ldu, vt, ldvt) }
+  public static func geqrfWork(
+    _ m: Int32, _ n: Int32, _ a: UnsafeMutablePointer<Double>, _ lda: Int32,
+    _ tau: UnsafeMutablePointer<Double>, _ work: UnsafeMutablePointer<Double>, _ lwork: Int32
+  ) -> Int32 { LAPACKE_dgeqrf_work(colMajor, m, n, a, lda, tau, work, lwork) }
+  public static func larftForwardColumns(
+    _ n: Int32, _ k: Int32, _ v: UnsafePointer<Double>, _ ldv: Int32, _ tau: UnsafePointer<Double>,
+    _ t: UnsafeMutablePointer<Double>, _ ldt: Int32
+  ) -> Int32 { LAPACKE_dlarft_work(colMajor, lapackChar("F"), lapackChar("C"), n, k, v, ldv, tau, t, ldt) }
+  public static func larfbForwardColumns(
+    _ side: CChar, _ trans: CChar, _ m: Int32, _ n: Int32, _ k: Int32,
+    _ v: UnsafePointer<Double>, _ ldv: Int32, _ t: UnsafePointer<Double>, _ ldt: Int32,
+    _ c: UnsafeMutablePointer<Double>, _ ldc: Int32, _ work: UnsafeMutablePointer<Double>, _ ldwork: Int32
+  ) -> Int32 {
+    LAPACKE_dlarfb_work(
+      colMajor, side, trans, lapackChar("F"), lapackChar("C"), m, n, k, v, ldv, t, ldt, c, ldc, work, ldwork)
+  }
+  public static func gbbrdUpperValues(
+    _ m: Int32, _ n: Int32, _ ku: Int32, _ ab: UnsafeMutablePointer<Double>, _ ldab: Int32,
+    _ d: UnsafeMutablePointer<Double>, _ e: UnsafeMutablePointer<Double>, _ work: UnsafeMutablePointer<Double>
+  ) -> Int32 {
+    LAPACKE_dgbbrd_work(
+      colMajor, lapackChar("N"), m, n, 0, 0, ku, ab, ldab, d, e, nil, 1, nil, 1, nil, 1, work)
+  }
+  public static func bdsqrUpperValues(
+    _ n: Int32, _ d: UnsafeMutablePointer<Double>, _ e: UnsafeMutablePointer<Double>
+  ) -> Int32 {
+    var vt: Double = 0, u: Double = 0, c: Double = 0
+    var work = [Double](repeating: 0, count: Swift.max(1, 4 * Int(n)))
+    return LAPACKE_dbdsqr_work(
+      colMajor, lapackChar("U"), n, 0, 0, 0, d, e, &vt, 1, &u, 1, &c, 1, &work)
+  }
   public static func syevd(
     _ jobz: CChar, _ uplo: CChar, _ n: Int32, _ a: UnsafeMutablePointer<Double>, _ lda: Int32,
     _ w: UnsafeMutablePointer<Double>

@@ -119,6 +119,37 @@ extension Float: LinalgScalar {
     _ s: UnsafeMutablePointer<Float>, _ u: UnsafeMutablePointer<Float>, _ ldu: Int32,
     _ vt: UnsafeMutablePointer<Float>, _ ldvt: Int32
   ) -> Int32 { LAPACKE_sgesdd(colMajor, jobz, m, n, a, lda, s, u, ldu, vt, ldvt) }
+  public static func geqrfWork(
+    _ m: Int32, _ n: Int32, _ a: UnsafeMutablePointer<Float>, _ lda: Int32,
+    _ tau: UnsafeMutablePointer<Float>, _ work: UnsafeMutablePointer<Float>, _ lwork: Int32
+  ) -> Int32 { LAPACKE_sgeqrf_work(colMajor, m, n, a, lda, tau, work, lwork) }
+  public static func larftForwardColumns(
+    _ n: Int32, _ k: Int32, _ v: UnsafePointer<Float>, _ ldv: Int32, _ tau: UnsafePointer<Float>,
+    _ t: UnsafeMutablePointer<Float>, _ ldt: Int32
+  ) -> Int32 { LAPACKE_slarft_work(colMajor, lapackChar("F"), lapackChar("C"), n, k, v, ldv, tau, t, ldt) }
+  public static func larfbForwardColumns(
+    _ side: CChar, _ trans: CChar, _ m: Int32, _ n: Int32, _ k: Int32,
+    _ v: UnsafePointer<Float>, _ ldv: Int32, _ t: UnsafePointer<Float>, _ ldt: Int32,
+    _ c: UnsafeMutablePointer<Float>, _ ldc: Int32, _ work: UnsafeMutablePointer<Float>, _ ldwork: Int32
+  ) -> Int32 {
+    LAPACKE_slarfb_work(
+      colMajor, side, trans, lapackChar("F"), lapackChar("C"), m, n, k, v, ldv, t, ldt, c, ldc, work, ldwork)
+  }
+  public static func gbbrdUpperValues(
+    _ m: Int32, _ n: Int32, _ ku: Int32, _ ab: UnsafeMutablePointer<Float>, _ ldab: Int32,
+    _ d: UnsafeMutablePointer<Float>, _ e: UnsafeMutablePointer<Float>, _ work: UnsafeMutablePointer<Float>
+  ) -> Int32 {
+    LAPACKE_sgbbrd_work(
+      colMajor, lapackChar("N"), m, n, 0, 0, ku, ab, ldab, d, e, nil, 1, nil, 1, nil, 1, work)
+  }
+  public static func bdsqrUpperValues(
+    _ n: Int32, _ d: UnsafeMutablePointer<Float>, _ e: UnsafeMutablePointer<Float>
+  ) -> Int32 {
+    var vt: Float = 0, u: Float = 0, c: Float = 0
+    var work = [Float](repeating: 0, count: Swift.max(1, 4 * Int(n)))
+    return LAPACKE_sbdsqr_work(
+      colMajor, lapackChar("U"), n, 0, 0, 0, d, e, &vt, 1, &u, 1, &c, 1, &work)
+  }
   public static func syevd(
     _ jobz: CChar, _ uplo: CChar, _ n: Int32, _ a: UnsafeMutablePointer<Float>, _ lda: Int32,
     _ w: UnsafeMutablePointer<Float>

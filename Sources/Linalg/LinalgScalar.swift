@@ -117,6 +117,34 @@ where Self.RawSignificand: FixedWidthInteger {
     _ lda: Int32, _ s: UnsafeMutablePointer<Self>, _ u: UnsafeMutablePointer<Self>,
     _ ldu: Int32, _ vt: UnsafeMutablePointer<Self>, _ ldvt: Int32
   ) -> Int32
+  /// `?geqrf` (caller's workspace, `lwork >= n`).
+  static func geqrfWork(
+    _ m: Int32, _ n: Int32, _ a: UnsafeMutablePointer<Self>, _ lda: Int32,
+    _ tau: UnsafeMutablePointer<Self>, _ work: UnsafeMutablePointer<Self>, _ lwork: Int32
+  ) -> Int32
+  /// `?larft` forward, column-wise: the triangular factor `T` of a block reflector.
+  static func larftForwardColumns(
+    _ n: Int32, _ k: Int32, _ v: UnsafePointer<Self>, _ ldv: Int32, _ tau: UnsafePointer<Self>,
+    _ t: UnsafeMutablePointer<Self>, _ ldt: Int32
+  ) -> Int32
+  /// `?larfb` forward, column-wise: apply `H` or `Hᵀ` from the left or right
+  /// (`work` is `ldwork x k`, `ldwork >= n` for side L, `>= m` for side R).
+  static func larfbForwardColumns(
+    _ side: CChar, _ trans: CChar, _ m: Int32, _ n: Int32, _ k: Int32,
+    _ v: UnsafePointer<Self>, _ ldv: Int32, _ t: UnsafePointer<Self>, _ ldt: Int32,
+    _ c: UnsafeMutablePointer<Self>, _ ldc: Int32, _ work: UnsafeMutablePointer<Self>, _ ldwork: Int32
+  ) -> Int32
+  /// `?gbbrd` without vectors: an upper band matrix (`kl = 0`, `ku` superdiagonals, band
+  /// storage) to upper bidiagonal `d`, `e` (`work` holds `2 max(m, n)`).
+  static func gbbrdUpperValues(
+    _ m: Int32, _ n: Int32, _ ku: Int32, _ ab: UnsafeMutablePointer<Self>, _ ldab: Int32,
+    _ d: UnsafeMutablePointer<Self>, _ e: UnsafeMutablePointer<Self>, _ work: UnsafeMutablePointer<Self>
+  ) -> Int32
+  /// `?bdsqr` without vectors (dqds, `?lasq1`): singular values of an upper bidiagonal matrix
+  /// to high relative accuracy, descending in `d`.
+  static func bdsqrUpperValues(
+    _ n: Int32, _ d: UnsafeMutablePointer<Self>, _ e: UnsafeMutablePointer<Self>
+  ) -> Int32
   static func syevd(
     _ jobz: CChar, _ uplo: CChar, _ n: Int32, _ a: UnsafeMutablePointer<Self>,
     _ lda: Int32, _ w: UnsafeMutablePointer<Self>

@@ -12,6 +12,7 @@ public enum LinalgBenchmarkOp: String, CaseIterable, Sendable, Codable {
   case eigvals
   /// Eigenvalues only, two-stage driver `?syevd_2stage` (input: symmetric C).
   case eigvals2stage = "eigvals-2stage"
+  case svdvalsGesdd = "svdvals-gesdd"
   /// Singular values only, `?gesdd` (input: K).
   case svdvals
   /// `?potrf` + `?pocon` (input: SPD C).
@@ -81,6 +82,8 @@ public enum LinalgBenchmark {
       return try a.symmetricEigenvalues(driver: .twoStage).reduce(0, +)
     case .svdvals:
       return try a.singularValues().reduce(0, +)
+    case .svdvalsGesdd:
+      return try a.singularValues(driver: .divideAndConquer).reduce(0, +)
     case .rcond:
       return try Cholesky(a).reciprocalConditionEstimate()
     case .rankPstrf:

@@ -52,27 +52,3 @@ public struct SVD<T: LinalgScalar>: Sendable {
     return try Matrix.multiply(Vt, utb, transA: .transpose)
   }
 }
-
-extension Matrix {
-  /// Singular values only, descending (`?gesdd` with `jobz = 'N'`).
-  public func singularValues() throws(LinalgError) -> [T] {
-    guard !isEmpty else { throw .empty(operation: "singularValues") }
-    try checkFinite("singularValues")
-    let m = try lapackInt(rows, "gesdd"), n = try lapackInt(columns, "gesdd")
-    var work = self
-    var s = [T](repeating: 0, count: Swift.min(rows, columns))
-    var dummyU: [T] = [0]
-    var dummyV: [T] = [0]
-    let info = work.storage.withUnsafeMutableBufferPointer { ap in
-      s.withUnsafeMutableBufferPointer { sp in
-        dummyU.withUnsafeMutableBufferPointer { up in
-          dummyV.withUnsafeMutableBufferPointer { vp in
-            T.gesdd(lapackChar("N"), m, n, ap.baseAddress!, m, sp.baseAddress!, up.baseAddress!, 1, vp.baseAddress!, 1)
-          }
-        }
-      }
-    }
-    try checkInfo(info, routine: T.lapackPrefix + "gesdd")
-    return s
-  }
-}
