@@ -91,7 +91,7 @@ def main():
     ap.add_argument("--verify", required=True)
     ap.add_argument("--sizes", default="1536,4096,6400")
     ap.add_argument("--repeats", type=int, default=5, help="repeats for n < 6000 (3 above)")
-    ap.add_argument("--ops", default=",".join(OURS), help="also available: eigvals-2stage, svdvals-gesdd")
+    ap.add_argument("--ops", default=",".join(OURS), help="also available: eigvals-2stage, eigvals-syevd, svdvals-gesdd")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--write", help="write the markdown table to this file")
     args = ap.parse_args()
@@ -109,7 +109,7 @@ def main():
             repeats = args.repeats if n < 6000 else min(args.repeats, 3)
             for op in ops:
                 which = INPUT.get(op, "C")
-                cands = numpy_ops()[{"eigvals-2stage": "eigvals", "svdvals-gesdd": "svdvals"}.get(op, op)]
+                cands = numpy_ops()[{"eigvals-2stage": "eigvals", "eigvals-syevd": "eigvals", "svdvals-gesdd": "svdvals"}.get(op, op)]
                 if n >= 6000 and op in ("svdvals", "svdvals-gesdd"):
                     cands = cands[:1]  # both candidates call ?gesdd; one is enough at this cost
                 # Interleave the stacks in two blocks (ours k runs in one warm process, then each

@@ -150,6 +150,27 @@ extension Double: LinalgScalar {
     return LAPACKE_dbdsqr_work(
       colMajor, lapackChar("U"), n, 0, 0, 0, d, e, &vt, 1, &u, 1, &c, 1, &work)
   }
+  public static func symmLowerLeft(
+    _ m: Int32, _ n: Int32, _ alpha: Double, _ a: UnsafePointer<Double>, _ lda: Int32,
+    _ b: UnsafePointer<Double>, _ ldb: Int32, _ beta: Double, _ c: UnsafeMutablePointer<Double>, _ ldc: Int32
+  ) { cblas_dsymm(CblasColMajor, CblasLeft, CblasLower, m, n, alpha, a, lda, b, ldb, beta, c, ldc) }
+  public static func trmmUpper(
+    _ side: CBLAS_SIDE, _ trans: CBLAS_TRANSPOSE, _ m: Int32, _ n: Int32, _ alpha: Double,
+    _ a: UnsafePointer<Double>, _ lda: Int32, _ b: UnsafeMutablePointer<Double>, _ ldb: Int32
+  ) { cblas_dtrmm(CblasColMajor, side, CblasUpper, trans, CblasNonUnit, m, n, alpha, a, lda, b, ldb) }
+  public static func syr2kLower(
+    _ n: Int32, _ k: Int32, _ alpha: Double, _ a: UnsafePointer<Double>, _ lda: Int32,
+    _ b: UnsafePointer<Double>, _ ldb: Int32, _ beta: Double, _ c: UnsafeMutablePointer<Double>, _ ldc: Int32
+  ) { cblas_dsyr2k(CblasColMajor, CblasLower, CblasNoTrans, n, k, alpha, a, lda, b, ldb, beta, c, ldc) }
+  public static func sbtrdLowerValues(
+    _ n: Int32, _ kd: Int32, _ ab: UnsafeMutablePointer<Double>, _ ldab: Int32,
+    _ d: UnsafeMutablePointer<Double>, _ e: UnsafeMutablePointer<Double>, _ work: UnsafeMutablePointer<Double>
+  ) -> Int32 {
+    LAPACKE_dsbtrd_work(colMajor, lapackChar("N"), lapackChar("L"), n, kd, ab, ldab, d, e, nil, 1, work)
+  }
+  public static func sterf(_ n: Int32, _ d: UnsafeMutablePointer<Double>, _ e: UnsafeMutablePointer<Double>) -> Int32 {
+    LAPACKE_dsterf_work(n, d, e)
+  }
   public static func syevd(
     _ jobz: CChar, _ uplo: CChar, _ n: Int32, _ a: UnsafeMutablePointer<Double>, _ lda: Int32,
     _ w: UnsafeMutablePointer<Double>

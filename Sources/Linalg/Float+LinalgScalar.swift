@@ -150,6 +150,27 @@ extension Float: LinalgScalar {
     return LAPACKE_sbdsqr_work(
       colMajor, lapackChar("U"), n, 0, 0, 0, d, e, &vt, 1, &u, 1, &c, 1, &work)
   }
+  public static func symmLowerLeft(
+    _ m: Int32, _ n: Int32, _ alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int32,
+    _ b: UnsafePointer<Float>, _ ldb: Int32, _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int32
+  ) { cblas_ssymm(CblasColMajor, CblasLeft, CblasLower, m, n, alpha, a, lda, b, ldb, beta, c, ldc) }
+  public static func trmmUpper(
+    _ side: CBLAS_SIDE, _ trans: CBLAS_TRANSPOSE, _ m: Int32, _ n: Int32, _ alpha: Float,
+    _ a: UnsafePointer<Float>, _ lda: Int32, _ b: UnsafeMutablePointer<Float>, _ ldb: Int32
+  ) { cblas_strmm(CblasColMajor, side, CblasUpper, trans, CblasNonUnit, m, n, alpha, a, lda, b, ldb) }
+  public static func syr2kLower(
+    _ n: Int32, _ k: Int32, _ alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int32,
+    _ b: UnsafePointer<Float>, _ ldb: Int32, _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int32
+  ) { cblas_ssyr2k(CblasColMajor, CblasLower, CblasNoTrans, n, k, alpha, a, lda, b, ldb, beta, c, ldc) }
+  public static func sbtrdLowerValues(
+    _ n: Int32, _ kd: Int32, _ ab: UnsafeMutablePointer<Float>, _ ldab: Int32,
+    _ d: UnsafeMutablePointer<Float>, _ e: UnsafeMutablePointer<Float>, _ work: UnsafeMutablePointer<Float>
+  ) -> Int32 {
+    LAPACKE_ssbtrd_work(colMajor, lapackChar("N"), lapackChar("L"), n, kd, ab, ldab, d, e, nil, 1, work)
+  }
+  public static func sterf(_ n: Int32, _ d: UnsafeMutablePointer<Float>, _ e: UnsafeMutablePointer<Float>) -> Int32 {
+    LAPACKE_ssterf_work(n, d, e)
+  }
   public static func syevd(
     _ jobz: CChar, _ uplo: CChar, _ n: Int32, _ a: UnsafeMutablePointer<Float>, _ lda: Int32,
     _ w: UnsafeMutablePointer<Float>

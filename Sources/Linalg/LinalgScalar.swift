@@ -145,6 +145,29 @@ where Self.RawSignificand: FixedWidthInteger {
   static func bdsqrUpperValues(
     _ n: Int32, _ d: UnsafeMutablePointer<Self>, _ e: UnsafeMutablePointer<Self>
   ) -> Int32
+  /// `C := alpha A B + beta C` with `A` symmetric (lower triangle read), side left.
+  static func symmLowerLeft(
+    _ m: Int32, _ n: Int32, _ alpha: Self, _ a: UnsafePointer<Self>, _ lda: Int32,
+    _ b: UnsafePointer<Self>, _ ldb: Int32, _ beta: Self, _ c: UnsafeMutablePointer<Self>, _ ldc: Int32
+  )
+  /// `B := alpha op(A) B` (side L) or `alpha B op(A)` (side R), `A` upper triangular, non-unit.
+  static func trmmUpper(
+    _ side: CBLAS_SIDE, _ trans: CBLAS_TRANSPOSE, _ m: Int32, _ n: Int32, _ alpha: Self,
+    _ a: UnsafePointer<Self>, _ lda: Int32, _ b: UnsafeMutablePointer<Self>, _ ldb: Int32
+  )
+  /// `C := alpha (A Bᵀ + B Aᵀ) + beta C`, lower triangle of `C` updated.
+  static func syr2kLower(
+    _ n: Int32, _ k: Int32, _ alpha: Self, _ a: UnsafePointer<Self>, _ lda: Int32,
+    _ b: UnsafePointer<Self>, _ ldb: Int32, _ beta: Self, _ c: UnsafeMutablePointer<Self>, _ ldc: Int32
+  )
+  /// `?sbtrd` without vectors: a symmetric band matrix (lower band storage, `kd`
+  /// subdiagonals) to tridiagonal `d`, `e` by orthogonal similarity (`work` holds `n`).
+  static func sbtrdLowerValues(
+    _ n: Int32, _ kd: Int32, _ ab: UnsafeMutablePointer<Self>, _ ldab: Int32,
+    _ d: UnsafeMutablePointer<Self>, _ e: UnsafeMutablePointer<Self>, _ work: UnsafeMutablePointer<Self>
+  ) -> Int32
+  /// `?sterf`: eigenvalues of a symmetric tridiagonal matrix (root-free QR), ascending in `d`.
+  static func sterf(_ n: Int32, _ d: UnsafeMutablePointer<Self>, _ e: UnsafeMutablePointer<Self>) -> Int32
   static func syevd(
     _ jobz: CChar, _ uplo: CChar, _ n: Int32, _ a: UnsafeMutablePointer<Self>,
     _ lda: Int32, _ w: UnsafeMutablePointer<Self>

@@ -8,13 +8,17 @@ public enum LinalgBenchmarkOp: String, CaseIterable, Sendable, Codable {
   case syrk
   /// `?potrf` (input: SPD C).
   case cholesky
-  /// Eigenvalues only, divide and conquer driver `?syevd` (input: symmetric C).
+  /// Eigenvalues only, the default driver (band reduction from n = 2048, else `?syevd`)
+  /// (input: symmetric C).
   case eigvals
   /// Eigenvalues only, two-stage driver `?syevd_2stage` (input: symmetric C).
   case eigvals2stage = "eigvals-2stage"
-  case svdvalsGesdd = "svdvals-gesdd"
-  /// Singular values only, `?gesdd` (input: K).
+  /// Eigenvalues only, divide and conquer driver `?syevd` (input: symmetric C).
+  case eigvalsSyevd = "eigvals-syevd"
+  /// Singular values only, the default driver (two-stage from min(m, n) = 512) (input: K).
   case svdvals
+  /// Singular values only, `?gesdd` (input: K).
+  case svdvalsGesdd = "svdvals-gesdd"
   /// `?potrf` + `?pocon` (input: SPD C).
   case rcond
   /// Rank and condition estimate through `?pstrf` + `?pocon` (input: PSD C).
@@ -77,6 +81,8 @@ public enum LinalgBenchmark {
       let c = try Cholesky(a)
       return c.factor.diagonal.reduce(0, +)
     case .eigvals:
+      return try a.symmetricEigenvalues().reduce(0, +)
+    case .eigvalsSyevd:
       return try a.symmetricEigenvalues(driver: .divideAndConquer).reduce(0, +)
     case .eigvals2stage:
       return try a.symmetricEigenvalues(driver: .twoStage).reduce(0, +)
@@ -90,7 +96,7 @@ public enum LinalgBenchmark {
       let pc = try PivotedCholesky(a)
       return Double(pc.rank)
     case .rankEig:
-      let e = try a.symmetricEigenvalues(driver: .divideAndConquer)
+      let e = try a.symmetricEigenvalues()
       let s = SpectrumSummary(singularValues: e.map { abs($0) }, maxDimension: a.rows)
       return Double(s.rank)
     }
