@@ -41,7 +41,11 @@ let package = Package(
       name: "Linalg", dependencies: ["CLapack", "CGSL"],
       swiftSettings: crossModule + optimisedInDebug
     ),
-    .target(name: "Editing", dependencies: ["Linalg"], swiftSettings: crossModule + optimisedInDebug),
+    // The forward pass's elementwise kernels (exp, softmax, SwiGLU, RMSNorm, RoPE), compiled
+    // per instruction set and picked at load time; optimised in debug builds too.
+    .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"])]),
+    .target(
+      name: "Editing", dependencies: ["Linalg", "CKernels"], swiftSettings: crossModule + optimisedInDebug),
     .target(name: "Verify", dependencies: ["Linalg", "Editing"], swiftSettings: crossModule),
     .executableTarget(
       name: "VerifyCLI",
@@ -60,6 +64,7 @@ let package = Package(
     .testTarget(
       name: "EditingTests",
       dependencies: [
+        "CKernels",
         "Editing", "Linalg",
         .product(name: "PropertyBased", package: "swift-property-based"),
       ]

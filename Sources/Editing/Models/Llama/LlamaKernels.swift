@@ -1,3 +1,4 @@
+import CKernels
 import Dispatch
 import Foundation
 import Linalg
@@ -9,19 +10,35 @@ enum LlamaKernels {
   /// out[:, t] = x[:, t] / sqrt(mean(x[:, t]^2) + eps) * w     x, out: d x T; w: d
   /// (the mean of squares accumulated in fp64).
   static func rmsNorm(_ out: inout Matrix<Float>, _ x: Matrix<Float>, _ w: [Float], eps: Float) {
-    let d = x.rows
-    let t = x.columns
+    precondition(out.rows == x.rows && out.columns == x.columns && w.count == x.rows)
     x.storage.withUnsafeBufferPointer { xp in
       out.storage.withUnsafeMutableBufferPointer { op in
-        for j in 0..<t {
-          let col = xp.baseAddress! + j * d
-          var ss = 0.0
-          for i in 0..<d { ss += Double(col[i]) * Double(col[i]) }
-          let inv = Float(1 / (ss / Double(d) + Double(eps)).squareRoot())
-          let o = op.baseAddress! + j * d
-          for i in 0..<d { o[i] = col[i] * inv * w[i] }
+        kev_rmsnorm(op.baseAddress!, xp.baseAddress!, w, x.rows, x.columns, eps)
+      }
+    }
+  }
+
+  /// The rotation angles of RoPE for positions start..<start+T: cos and sin of
+  /// p * base^(-2i/ropeDims), i < ropeDims/2, one column of `half` per position (computed in
+  /// fp64 once per forward pass and shared by every layer and by Q and K).
+  struct RopeTable {
+    let half: Int
+    let cosines: [Float]
+    let sines: [Float]
+    init(positions t: Int, ropeDims: Int, base: Double, start: Int = 0) {
+      half = ropeDims / 2
+      let freqs = (0..<half).map { pow(base, -2 * Double($0) / Double(ropeDims)) }
+      var c = [Float](repeating: 0, count: half * t)
+      var sn = [Float](repeating: 0, count: half * t)
+      for j in 0..<t {
+        let p = Double(start + j)
+        for i in 0..<half {
+          c[i + j * half] = Float(cos(p * freqs[i]))
+          sn[i + j * half] = Float(sin(p * freqs[i]))
         }
       }
+      cosines = c
+      sines = sn
     }
   }
 
@@ -29,25 +46,17 @@ enum LlamaKernels {
   /// the pair (2i, 2i+1), i < ropeDims/2, of the column for position p is rotated by
   /// p * base^(-2i/ropeDims).     x: (heads*headDim) x T, in place; positions start at `start`.
   static func rope(_ x: inout Matrix<Float>, heads: Int, headDim: Int, ropeDims: Int, base: Double, start: Int = 0) {
-    let half = ropeDims / 2
-    let freqs = (0..<half).map { pow(base, -2 * Double($0) / Double(ropeDims)) }
-    let rows = x.rows
+    rope(
+      &x, heads: heads, headDim: headDim,
+      table: RopeTable(positions: x.columns, ropeDims: ropeDims, base: base, start: start))
+  }
+
+  /// The same with precomputed angles (`table` covers at least x's T positions).
+  static func rope(_ x: inout Matrix<Float>, heads: Int, headDim: Int, table: RopeTable) {
+    precondition(table.cosines.count >= table.half * x.columns && 2 * table.half <= headDim)
+    let rows = x.rows, t = x.columns
     x.storage.withUnsafeMutableBufferPointer { xp in
-      for t in 0..<x.columns {
-        let p = Double(start + t)
-        let cs = freqs.map { (Float(cos(p * $0)), Float(sin(p * $0))) }
-        let col = xp.baseAddress! + t * rows
-        for h in 0..<heads {
-          let hp = col + h * headDim
-          for i in 0..<half {
-            let (c, s) = cs[i]
-            let a = hp[2 * i]
-            let b = hp[2 * i + 1]
-            hp[2 * i] = a * c - b * s
-            hp[2 * i + 1] = a * s + b * c
-          }
-        }
-      }
+      kev_rope(xp.baseAddress!, rows, t, heads, headDim, table.half, table.cosines, table.sines)
     }
   }
 
@@ -133,47 +142,7 @@ enum LlamaKernels {
   /// In place: the first `visible` entries become their softmax (max subtracted), the rest of
   /// the `length` entries 0 (the causal mask).
   @inline(__always) static func softmaxPrefix(_ col: UnsafeMutablePointer<Float>, visible n: Int, length: Int) {
-    typealias V = FastExp.V
-    let raw = UnsafeMutableRawPointer(col)
-    var mv = V(repeating: -.infinity)
-    var i = 0
-    while i + 8 <= n {
-      mv = pointwiseMax(mv, raw.loadUnaligned(fromByteOffset: 4 * i, as: V.self))
-      i += 8
-    }
-    var m = mv.max()
-    while i < n {
-      m = max(m, col[i])
-      i += 1
-    }
-    let mb = V(repeating: m)
-    var acc = V(repeating: 0)
-    i = 0
-    while i + 8 <= n {
-      let e = FastExp.exp8(raw.loadUnaligned(fromByteOffset: 4 * i, as: V.self) - mb)
-      raw.storeBytes(of: e, toByteOffset: 4 * i, as: V.self)
-      acc += e
-      i += 8
-    }
-    var sum = acc.sum()
-    while i < n {
-      let e = FastExp.exp1(col[i] - m)
-      col[i] = e
-      sum += e
-      i += 1
-    }
-    let inv = 1 / sum
-    let iv = V(repeating: inv)
-    i = 0
-    while i + 8 <= n {
-      raw.storeBytes(of: raw.loadUnaligned(fromByteOffset: 4 * i, as: V.self) * iv, toByteOffset: 4 * i, as: V.self)
-      i += 8
-    }
-    while i < n {
-      col[i] *= inv
-      i += 1
-    }
-    if n < length { (col + n).update(repeating: 0, count: length - n) }
+    kev_softmax_prefix(col, n, length)
   }
 
   /// up = silu(gate) * up = gate / (1 + exp(-gate)) * up, in place (all mlpWidth x T; the
@@ -190,18 +159,7 @@ enum LlamaKernels {
           let o = UnsafeMutablePointer<Float>(bitPattern: oa)!
           let lo = n * w / workers
           let hi = n * (w + 1) / workers
-          var i = lo
-          while i + 8 <= hi {
-            let x = UnsafeRawPointer(g + i).loadUnaligned(as: FastExp.V.self)
-            let u = UnsafeRawPointer(o + i).loadUnaligned(as: FastExp.V.self)
-            UnsafeMutableRawPointer(o + i).storeBytes(of: u * x / (1 + FastExp.exp8(-x)), as: FastExp.V.self)
-            i += 8
-          }
-          while i < hi {
-            let x = g[i]
-            o[i] *= x / (1 + FastExp.exp1(-x))
-            i += 1
-          }
+          kev_swiglu(o + lo, g + lo, hi - lo)
         }
       }
     }
@@ -211,5 +169,20 @@ enum LlamaKernels {
   /// in x out matrix `wt`; y (out x T) = wtᵀ x (in x T).
   static func linear(_ wt: Matrix<Float>, _ x: Matrix<Float>) -> Matrix<Float> {
     try! Matrix.multiply(wt, x, transA: .transpose)
+  }
+
+  /// The same into an existing `out` (out x T): `out = wtᵀ x`, or `out += wtᵀ x` when
+  /// `accumulate` (BLAS beta = 1: the residual add happens inside the product).
+  static func linear(into out: inout Matrix<Float>, _ wt: Matrix<Float>, _ x: Matrix<Float>, accumulate: Bool = false) {
+    precondition(wt.rows == x.rows && out.rows == wt.columns && out.columns == x.columns, "linear: shape mismatch")
+    wt.storage.withUnsafeBufferPointer { wp in
+      x.storage.withUnsafeBufferPointer { xp in
+        out.storage.withUnsafeMutableBufferPointer { op in
+          RawBLAS.gemm(
+            .transpose, .none, m: wt.columns, n: x.columns, k: wt.rows, alpha: Float(1), a: wp.baseAddress!,
+            lda: wt.rows, b: xp.baseAddress!, ldb: x.rows, beta: accumulate ? 1 : 0, c: op.baseAddress!, ldc: out.rows)
+        }
+      }
+    }
   }
 }

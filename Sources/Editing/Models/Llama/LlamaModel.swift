@@ -172,29 +172,45 @@ public final class LlamaModel: @unchecked Sendable {
     var captures: [Int: [Capture: Matrix<Float>]] = [:]
     var h = Matrix<Float>(rows: c.width, columns: t)
     var att = Matrix<Float>(rows: c.headCount * c.headDim, columns: t)
+    let ropeTable = timed("rope") { LlamaKernels.RopeTable(positions: t, ropeDims: c.ropeDimensions, base: c.ropeBase) }
+    // Workspaces reused by every block (fresh multi-MB buffers per block cost page faults).
+    var q = Matrix<Float>(rows: c.headCount * c.headDim, columns: t)
+    var k = Matrix<Float>(rows: c.kvHeadCount * c.headDim, columns: t)
+    var v = Matrix<Float>(rows: c.kvHeadCount * c.headDim, columns: t)
+    var gate = Matrix<Float>(rows: c.mlpWidth, columns: t)
+    var keys = Matrix<Float>(rows: c.mlpWidth, columns: t)
+    var m = Matrix<Float>(rows: c.width, columns: t)
     for l in 0...max(lastNeeded, -1) where l >= 0 {
       let b = blocks[l]
       let want = capture[l] ?? []
       // attention sub-block: x += Wo attn(rope(Wq h), rope(Wk h), Wv h), h = rmsnorm(x)
       timed("rmsnorm") { LlamaKernels.rmsNorm(&h, x, b.attnNorm, eps: Float(c.rmsEpsilon)) }
-      var q = timed("qkv") { LlamaKernels.linear(b.wq, h) }
-      var k = timed("qkv") { LlamaKernels.linear(b.wk, h) }
-      let v = timed("qkv") { LlamaKernels.linear(b.wv, h) }
+      timed("qkv") {
+        LlamaKernels.linear(into: &q, b.wq, h)
+        LlamaKernels.linear(into: &k, b.wk, h)
+        LlamaKernels.linear(into: &v, b.wv, h)
+      }
       timed("rope") {
-        LlamaKernels.rope(&q, heads: c.headCount, headDim: c.headDim, ropeDims: c.ropeDimensions, base: c.ropeBase)
-        LlamaKernels.rope(&k, heads: c.kvHeadCount, headDim: c.headDim, ropeDims: c.ropeDimensions, base: c.ropeBase)
+        LlamaKernels.rope(&q, heads: c.headCount, headDim: c.headDim, table: ropeTable)
+        LlamaKernels.rope(&k, heads: c.kvHeadCount, headDim: c.headDim, table: ropeTable)
       }
       timed("attention") {
         LlamaKernels.attention(&att, q: q, k: k, v: v, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim)
       }
-      timed("output proj") { x.add(LlamaKernels.linear(b.wo, att)) }
+      timed("output proj") { LlamaKernels.linear(into: &x, b.wo, att, accumulate: true) }
       // MLP sub-block: x += W_down (silu(W_gate h) * W_up h), h = rmsnorm(x)
       timed("rmsnorm") { LlamaKernels.rmsNorm(&h, x, b.ffnNorm, eps: Float(c.rmsEpsilon)) }
-      let gate = timed("gate/up") { LlamaKernels.linear(b.gate, h) }
-      var keys = timed("gate/up") { LlamaKernels.linear(b.up, h) }
+      timed("gate/up") {
+        LlamaKernels.linear(into: &gate, b.gate, h)
+        LlamaKernels.linear(into: &keys, b.up, h)
+      }
       timed("swiglu") { LlamaKernels.swigluInPlace(&keys, gate: gate) }
-      let m = timed("down") { LlamaKernels.linear(b.down, keys) }
-      timed("residual add") { x.add(m) }
+      if want.contains(.mlpOut) {
+        timed("down") { LlamaKernels.linear(into: &m, b.down, keys) }
+        timed("residual add") { x.add(m) }
+      } else {
+        timed("down") { LlamaKernels.linear(into: &x, b.down, keys, accumulate: true) }
+      }
       if !want.isEmpty {
         var got: [Capture: Matrix<Float>] = [:]
         if want.contains(.keys) { got[.keys] = keys }

@@ -1,0 +1,27 @@
+// Elementwise kernels of the Llama forward pass that BLAS does not cover, in C so that each
+// is compiled three times (AVX-512, AVX2+FMA, baseline x86-64) and the loader picks the one
+// this CPU runs (target_clones); Swift's SIMD types compile for the baseline only.
+// Shapes follow the Swift callers: column-major activations, one column per token.
+#ifndef KEV_KERNELS_H
+#define KEV_KERNELS_H
+
+/// y[i] = exp(x[i]) with the same Cody-Waite + degree-6 polynomial as FastExp.swift
+/// (relative error about 2 ulp on [-87, 88]; below -87.3 gives 0, above 88 clamps).
+void kev_exp(float *y, const float *x, long n);
+
+/// In place: col[0..<visible] becomes its softmax (max subtracted), col[visible..<length] = 0.
+void kev_softmax_prefix(float *col, long visible, long length);
+
+/// up[i] *= gate[i] / (1 + exp(-gate[i]))   (SwiGLU, n elements).
+void kev_swiglu(float *up, const float *gate, long n);
+
+/// out[:, j] = x[:, j] / sqrt(mean(x[:, j]^2) + eps) * w   (x, out: d x t; squares summed in fp64).
+void kev_rmsnorm(float *out, const float *x, const float *w, long d, long t, float eps);
+
+/// Interleaved RoPE in place on x (rows x t, heads of headDim): for position column j and pair
+/// i < half, (x[2i], x[2i+1]) rotates by the angle whose cosine and sine are
+/// cosines[i + j * half], sines[i + j * half].
+void kev_rope(float *x, long rows, long t, long heads, long headDim, long half, const float *cosines,
+              const float *sines);
+
+#endif
