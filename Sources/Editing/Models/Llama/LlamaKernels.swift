@@ -60,6 +60,22 @@ enum LlamaKernels {
     }
   }
 
+  /// Per-worker scratch of ``attention(_:q:k:v:heads:kvHeads:headDim:block:scratch:)``,
+  /// allocated once per forward pass and reused by every block and task (instead of a fresh
+  /// multi-MB score buffer per task, which may cost page faults each time).
+  final class AttentionScratch: @unchecked Sendable {
+    let workers: Int
+    let perWorker: Int
+    let buffer: UnsafeMutablePointer<Float>
+    init(tokens t: Int, group: Int, headDim hd: Int, block: Int = 128) {
+      workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+      let cols = group * min(block, t)
+      perWorker = 2 * hd * cols + t * cols
+      buffer = .allocate(capacity: workers * perWorker)
+    }
+    deinit { buffer.deallocate() }
+  }
+
   /// Causal grouped-query attention.   q: (H*hd) x T, k, v: (G*hd) x T, out: (H*hd) x T.
   /// Head h reads key/value head h / (H/G). Scores S = Kᵀ Q / sqrt(hd) (one column per query),
   /// masked to keys <= query, softmax down each column (fp32, max subtracted), out_h = V S.
@@ -67,18 +83,22 @@ enum LlamaKernels {
   /// the work of the two products against the full T x T square.
   static func attention(
     _ out: inout Matrix<Float>, q: Matrix<Float>, k: Matrix<Float>, v: Matrix<Float>, heads: Int, kvHeads: Int,
-    headDim hd: Int, block: Int = 128
+    headDim hd: Int, block: Int = 128, scratch given: AttentionScratch? = nil
   ) {
     let t = q.columns
     let group = heads / kvHeads
+    let scratch = given ?? AttentionScratch(tokens: t, group: group, headDim: hd, block: block)
+    precondition(scratch.perWorker >= 2 * hd * group * min(block, t) + t * group * min(block, t))
     let scale = 1 / Float(hd).squareRoot()
     let qRows = q.rows
     let kRows = k.rows
     let blocks = (t + block - 1) / block
     // Tasks: (kv head, query block). The `group` query heads that share a kv head are stacked
     // side by side, so each product has group * block columns (BLAS runs k = hd = 64 products
-    // far better with more columns); tasks run in parallel, each with a single-threaded BLAS.
+    // far better with more columns). Each worker (one per core, single-threaded BLAS) takes
+    // the next task from a shared counter, largest (latest query block) first.
     let tasks = kvHeads * blocks
+    let counter = TaskCounter(count: tasks)
     q.storage.withUnsafeBufferPointer { qp in
       k.storage.withUnsafeBufferPointer { kp in
         v.storage.withUnsafeBufferPointer { vp in
@@ -88,47 +108,44 @@ enum LlamaKernels {
             let va = UInt(bitPattern: vp.baseAddress!)
             let oa = UInt(bitPattern: op.baseAddress!)
             BLASThreads.singleThreaded {
-              DispatchQueue.concurrentPerform(iterations: tasks) { task in
+              DispatchQueue.concurrentPerform(iterations: scratch.workers) { worker in
                 let qb = UnsafePointer<Float>(bitPattern: qa)!
                 let kb = UnsafePointer<Float>(bitPattern: ka)!
                 let vb = UnsafePointer<Float>(bitPattern: va)!
                 let ob = UnsafeMutablePointer<Float>(bitPattern: oa)!
-                // Later query blocks are the larger tasks: hand them out first.
-                let bi = blocks - 1 - task / kvHeads
-                let g = task % kvHeads
-                let j0 = bi * block
-                let j1 = min(t, j0 + block)
-                let nq = j1 - j0
-                let nk = j1
-                let cols = group * nq
-                let qs = UnsafeMutablePointer<Float>.allocate(capacity: hd * cols)
-                let s = UnsafeMutablePointer<Float>.allocate(capacity: nk * cols)
-                let os = UnsafeMutablePointer<Float>.allocate(capacity: hd * cols)
-                defer {
-                  qs.deallocate()
-                  s.deallocate()
-                  os.deallocate()
-                }
-                // Stack Q of the group's heads: column c = (head r, query jj) -> c = r * nq + jj.
-                for r in 0..<group {
-                  let h = g * group + r
-                  for jj in 0..<nq {
-                    (qs + (r * nq + jj) * hd).update(from: qb + h * hd + (j0 + jj) * qRows, count: hd)
+                let mine = scratch.buffer + worker * scratch.perWorker
+                while let task = counter.next() {
+                  let bi = blocks - 1 - task / kvHeads
+                  let g = task % kvHeads
+                  let j0 = bi * block
+                  let j1 = min(t, j0 + block)
+                  let nq = j1 - j0
+                  let nk = j1
+                  let cols = group * nq
+                  let qs = mine
+                  let os = mine + hd * cols
+                  let s = mine + 2 * hd * cols
+                  // Stack Q of the group's heads: column c = (head r, query jj) -> c = r * nq + jj.
+                  for r in 0..<group {
+                    let h = g * group + r
+                    for jj in 0..<nq {
+                      (qs + (r * nq + jj) * hd).update(from: qb + h * hd + (j0 + jj) * qRows, count: hd)
+                    }
                   }
-                }
-                RawBLAS.gemm(
-                  .transpose, .none, m: nk, n: cols, k: hd, alpha: scale, a: kb + g * hd, lda: kRows, b: qs, ldb: hd,
-                  beta: 0, c: s, ldc: nk)
-                for c in 0..<cols {
-                  softmaxPrefix(s + c * nk, visible: j0 + c % nq + 1, length: nk)
-                }
-                RawBLAS.gemm(
-                  .none, .none, m: hd, n: cols, k: nk, alpha: 1, a: vb + g * hd, lda: kRows, b: s, ldb: nk, beta: 0,
-                  c: os, ldc: hd)
-                for r in 0..<group {
-                  let h = g * group + r
-                  for jj in 0..<nq {
-                    (ob + h * hd + (j0 + jj) * qRows).update(from: os + (r * nq + jj) * hd, count: hd)
+                  RawBLAS.gemm(
+                    .transpose, .none, m: nk, n: cols, k: hd, alpha: scale, a: kb + g * hd, lda: kRows, b: qs,
+                    ldb: hd, beta: 0, c: s, ldc: nk)
+                  for c in 0..<cols {
+                    softmaxPrefix(s + c * nk, visible: j0 + c % nq + 1, length: nk)
+                  }
+                  RawBLAS.gemm(
+                    .none, .none, m: hd, n: cols, k: nk, alpha: 1, a: vb + g * hd, lda: kRows, b: s, ldb: nk,
+                    beta: 0, c: os, ldc: hd)
+                  for r in 0..<group {
+                    let h = g * group + r
+                    for jj in 0..<nq {
+                      (ob + h * hd + (j0 + jj) * qRows).update(from: os + (r * nq + jj) * hd, count: hd)
+                    }
                   }
                 }
               }
@@ -136,6 +153,21 @@ enum LlamaKernels {
           }
         }
       }
+    }
+  }
+
+  /// Hands out task indices 0..<count once each, to any number of threads.
+  final class TaskCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var nextIndex = 0
+    private let count: Int
+    init(count: Int) { self.count = count }
+    func next() -> Int? {
+      lock.lock()
+      defer { lock.unlock() }
+      guard nextIndex < count else { return nil }
+      nextIndex += 1
+      return nextIndex - 1
     }
   }
 

@@ -180,6 +180,8 @@ public final class LlamaModel: @unchecked Sendable {
     var gate = Matrix<Float>(rows: c.mlpWidth, columns: t)
     var keys = Matrix<Float>(rows: c.mlpWidth, columns: t)
     var m = Matrix<Float>(rows: c.width, columns: t)
+    let attentionScratch = LlamaKernels.AttentionScratch(
+      tokens: t, group: c.headCount / c.kvHeadCount, headDim: c.headDim)
     for l in 0...max(lastNeeded, -1) where l >= 0 {
       let b = blocks[l]
       let want = capture[l] ?? []
@@ -195,7 +197,9 @@ public final class LlamaModel: @unchecked Sendable {
         LlamaKernels.rope(&k, heads: c.kvHeadCount, headDim: c.headDim, table: ropeTable)
       }
       timed("attention") {
-        LlamaKernels.attention(&att, q: q, k: k, v: v, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim)
+        LlamaKernels.attention(
+          &att, q: q, k: k, v: v, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim,
+          scratch: attentionScratch)
       }
       timed("output proj") { LlamaKernels.linear(into: &x, b.wo, att, accumulate: true) }
       // MLP sub-block: x += W_down (silu(W_gate h) * W_up h), h = rmsnorm(x)
