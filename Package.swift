@@ -50,7 +50,7 @@ let package = Package(
     .executableTarget(
       name: "VerifyCLI",
       dependencies: [
-        "Linalg", "Editing", "Verify",
+        "Linalg", "Editing", "Verify", "CKernels",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

@@ -71,7 +71,8 @@ for block in range(args.blocks):
 
 assert all(run["token_ids_sha"] == fnv(ids) for run in ours_runs), "the two stacks ran different tokens"
 print(f"torch {torch.__version__}, transformers {transformers.__version__}, threads {torch.get_num_threads()}, "
-      f"{platform.machine()}, OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE')}")
+      f"{platform.machine()}, OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE')}; ours: OpenBLAS "
+      f"{ours_runs[0].get('blas_core')}, elementwise kernels {ours_runs[0].get('elementwise_kernels')}")
 print("| tokens | ours (s) | PyTorch (s) | ours tokens/s | PyTorch tokens/s | speed-up |")
 print("|---:|---:|---:|---:|---:|---:|")
 for t in lengths:

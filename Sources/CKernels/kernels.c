@@ -110,3 +110,12 @@ KEV_CLONES void kev_rope(float *restrict x, long rows, long t, long heads, long 
     }
   }
 }
+
+const char *kev_kernels_isa(void) {
+#if defined(__x86_64__) && defined(__ELF__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("x86-64-v4")) return "x86-64-v4 (AVX-512)";
+  if (__builtin_cpu_supports("x86-64-v3")) return "x86-64-v3 (AVX2, FMA)";
+#endif
+  return "baseline";
+}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CKernels
 import Editing
 import Foundation
 import Linalg
@@ -35,6 +36,10 @@ struct BenchModelCommand: ParsableCommand {
     var load_seconds: Double
     var rows: [Row]
     var token_ids_sha: String
+    /// OpenBLAS's kernel family for this run (`OPENBLAS_CORETYPE` can pin it).
+    var blas_core: String
+    /// Which build of the elementwise C kernels the loader picked for this CPU.
+    var elementwise_kernels: String
   }
 
   func run() throws {
@@ -81,8 +86,15 @@ struct BenchModelCommand: ParsableCommand {
       }
       var h: UInt64 = 1_469_598_103_934_665_603
       for i in ids.prefix(lengths.max()!) { h = (h ^ UInt64(i)) &* 1_099_511_628_211 }
-      let r = Result(model: m.config.name ?? model, load_seconds: load, rows: rows, token_ids_sha: String(h, radix: 16))
-      if json { try printJSON(r) } else { print("load (dequantise to fp32): \(String(format: "%.2f", load)) s") }
+      let r = Result(
+        model: m.config.name ?? model, load_seconds: load, rows: rows, token_ids_sha: String(h, radix: 16),
+        blas_core: BLASThreads.coreName, elementwise_kernels: String(cString: kev_kernels_isa()))
+      if json {
+        try printJSON(r)
+      } else {
+        print("load (dequantise to fp32): \(String(format: "%.2f", load)) s")
+        print("kernels: OpenBLAS \(r.blas_core), elementwise \(r.elementwise_kernels)")
+      }
     } catch let e as ValidationError {
       throw e
     } catch {

@@ -24,4 +24,7 @@ void kev_rmsnorm(float *out, const float *x, const float *w, long d, long t, flo
 void kev_rope(float *x, long rows, long t, long heads, long headDim, long half, const float *cosines,
               const float *sines);
 
+/// Which build this CPU runs: "x86-64-v4 (AVX-512)", "x86-64-v3 (AVX2, FMA)" or "baseline".
+const char *kev_kernels_isa(void);
+
 #endif
