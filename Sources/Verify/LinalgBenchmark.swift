@@ -25,6 +25,9 @@ public enum LinalgBenchmarkOp: String, CaseIterable, Sendable, Codable {
   case rankPstrf = "rank-pstrf"
   /// Rank and condition through the full spectrum, `?syevd` values (input: symmetric C).
   case rankEig = "rank-eig"
+  /// Rank and reciprocal condition estimate from one pivoted Cholesky (`?pstrf` + `?pocon` on
+  /// its factor) (input: SPD C).
+  case rankRcondPstrf = "rank-rcond-pstrf"
 }
 
 public struct BenchmarkTiming: Codable, Sendable {
@@ -95,6 +98,9 @@ public enum LinalgBenchmark {
     case .rankPstrf:
       let pc = try PivotedCholesky(a)
       return Double(pc.rank)
+    case .rankRcondPstrf:
+      let pc = try PivotedCholesky(a)
+      return Double(pc.rank) + (try pc.reciprocalConditionEstimate())
     case .rankEig:
       let e = try a.symmetricEigenvalues()
       let s = SpectrumSummary(singularValues: e.map { abs($0) }, maxDimension: a.rows)

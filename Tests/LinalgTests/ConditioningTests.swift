@@ -87,6 +87,23 @@ import Testing
     }
   }
 
+  /// One pivoted Cholesky gives rank and condition: its `?pocon` estimate brackets the true
+  /// `1/cond_1` as the unpivoted one does, and is 0 for a rank-deficient matrix.
+  @Test func pivotedCholeskyConditionEstimate() async {
+    await propertyCheck(count: 100, input: Gen.int(in: 2...40), Gen.int(in: 0...1_000_000)) { n, seed in
+      let a: Matrix<Double> = randomSPD(n, seed: seed, condition: 1e6)
+      let inv = try Cholesky(a).solve(Matrix.identity(n))
+      let trueRcond = 1 / (a.norm(.one) * inv.norm(.one))
+      let pc = try PivotedCholesky(a)
+      #expect(pc.isFullRank)
+      let est = try pc.reciprocalConditionEstimate()
+      #expect(est >= trueRcond * (1 - 1e6 * Double(n) * Double.ulpOfOne * lapackThreshold))
+      #expect(est <= 10 * trueRcond, "estimate \(est) vs true \(trueRcond)")
+      let k: Matrix<Double> = GSLRandom(seed: UInt(seed)).gaussianMatrix(n, n - 1)
+      #expect(try PivotedCholesky(k.gram()).reciprocalConditionEstimate() == 0)
+    }
+  }
+
   /// Graded spectra: cond_2 from the SVD reproduces the constructed condition number to
   /// the accuracy of sigma_min, |δσ_min| <= c n eps sigma_max.
   @Test func gradedSpectrumCondition() async {

@@ -25,6 +25,8 @@ public struct PivotedCholesky<T: LinalgScalar>: Sendable {
   public let tolerance: T
   /// The largest diagonal entry of `A` (the first pivot).
   public let maxDiagonal: T
+  /// `||A||_1`, kept for the condition estimate (a symmetric permutation does not change it).
+  public let aNorm1: T
 
   public var n: Int { factor.rows }
   public var isFullRank: Bool { rank == n }
@@ -65,6 +67,7 @@ public struct PivotedCholesky<T: LinalgScalar>: Sendable {
     self.rank = r
     self.tolerance = tol
     self.maxDiagonal = maxDiag
+    self.aNorm1 = a.norm(.one)
   }
 
   /// Solves `A x = b` when `A` has full numerical rank; otherwise throws
@@ -87,6 +90,21 @@ public struct PivotedCholesky<T: LinalgScalar>: Sendable {
     var x = Matrix<T>(rows: n, columns: b.columns)
     for j in 0..<b.columns { for i in 0..<n { x[permutation[i], j] = y[i, j] } }
     return x
+  }
+
+  /// LAPACK's estimate of `1 / cond_1(A)` from this factor (`?pocon` on `L` of `Pᵀ A P`,
+  /// which has the condition of `A`), so one pivoted factorization gives both the rank and
+  /// the conditioning. `0` when the numerical rank is below `n`: `A` is singular at
+  /// ``tolerance``. The estimate is within a factor of about 3 of the true value in practice
+  /// (Higham, ch. 15), never above it by more than rounding.
+  public func reciprocalConditionEstimate() throws(LinalgError) -> T {
+    guard isFullRank else { return 0 }
+    var rcond: T = 0
+    let info = factor.storage.withUnsafeBufferPointer {
+      T.pocon(lapackChar("L"), Int32(n), $0.baseAddress!, Int32(n), aNorm1, &rcond)
+    }
+    try checkInfo(info, routine: T.lapackPrefix + "pocon")
+    return rcond
   }
 
   /// `log det A` (only for full rank).
