@@ -8,7 +8,7 @@ public enum LinalgBenchmarkOp: String, CaseIterable, Sendable, Codable {
   case syrk
   /// `?potrf` (input: SPD C).
   case cholesky
-  /// Eigenvalues only, the default driver (band reduction from n = 2048, else `?syevd`)
+  /// Eigenvalues only, the default driver (band reduction from n = 3072, else `?syevd`)
   /// (input: symmetric C).
   case eigvals
   /// Eigenvalues only, two-stage driver `?syevd_2stage` (input: symmetric C).

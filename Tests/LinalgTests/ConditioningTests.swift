@@ -90,7 +90,7 @@ import Testing
   /// One pivoted Cholesky gives rank and condition: its `?pocon` estimate brackets the true
   /// `1/cond_1` as the unpivoted one does, and is 0 for a rank-deficient matrix.
   @Test func pivotedCholeskyConditionEstimate() async {
-    await propertyCheck(count: 100, input: Gen.int(in: 2...40), Gen.int(in: 0...1_000_000)) { n, seed in
+    await propertyCheck(count: 100, input: Gen.int(in: 3...40), Gen.int(in: 0...1_000_000)) { n, seed in
       let a: Matrix<Double> = randomSPD(n, seed: seed, condition: 1e6)
       let inv = try Cholesky(a).solve(Matrix.identity(n))
       let trueRcond = 1 / (a.norm(.one) * inv.norm(.one))

@@ -5,7 +5,7 @@
 #ifndef KEV_KERNELS_H
 #define KEV_KERNELS_H
 
-/// y[i] = exp(x[i]) with the same Cody-Waite + degree-6 polynomial as FastExp.swift
+/// y[i] = exp(x[i]) by Cody-Waite reduction and a degree-6 polynomial
 /// (relative error about 2 ulp on [-87, 88]; below -87.3 gives 0, above 88 clamps).
 void kev_exp(float *y, const float *x, long n);
 

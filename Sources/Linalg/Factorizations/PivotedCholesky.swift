@@ -67,7 +67,10 @@ public struct PivotedCholesky<T: LinalgScalar>: Sendable {
     self.rank = r
     self.tolerance = tol
     self.maxDiagonal = maxDiag
-    self.aNorm1 = a.norm(.one)
+    // Lower triangle only, as the factorization reads it (?lansy), like Cholesky.
+    self.aNorm1 = a.storage.withUnsafeBufferPointer {
+      T.lansy(lapackChar("1"), lapackChar("L"), n, $0.baseAddress!, n)
+    }
   }
 
   /// Solves `A x = b` when `A` has full numerical rank; otherwise throws
@@ -96,7 +99,8 @@ public struct PivotedCholesky<T: LinalgScalar>: Sendable {
   /// which has the condition of `A`), so one pivoted factorization gives both the rank and
   /// the conditioning. `0` when the numerical rank is below `n`: `A` is singular at
   /// ``tolerance``. The estimate is within a factor of about 3 of the true value in practice
-  /// (Higham, ch. 15), never above it by more than rounding.
+  /// (Higham, ch. 15), never below it by more than rounding (it estimates `||A^-1||_1` from
+  /// below).
   public func reciprocalConditionEstimate() throws(LinalgError) -> T {
     guard isFullRank else { return 0 }
     var rcond: T = 0
