@@ -198,13 +198,8 @@ enum LlamaKernels {
   }
 
   /// y = Wᵀ-stored product: GGUF keeps a PyTorch (out, in) weight as the column-major
-  /// in x out matrix `wt`; y (out x T) = wtᵀ x (in x T).
-  static func linear(_ wt: Matrix<Float>, _ x: Matrix<Float>) -> Matrix<Float> {
-    try! Matrix.multiply(wt, x, transA: .transpose)
-  }
-
-  /// The same into an existing `out` (out x T): `out = wtᵀ x`, or `out += wtᵀ x` when
-  /// `accumulate` (BLAS beta = 1: the residual add happens inside the product).
+  /// in x out matrix `wt`; into an existing `out` (out x T): `out = wtᵀ x` (x: in x T), or
+  /// `out += wtᵀ x` when `accumulate` (BLAS beta = 1: the residual add happens inside the product).
   static func linear(into out: inout Matrix<Float>, _ wt: Matrix<Float>, _ x: Matrix<Float>, accumulate: Bool = false) {
     precondition(wt.rows == x.rows && out.rows == wt.columns && out.columns == x.columns, "linear: shape mismatch")
     wt.storage.withUnsafeBufferPointer { wp in
