@@ -21,6 +21,7 @@ extension Matrix {
     let (mi, ni, ki) = (try lapackInt(m, "gemm"), try lapackInt(n, "gemm"), try lapackInt(ka, "gemm"))
     // With beta = 0 BLAS never reads C: no need to zero m * n elements first.
     let storage = [T](unsafeUninitializedCapacity: m * n) { cp, count in
+      LargeBuffers.adviseHugePages(UnsafeMutableRawPointer(cp.baseAddress!), bytes: m * n * MemoryLayout<T>.stride)
       a.storage.withUnsafeBufferPointer { ap in
         b.storage.withUnsafeBufferPointer { bp in
           T.gemm(

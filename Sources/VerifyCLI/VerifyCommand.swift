@@ -16,4 +16,10 @@ struct VerifyCommand: ParsableCommand {
       FactsCommand.self, StudyCommand.self,
     ]
   )
+
+  /// Sets OpenBLAS's environment (see ``BLASEnvironment``), then parses and runs.
+  static func main() {
+    BLASEnvironment.prepare()
+    main(nil)
+  }
 }

@@ -90,4 +90,67 @@ import Testing
       }
     }
   }
+
+  /// Causal grouped-query attention against a naive fp64 reference, at lengths that span
+  /// several query blocks with a partial last one, several tasks per worker and the scratch of
+  /// one pass reused by a second call. Bound per query j (u = eps32 / 2, nk = j + 1 keys):
+  /// scores carry at most hd u S (S = scale * max_i sum_d |q_d k_id|), which moves each
+  /// probability by at most 2 hd u S relative; the softmax kernel adds 8 eps (exp's 4 ulp and
+  /// the normalising sum); the weighted sum of nk values adds nk u max|v|. So
+  /// |out - ref| <= max|v| (4 hd u S + 8 eps + nk u), the factor 2 on the first term for the
+  /// rounding of the reference's comparison.
+  @Test(arguments: [(300, 16), (300, 128), (97, 128), (1, 128)])
+  func attentionMatchesNaiveReference(t: Int, block: Int) {
+    let heads = 6, kvHeads = 2, hd = 16
+    let group = heads / kvHeads
+    let u = eps / 2
+    func inputs(_ seed: Double) -> (Matrix<Float>, Matrix<Float>, Matrix<Float>) {
+      let q = Matrix<Float>(rows: heads * hd, columns: t) { i, j in Float(sin(Double(i * 13 + j * 7) * 0.31 + seed)) }
+      let k = Matrix<Float>(rows: kvHeads * hd, columns: t) { i, j in Float(cos(Double(i * 5 + j * 11) * 0.17 + seed)) }
+      let v = Matrix<Float>(rows: kvHeads * hd, columns: t) { i, j in Float(sin(Double(i * 3 + j) * 0.23 - seed) * 2) }
+      return (q, k, v)
+    }
+    let scratch = LlamaKernels.AttentionScratch(tokens: t, group: group, headDim: hd, block: block)
+    for seed in [0.0, 1.3] {
+      let (q, k, v) = inputs(seed)
+      var out = Matrix<Float>(rows: heads * hd, columns: t, repeating: .nan)
+      LlamaKernels.attention(
+        &out, q: q, k: k, v: v, heads: heads, kvHeads: kvHeads, headDim: hd, block: block, scratch: scratch)
+      let scale = 1 / Double(hd).squareRoot()
+      let maxV = v.storage.map { abs(Double($0)) }.max()!
+      var worst = 0.0
+      for h in 0..<heads {
+        let g = h / group
+        for j in 0..<t {
+          var scores = [Double](repeating: 0, count: j + 1)
+          var bigS = 0.0
+          for i in 0...j {
+            var dot = 0.0, absDot = 0.0
+            for d in 0..<hd {
+              let p = Double(q[h * hd + d, j]) * Double(k[g * hd + d, i])
+              dot += p
+              absDot += abs(p)
+            }
+            scores[i] = dot * scale
+            bigS = max(bigS, absDot * scale)
+          }
+          let m = scores.max()!
+          let e = scores.map { Foundation.exp($0 - m) }
+          let sum = e.reduce(0, +)
+          let tol = maxV * (4 * Double(hd) * u * bigS + 8 * eps + Double(j + 1) * u)
+          for d in 0..<hd {
+            var ref = 0.0
+            for i in 0...j { ref += e[i] / sum * Double(v[g * hd + d, i]) }
+            let err = abs(Double(out[h * hd + d, j]) - ref)
+            worst = max(worst, err / tol)
+            if !(err <= tol) {
+              Issue.record("head \(h) query \(j) dim \(d): |\(out[h * hd + d, j]) - \(ref)| > \(tol) (seed \(seed))")
+              return
+            }
+          }
+        }
+      }
+      #expect(worst <= 1)
+    }
+  }
 }
