@@ -80,3 +80,8 @@ for t in lengths:
     p = sorted(run[t] for run in torch_runs)
     om, pm = o[len(o) // 2], p[len(p) // 2]
     print(f"| {t} | {om:.3f} | {pm:.3f} | {t / om:.0f} | {t / pm:.0f} | {pm / om:.2f}x |")
+for t in lengths:
+    o = [r["median_seconds"] for run in ours_runs for r in run["rows"] if r["tokens"] == t]
+    p = [run[t] for run in torch_runs]
+    print(f"{t} tokens, per block (ours / PyTorch s, speed-up): " +
+          ", ".join(f"{a:.3f} / {b:.3f} ({b / a:.2f}x)" for a, b in zip(o, p)))

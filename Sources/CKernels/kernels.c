@@ -4,12 +4,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__x86_64__) && defined(__ELF__)
-#define KEV_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define KEV_CLONES
-#endif
-
 // exp(x) = 2^k exp(r), k = round(x / ln 2) by the 1.5 * 2^23 trick, r = x - k ln 2 with ln 2
 // split in two (Cody-Waite), Taylor polynomial of degree 6. Written branch-free so that the
 // loops around it vectorise.
@@ -34,88 +28,102 @@ static inline float kev_expf(float x) {
   return x < -87.3f ? 0.0f : p * s;
 }
 
-KEV_CLONES void kev_exp(float *restrict y, const float *restrict x, long n) {
-  for (long i = 0; i < n; i++) y[i] = kev_expf(x[i]);
-}
-
 // Reductions keep KEV_LANES independent partial results (one per vector lane), so that they
 // vectorise without reassociating floating-point sums (no -ffast-math).
 #define KEV_LANES 16
 
-KEV_CLONES void kev_softmax_prefix(float *restrict col, long visible, long length) {
-  float mx[KEV_LANES];
-  for (int k = 0; k < KEV_LANES; k++) mx[k] = -INFINITY;
-  long i = 0;
-  for (; i + KEV_LANES <= visible; i += KEV_LANES)
-    for (int k = 0; k < KEV_LANES; k++) mx[k] = col[i + k] > mx[k] ? col[i + k] : mx[k];
-  float m = -INFINITY;
-  for (int k = 0; k < KEV_LANES; k++) m = mx[k] > m ? mx[k] : m;
-  for (; i < visible; i++) m = col[i] > m ? col[i] : m;
-  float acc[KEV_LANES] = {0};
-  i = 0;
-  for (; i + KEV_LANES <= visible; i += KEV_LANES)
-    for (int k = 0; k < KEV_LANES; k++) {
-      float e = kev_expf(col[i + k] - m);
-      col[i + k] = e;
-      acc[k] += e;
-    }
-  float sum = 0;
-  for (int k = 0; k < KEV_LANES; k++) sum += acc[k];
-  for (; i < visible; i++) {
-    float e = kev_expf(col[i] - m);
-    col[i] = e;
-    sum += e;
-  }
-  float inv = 1.0f / sum;
-  for (i = 0; i < visible; i++) col[i] *= inv;
-  for (i = visible; i < length; i++) col[i] = 0;
+#define KEV_CAT2(a, b) a##b
+#define KEV_CAT(a, b) KEV_CAT2(a, b)
+#define KEV_NAME(n) KEV_CAT(n, KEV_SUFFIX)
+
+// Each body is compiled once per instruction-set level and the dispatchers below pick one per
+// call from kev_level(). The levels are tested feature by feature (AVX-512 F/BW/DQ/VL, AVX2,
+// FMA, ...), which every libgcc since GCC 5 reports, and only with the OS's support for the
+// wider registers (the runtime checks XCR0), instead of relying on the x86-64-v3/v4 level bits.
+#if defined(__x86_64__) && defined(__ELF__)
+#define KEV_MULTI 1
+#define KEV_TARGET __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,bmi,bmi2,f16c,lzcnt,movbe,popcnt")))
+#define KEV_SUFFIX _v4
+#include "internal/kernel_bodies.h"
+#undef KEV_TARGET
+#undef KEV_SUFFIX
+#define KEV_TARGET __attribute__((target("avx2,fma,bmi,bmi2,f16c,lzcnt,movbe,popcnt")))
+#define KEV_SUFFIX _v3
+#include "internal/kernel_bodies.h"
+#undef KEV_TARGET
+#undef KEV_SUFFIX
+#endif
+#define KEV_TARGET
+#define KEV_SUFFIX _base
+#include "internal/kernel_bodies.h"
+
+static int kev_supported_level(void) {
+#ifdef KEV_MULTI
+  __builtin_cpu_init();
+  int v3 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("bmi") &&
+           __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("popcnt");
+  int v4 = v3 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+  return v4 ? 4 : (v3 ? 3 : 1);
+#else
+  return 1;
+#endif
 }
 
-KEV_CLONES void kev_swiglu(float *restrict up, const float *restrict gate, long n) {
-  for (long i = 0; i < n; i++) {
-    float g = gate[i];
-    up[i] *= g / (1.0f + kev_expf(-g));
+// 0: not yet known. Written once (or by kev_kernels_force_level); a race writes the same value.
+static volatile int kev_chosen_level = 0;
+
+static inline int kev_level(void) {
+  int l = kev_chosen_level;
+  if (l == 0) {
+    l = kev_supported_level();
+    kev_chosen_level = l;
   }
+  return l;
 }
 
-KEV_CLONES void kev_rmsnorm(float *restrict out, const float *restrict x, const float *restrict w, long d,
-                            long t, float eps) {
-  for (long j = 0; j < t; j++) {
-    const float *col = x + j * d;
-    double acc[KEV_LANES] = {0};
-    long i = 0;
-    for (; i + KEV_LANES <= d; i += KEV_LANES)
-      for (int k = 0; k < KEV_LANES; k++) acc[k] += (double)col[i + k] * (double)col[i + k];
-    double ss = 0;
-    for (int k = 0; k < KEV_LANES; k++) ss += acc[k];
-    for (; i < d; i++) ss += (double)col[i] * (double)col[i];
-    float inv = (float)(1.0 / sqrt(ss / (double)d + (double)eps));
-    float *o = out + j * d;
-    for (i = 0; i < d; i++) o[i] = col[i] * inv * w[i];
-  }
+int kev_kernels_supported_level(void) { return kev_supported_level(); }
+
+int kev_kernels_force_level(int level) {
+  int top = kev_supported_level();
+  int l = level >= 4 ? 4 : (level >= 3 ? 3 : 1);
+  if (l > top) l = top;
+  kev_chosen_level = l;
+  return l;
 }
 
-KEV_CLONES void kev_rope(float *restrict x, long rows, long t, long heads, long headDim, long half,
-                         const float *restrict cosines, const float *restrict sines) {
-  for (long j = 0; j < t; j++) {
-    const float *cs = cosines + j * half;
-    const float *sn = sines + j * half;
-    for (long h = 0; h < heads; h++) {
-      float *hp = x + j * rows + h * headDim;
-      for (long i = 0; i < half; i++) {
-        float a = hp[2 * i], b = hp[2 * i + 1];
-        hp[2 * i] = a * cs[i] - b * sn[i];
-        hp[2 * i + 1] = a * sn[i] + b * cs[i];
-      }
-    }
+#ifdef KEV_MULTI
+#define KEV_DISPATCH(n, args) \
+  switch (kev_level()) { \
+  case 4: n##_v4 args; return; \
+  case 3: n##_v3 args; return; \
+  default: n##_base args; return; \
   }
+#else
+#define KEV_DISPATCH(n, args) n##_base args;
+#endif
+
+void kev_exp(float *restrict y, const float *restrict x, long n) { KEV_DISPATCH(kev_exp, (y, x, n)) }
+
+void kev_softmax_prefix(float *restrict col, long visible, long length) {
+  KEV_DISPATCH(kev_softmax_prefix, (col, visible, length))
+}
+
+void kev_swiglu(float *restrict up, const float *restrict gate, long n) { KEV_DISPATCH(kev_swiglu, (up, gate, n)) }
+
+void kev_rmsnorm(float *restrict out, const float *restrict x, const float *restrict w, long d, long t, float eps) {
+  KEV_DISPATCH(kev_rmsnorm, (out, x, w, d, t, eps))
+}
+
+void kev_rope(float *restrict x, long rows, long t, long heads, long headDim, long half,
+              const float *restrict cosines, const float *restrict sines) {
+  KEV_DISPATCH(kev_rope, (x, rows, t, heads, headDim, half, cosines, sines))
 }
 
 const char *kev_kernels_isa(void) {
-#if defined(__x86_64__) && defined(__ELF__)
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("x86-64-v4")) return "x86-64-v4 (AVX-512)";
-  if (__builtin_cpu_supports("x86-64-v3")) return "x86-64-v3 (AVX2, FMA)";
-#endif
-  return "baseline";
+  switch (kev_level()) {
+  case 4: return "x86-64-v4 (AVX-512)";
+  case 3: return "x86-64-v3 (AVX2, FMA)";
+  default: return "baseline";
+  }
 }

@@ -8,12 +8,24 @@ import Testing
 /// The C kernels of the forward pass (whichever instruction-set clone this CPU runs) against
 /// naive fp64 references. Bounds: fp32 rounding of a few operations per element, i.e. a small
 /// multiple of eps32 relative, plus the exp polynomial's own 2 ulp.
-@Suite("Forward-pass kernels") struct KernelTests {
+/// Every test runs each build this CPU can execute (AVX-512, AVX2 + FMA, baseline), forced in
+/// turn: the suite is serialized because the forced build is process-wide (other suites running
+/// meanwhile only switch between builds that all pass these tests).
+@Suite("Forward-pass kernels", .serialized) struct KernelTests {
   let eps = Double(Float.ulpOfOne)
+
+  /// The builds to test: every level up to the CPU's.
+  static let levels: [Int] = [4, 3, 1].filter { $0 <= Int(kev_kernels_supported_level()) }
+
+  /// Forces `level` and checks that it took effect (so a test really ran that build).
+  func use(_ level: Int) {
+    #expect(kev_kernels_force_level(Int32(level)) == Int32(level))
+  }
 
   /// Relative error within 4 ulp of fp32 against libm's exp (in fp64) over [-87, 88], 0 below
   /// the underflow cut-off, finite above the top.
-  @Test func expAccurateOverTheFloatRange() {
+  @Test(arguments: KernelTests.levels) func expAccurateOverTheFloatRange(level: Int) {
+    use(level)
     let x = stride(from: Float(-87), to: 88, by: 0.0173).map { $0 }
     var y = [Float](repeating: 0, count: x.count)
     kev_exp(&y, x, x.count)
@@ -28,7 +40,9 @@ import Testing
     #expect(edge[0] == 0 && edge[1] == 1 && edge[2].isFinite)
   }
 
-  @Test(arguments: [1, 7, 8, 33, 500]) func softmaxPrefixMatchesReference(visible: Int) {
+  @Test(arguments: KernelTests.levels, [1, 7, 8, 33, 500]) func softmaxPrefixMatchesReference(level: Int, visible: Int)
+  {
+    use(level)
     let length = visible + 13
     var col = (0..<length).map { Float(sin(Double($0) * 1.7) * 9) }
     let ref: [Double] = {
@@ -45,7 +59,8 @@ import Testing
     #expect(col[visible...].allSatisfy { $0 == 0 }, "masked entries must be 0")
   }
 
-  @Test func swigluMatchesReference() {
+  @Test(arguments: KernelTests.levels) func swigluMatchesReference(level: Int) {
+    use(level)
     let n = 1003
     let gate = (0..<n).map { Float(sin(Double($0) * 0.37) * 12) }
     var up = (0..<n).map { Float(cos(Double($0) * 0.11) * 3) }
@@ -54,7 +69,8 @@ import Testing
     for i in 0..<n { #expect(abs(Double(up[i]) - ref[i]) <= 8 * eps * abs(ref[i]) + 1e-30, "entry \(i)") }
   }
 
-  @Test func rmsNormMatchesReference() {
+  @Test(arguments: KernelTests.levels) func rmsNormMatchesReference(level: Int) {
+    use(level)
     let d = 77, t = 5
     let x = Matrix<Float>(rows: d, columns: t) { i, j in Float(sin(Double(i * 3 + j)) * Double(j + 1)) }
     let w = (0..<d).map { Float(1 + 0.01 * Double($0)) }
@@ -71,7 +87,8 @@ import Testing
 
   /// The table-driven RoPE against the rotation written out in fp64, at positions far from 0
   /// (the angles there are where fp32 would lose digits if computed in fp32).
-  @Test func ropeMatchesReference() {
+  @Test(arguments: KernelTests.levels) func ropeMatchesReference(level: Int) {
+    use(level)
     let heads = 3, hd = 8, ropeDims = 8, t = 4, start = 1000
     let base = 10000.0
     let x0 = Matrix<Float>(rows: heads * hd, columns: t) { i, j in Float(cos(Double(i * 7 + j))) }
@@ -152,5 +169,17 @@ import Testing
       }
       #expect(worst <= 1)
     }
+  }
+
+  /// The dispatcher reports the CPU's best build unless told otherwise, and a forced level is
+  /// lowered to what the CPU supports.
+  @Test func dispatchFollowsTheCPU() {
+    let top = kev_kernels_supported_level()
+    #expect([1, 3, 4].contains(top))
+    #expect(kev_kernels_force_level(99) == top)
+    let name = String(cString: kev_kernels_isa())
+    #expect(name.hasPrefix(top == 4 ? "x86-64-v4" : top == 3 ? "x86-64-v3" : "baseline"))
+    #expect(kev_kernels_force_level(1) == 1 && String(cString: kev_kernels_isa()) == "baseline")
+    _ = kev_kernels_force_level(top)
   }
 }

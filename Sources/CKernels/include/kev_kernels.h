@@ -1,6 +1,7 @@
 // Elementwise kernels of the Llama forward pass that BLAS does not cover, in C so that each
 // is compiled three times (AVX-512, AVX2+FMA, baseline x86-64) and the loader picks the one
-// this CPU runs (target_clones); Swift's SIMD types compile for the baseline only.
+// this CPU runs (feature tests at the first call); Swift's SIMD types compile for the
+// baseline only.
 // Shapes follow the Swift callers: column-major activations, one column per token.
 #ifndef KEV_KERNELS_H
 #define KEV_KERNELS_H
@@ -26,5 +27,12 @@ void kev_rope(float *x, long rows, long t, long heads, long headDim, long half, 
 
 /// Which build this CPU runs: "x86-64-v4 (AVX-512)", "x86-64-v3 (AVX2, FMA)" or "baseline".
 const char *kev_kernels_isa(void);
+
+/// The highest build this CPU can run: 4 (AVX-512), 3 (AVX2 + FMA) or 1 (baseline).
+int kev_kernels_supported_level(void);
+
+/// Makes every later call use the build of `level` (4, 3 or 1), lowered to what the CPU
+/// supports; returns the level in force. For tests that check each build against references.
+int kev_kernels_force_level(int level);
 
 #endif

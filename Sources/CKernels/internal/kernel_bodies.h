@@ -1,0 +1,76 @@
+// The kernel bodies, included three times by kernels.c with KEV_TARGET (the instruction set
+// the compiler may use) and KEV_SUFFIX (the name suffix) set; kernels.c dispatches on the CPU.
+// No include guard on purpose.
+
+KEV_TARGET static void KEV_NAME(kev_exp)(float *restrict y, const float *restrict x, long n) {
+  for (long i = 0; i < n; i++) y[i] = kev_expf(x[i]);
+}
+
+KEV_TARGET static void KEV_NAME(kev_softmax_prefix)(float *restrict col, long visible, long length) {
+  float mx[KEV_LANES];
+  for (int k = 0; k < KEV_LANES; k++) mx[k] = -INFINITY;
+  long i = 0;
+  for (; i + KEV_LANES <= visible; i += KEV_LANES)
+    for (int k = 0; k < KEV_LANES; k++) mx[k] = col[i + k] > mx[k] ? col[i + k] : mx[k];
+  float m = -INFINITY;
+  for (int k = 0; k < KEV_LANES; k++) m = mx[k] > m ? mx[k] : m;
+  for (; i < visible; i++) m = col[i] > m ? col[i] : m;
+  float acc[KEV_LANES] = {0};
+  i = 0;
+  for (; i + KEV_LANES <= visible; i += KEV_LANES)
+    for (int k = 0; k < KEV_LANES; k++) {
+      float e = kev_expf(col[i + k] - m);
+      col[i + k] = e;
+      acc[k] += e;
+    }
+  float sum = 0;
+  for (int k = 0; k < KEV_LANES; k++) sum += acc[k];
+  for (; i < visible; i++) {
+    float e = kev_expf(col[i] - m);
+    col[i] = e;
+    sum += e;
+  }
+  float inv = 1.0f / sum;
+  for (i = 0; i < visible; i++) col[i] *= inv;
+  for (i = visible; i < length; i++) col[i] = 0;
+}
+
+KEV_TARGET static void KEV_NAME(kev_swiglu)(float *restrict up, const float *restrict gate, long n) {
+  for (long i = 0; i < n; i++) {
+    float g = gate[i];
+    up[i] *= g / (1.0f + kev_expf(-g));
+  }
+}
+
+KEV_TARGET static void KEV_NAME(kev_rmsnorm)(float *restrict out, const float *restrict x, const float *restrict w, long d,
+                            long t, float eps) {
+  for (long j = 0; j < t; j++) {
+    const float *col = x + j * d;
+    double acc[KEV_LANES] = {0};
+    long i = 0;
+    for (; i + KEV_LANES <= d; i += KEV_LANES)
+      for (int k = 0; k < KEV_LANES; k++) acc[k] += (double)col[i + k] * (double)col[i + k];
+    double ss = 0;
+    for (int k = 0; k < KEV_LANES; k++) ss += acc[k];
+    for (; i < d; i++) ss += (double)col[i] * (double)col[i];
+    float inv = (float)(1.0 / sqrt(ss / (double)d + (double)eps));
+    float *o = out + j * d;
+    for (i = 0; i < d; i++) o[i] = col[i] * inv * w[i];
+  }
+}
+
+KEV_TARGET static void KEV_NAME(kev_rope)(float *restrict x, long rows, long t, long heads, long headDim, long half,
+                         const float *restrict cosines, const float *restrict sines) {
+  for (long j = 0; j < t; j++) {
+    const float *cs = cosines + j * half;
+    const float *sn = sines + j * half;
+    for (long h = 0; h < heads; h++) {
+      float *hp = x + j * rows + h * headDim;
+      for (long i = 0; i < half; i++) {
+        float a = hp[2 * i], b = hp[2 * i + 1];
+        hp[2 * i] = a * cs[i] - b * sn[i];
+        hp[2 * i + 1] = a * sn[i] + b * cs[i];
+      }
+    }
+  }
+}
