@@ -20,4 +20,25 @@ let smolLM2Model: LlamaModel? = try? LlamaModel(file: GGUFFile(path: ModelCache.
     #expect(abs(p[7042] - 0.7725) < 0.005, "p(Paris) = \(p[7042])")
     print("top-5:", top.prefix(5).map { "\(m.tokenizer.decode([$0]))=\(String(format: "%.4f", p[$0]))" })
   }
+
+  /// Capturing is observation only: the logits at every position are bit-identical with and
+  /// without captures (every kind, at several layers, the last among them), and each capture
+  /// asked for is there, finite and of the sequence's length.
+  @Test func capturesDoNotChangeTheLogits() throws {
+    let m = try #require(smolLM2Model, "SmolLM2 missing from the model cache: run scripts/fetch-models.sh")
+    let ids = m.tokenizer.encode("Capturing activations must not perturb the forward pass of the model.")
+    let plain = try #require(try m.forward(ids, logits: .all).logits)
+    let all = Set(Capture.allCases)
+    let out = try m.forward(ids, capture: [0: all, 4: all, 5: [.hidden], 29: [.mlpOut]], logits: .all)
+    let captured = try #require(out.logits)
+    // Counted, not compared as arrays: a failing == on millions of elements makes the test
+    // library diff them, which takes hours.
+    #expect(captured.storage.count == plain.storage.count)
+    let differing = zip(captured.storage, plain.storage).reduce(0) { $0 + ($1.0 == $1.1 ? 0 : 1) }
+    #expect(differing == 0, "\(differing) logits differ when activations are captured")
+    let mlp4 = try #require(out.captures[4]?[.mlpOut])
+    #expect(mlp4.storage.allSatisfy(\.isFinite) && mlp4.storage.contains { $0 != 0 })
+    #expect(try #require(out.captures[29]?[.mlpOut]).columns == ids.count)
+    #expect(out.captures[5]?[.keys] == nil && out.captures[5]?[.hidden] != nil)
+  }
 }

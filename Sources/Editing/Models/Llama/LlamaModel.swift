@@ -209,12 +209,11 @@ public final class LlamaModel: @unchecked Sendable {
         LlamaKernels.linear(into: &keys, b.up, h)
       }
       timed("swiglu") { LlamaKernels.swigluInPlace(&keys, gate: gate) }
-      if want.contains(.mlpOut) {
-        timed("down") { LlamaKernels.linear(into: &m, b.down, keys) }
-        timed("residual add") { x.add(m) }
-      } else {
-        timed("down") { LlamaKernels.linear(into: &x, b.down, keys, accumulate: true) }
-      }
+      // The residual add happens inside the product (BLAS beta = 1). A captured MLP output is
+      // a second product of its own, so that capturing never changes the rounding of x: the
+      // logits are bit-identical whatever is captured.
+      if want.contains(.mlpOut) { timed("down") { LlamaKernels.linear(into: &m, b.down, keys) } }
+      timed("down") { LlamaKernels.linear(into: &x, b.down, keys, accumulate: true) }
       if !want.isEmpty {
         var got: [Capture: Matrix<Float>] = [:]
         if want.contains(.keys) { got[.keys] = keys }
@@ -241,15 +240,5 @@ public final class LlamaModel: @unchecked Sendable {
     let e = col.map { Foundation.exp($0 - m) }
     let s = e.reduce(0, +)
     return e.map { $0 / s }
-  }
-}
-
-extension Matrix where T == Float {
-  /// self += other (same shape).
-  mutating func add(_ other: Matrix<Float>) {
-    precondition(rows == other.rows && columns == other.columns)
-    storage.withUnsafeMutableBufferPointer { sp in
-      other.storage.withUnsafeBufferPointer { op in for i in 0..<sp.count { sp[i] += op[i] } }
-    }
   }
 }
