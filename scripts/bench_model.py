@@ -75,13 +75,12 @@ print(f"torch {torch.__version__}, transformers {transformers.__version__}, thre
       f"{ours_runs[0].get('blas_core')}, elementwise kernels {ours_runs[0].get('elementwise_kernels')}")
 print("| tokens | ours (s) | PyTorch (s) | ours tokens/s | PyTorch tokens/s | speed-up |")
 print("|---:|---:|---:|---:|---:|---:|")
-for t in lengths:
-    o = sorted(r["median_seconds"] for run in ours_runs for r in run["rows"] if r["tokens"] == t)
-    p = sorted(run[t] for run in torch_runs)
-    om, pm = o[len(o) // 2], p[len(p) // 2]
-    print(f"| {t} | {om:.3f} | {pm:.3f} | {t / om:.0f} | {t / pm:.0f} | {pm / om:.2f}x |")
+per_block = {}
 for t in lengths:
     o = [r["median_seconds"] for run in ours_runs for r in run["rows"] if r["tokens"] == t]
     p = [run[t] for run in torch_runs]
-    print(f"{t} tokens, per block (ours / PyTorch s, speed-up): " +
-          ", ".join(f"{a:.3f} / {b:.3f} ({b / a:.2f}x)" for a, b in zip(o, p)))
+    om, pm = sorted(o)[len(o) // 2], sorted(p)[len(p) // 2]
+    print(f"| {t} | {om:.3f} | {pm:.3f} | {t / om:.0f} | {t / pm:.0f} | {pm / om:.2f}x |")
+    per_block[t] = ", ".join(f"{a:.3f} / {b:.3f} ({b / a:.2f}x)" for a, b in zip(o, p))
+for t in lengths:
+    print(f"{t} tokens, per block (ours / PyTorch s, speed-up): {per_block[t]}")

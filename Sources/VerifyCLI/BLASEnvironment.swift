@@ -25,7 +25,4 @@ enum BLASEnvironment {
       execv("/proc/self/exe", CommandLine.unsafeArgv)
     #endif
   }
-
-  /// The timeout in force, as the environment gives it (nil: the library's default).
-  static var current: String? { getenv("OPENBLAS_THREAD_TIMEOUT").map { String(cString: $0) } }
 }

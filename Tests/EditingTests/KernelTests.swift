@@ -146,7 +146,6 @@ import Testing
         &out, q: q, k: k, v: v, heads: heads, kvHeads: kvHeads, headDim: hd, block: block, scratch: scratch)
       let scale = 1 / Double(hd).squareRoot()
       let maxV = v.storage.map { abs(Double($0)) }.max()!
-      var worst = 0.0
       for h in 0..<heads {
         let g = h / group
         for j in 0..<t {
@@ -170,7 +169,6 @@ import Testing
             var ref = 0.0
             for i in 0...j { ref += e[i] / sum * Double(v[g * hd + d, i]) }
             let err = abs(Double(out[h * hd + d, j]) - ref)
-            worst = max(worst, err / tol)
             if !(err <= tol) {
               Issue.record("head \(h) query \(j) dim \(d): |\(out[h * hd + d, j]) - \(ref)| > \(tol) (seed \(seed))")
               return
@@ -178,7 +176,6 @@ import Testing
           }
         }
       }
-      #expect(worst <= 1)
     }
   }
 
