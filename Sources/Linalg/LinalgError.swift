@@ -13,6 +13,9 @@ public enum LinalgError: Error, Equatable, CustomStringConvertible, Sendable {
   case dimensionMismatch(operation: String, expected: String, got: String)
   /// A square matrix was required.
   case notSquare(operation: String, rows: Int, columns: Int)
+  /// A matrix that must be symmetric is not: `asymmetry = max |a_ij - a_ji| / max |a_ij|`
+  /// exceeds `tolerance`; the worst entry is at (row, column), 0-based.
+  case notSymmetric(operation: String, asymmetry: Double, tolerance: Double, row: Int, column: Int)
   /// Cholesky failed: the leading minor of order `pivot` (1-based, LAPACK's `info`) is not
   /// positive definite in the working precision.
   case notPositiveDefinite(pivot: Int, precision: String)
@@ -40,6 +43,11 @@ public enum LinalgError: Error, Equatable, CustomStringConvertible, Sendable {
       return "\(op): shape mismatch: expected \(e), got \(g)"
     case .notSquare(let op, let r, let c):
       return "\(op): needs a square matrix, got \(r) x \(c)"
+    case .notSymmetric(let op, let a, let tol, let r, let c):
+      return
+        "\(op): the matrix is not symmetric: max |a_ij - a_ji| / max |a_ij| = \(a) at row \(r), column \(c)"
+        + " (0-based), above the tolerance \(tol); only one triangle would be used. Symmetrise it"
+        + " ((A + A^T) / 2) if that is what you mean"
     case .notPositiveDefinite(let p, let prec):
       return
         "Cholesky failed in \(prec): the leading minor of order \(p) is not positive definite"

@@ -167,21 +167,83 @@ public enum NPY {
   ///   - requireFinite: throw ``NPYError/nonFinite(name:row:column:value:)`` at the first NaN or
   ///     infinity (after any conversion to `T`).
   ///   - maxDataBytes: refuse data sections larger than this with ``NPYError/tooLarge(name:detail:)``.
+  ///   - columns: read only these columns (all when nil); the rest of the file is never read,
+  ///     so a large key file costs the memory of the part that is used.
+  ///
+  /// The data is read in bounded chunks straight into the matrix (no second copy of the file
+  /// in memory): the peak is the result plus 16 MiB.
   public static func read<T: LinalgScalar>(
-    _ url: URL, as: T.Type = T.self, requireFinite: Bool = false, maxDataBytes: Int = defaultMaxDataBytes
+    _ url: URL, as: T.Type = T.self, requireFinite: Bool = false, maxDataBytes: Int = defaultMaxDataBytes,
+    columns: Range<Int>? = nil
   ) throws(NPYError) -> Matrix<T> {
     let name = url.lastPathComponent
     let file = try InputFile(url)
     let h = try readHeader(file, name: name)
     let layout = try validate(h, name: name, dataBytes: file.size - h.dataOffset, maxDataBytes: maxDataBytes)
-    let bytes = try file.read(at: h.dataOffset, count: layout.byteCount)
-    guard bytes.count == layout.byteCount else {  // the file shrank while we read it
-      throw .dataSizeMismatch(
-        name: name, shape: h.shape, descr: h.dtype, expected: layout.byteCount, actual: bytes.count)
+    let range = columns ?? 0..<layout.columns
+    guard range.lowerBound >= 0, range.upperBound <= layout.columns else {
+      throw .tooLarge(
+        name: name, detail: "columns \(range.lowerBound)..<\(range.upperBound) asked of a file with \(layout.columns)")
     }
-    let m: Matrix<T> = bytes.withUnsafeBytes { decode($0, layout) }
+    let m: Matrix<T> = try readColumns(file, name: name, h: h, layout: layout, range: range)
     if requireFinite { try checkFinite(m, name: name) }
     return m
+  }
+
+  /// Decodes columns `range` of the data section chunk by chunk (Fortran order: runs of whole
+  /// columns; C order: the needed part of each row).
+  private static func readColumns<T: LinalgScalar>(
+    _ file: InputFile, name: String, h: NPYHeader, layout: Layout, range: Range<Int>
+  ) throws(NPYError) -> Matrix<T> {
+    let rows = layout.rows
+    let n = range.count
+    let item = layout.dtype.itemSize
+    var storage = [T](repeating: 0, count: rows * n)
+    let chunkBytes = 16 << 20
+    func fetch(_ offset: Int, _ count: Int) throws(NPYError) -> [UInt8] {
+      let bytes = try file.read(at: offset, count: count)
+      guard bytes.count == count else {  // the file shrank while we read it
+        throw .dataSizeMismatch(
+          name: name, shape: h.shape, descr: h.dtype, expected: layout.byteCount, actual: offset - h.dataOffset + bytes.count)
+      }
+      return bytes
+    }
+    if layout.fortranOrder {
+      let total = rows * n
+      var k = 0  // elements done
+      while k < total {
+        let take = Swift.min(total - k, Swift.max(1, chunkBytes / item))
+        let bytes = try fetch(h.dataOffset + (range.lowerBound * rows + k) * item, take * item)
+        bytes.withUnsafeBytes { raw in
+          storage.withUnsafeMutableBufferPointer { out in
+            for e in 0..<take { out[k + e] = load(raw, e, layout.dtype) }
+          }
+        }
+        k += take
+      }
+    } else {
+      for i in 0..<rows {
+        let bytes = try fetch(h.dataOffset + (i * layout.columns + range.lowerBound) * item, n * item)
+        bytes.withUnsafeBytes { raw in
+          storage.withUnsafeMutableBufferPointer { out in
+            for j in 0..<n { out[i + j * rows] = load(raw, j, layout.dtype) }
+          }
+        }
+      }
+    }
+    return Matrix(rows: rows, columns: n, storage: storage)
+  }
+
+  @inline(__always)
+  private static func load<T: LinalgScalar>(_ raw: UnsafeRawBufferPointer, _ k: Int, _ dtype: DType) -> T {
+    switch dtype {
+    case .f4(let big):
+      let bits = raw.loadUnaligned(fromByteOffset: 4 * k, as: UInt32.self)
+      return T(Float(bitPattern: big ? UInt32(bigEndian: bits) : UInt32(littleEndian: bits)))
+    case .f8(let big):
+      let bits = raw.loadUnaligned(fromByteOffset: 8 * k, as: UInt64.self)
+      return T(Double(bitPattern: big ? UInt64(bigEndian: bits) : UInt64(littleEndian: bits)))
+    }
   }
 
   /// Parses the bytes of an `.npy` file; `name` is used in error messages.
@@ -888,49 +950,17 @@ private func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> String? {
 }
 
 extension NPY {
-  /// Creates a temporary file next to `url`, lets `body` fill it, flushes it and renames it
-  /// over `url`. On any failure the temporary file is removed and `url` is untouched.
+  /// Lets `body` fill a temporary file next to `url`, then renames it over `url`
+  /// (``AtomicFile/replace(_:_:)``). On any failure `url` is untouched.
   static func writeAtomically(to url: URL, _ body: (Int32) throws(NPYError) -> Void) throws(NPYError) {
-    guard url.isFileURL else { throw .writeFailed(path: url.absoluteString, reason: "not a file URL") }
-    let path = url.path
-    let directory = url.deletingLastPathComponent().path
-    let base = url.lastPathComponent
-    guard !base.isEmpty, base != "/" else { throw .writeFailed(path: path, reason: "the path has no file name") }
-
-    var tmp = ""
-    var fd: Int32 = -1
-    for _ in 0..<8 {
-      let suffix = String(UInt64.random(in: 0...UInt64.max), radix: 36)
-      tmp = directory + "/." + base + ".\(getpid()).\(suffix).tmp"
-      fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
-      if fd >= 0 || errno != EEXIST { break }
-    }
-    guard fd >= 0 else {
-      throw .writeFailed(path: path, reason: "cannot create a temporary file in \(directory): \(errnoDescription())")
-    }
-    func abandon(_ reason: String) -> NPYError {
-      if fd >= 0 { close(fd) }
-      unlink(tmp)
-      return .writeFailed(path: path, reason: reason)
-    }
     do {
-      try body(fd)
+      try AtomicFile.replace(url) { fd in try body(fd) }
+    } catch let e as NPYError {
+      throw e
+    } catch let e as AtomicFileError {
+      throw .writeFailed(path: e.path, reason: e.reason)
     } catch {
-      if case .writeFailed(_, let reason) = error { throw abandon(reason) }
-      throw abandon(error.description)
-    }
-    guard fsync(fd) == 0 else { throw abandon("cannot flush the temporary file: \(errnoDescription())") }
-    let closed = close(fd)
-    fd = -1
-    guard closed == 0 else { throw abandon("cannot close the temporary file: \(errnoDescription())") }
-    guard rename(tmp, path) == 0 else {
-      throw abandon("cannot rename the temporary file into place: \(errnoDescription())")
-    }
-    // Best effort: make the rename itself durable.
-    let dirfd = open(directory, O_RDONLY | O_CLOEXEC)
-    if dirfd >= 0 {
-      _ = fsync(dirfd)
-      close(dirfd)
+      throw .writeFailed(path: url.path, reason: "\(error)")
     }
   }
 }

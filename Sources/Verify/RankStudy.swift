@@ -6,8 +6,10 @@ import Linalg
 public enum KeySource {
   /// A synthetic profile (keys streamed from its generator).
   case profile(SyntheticProfile, seed: UInt)
-  /// User-supplied keys, `d_k x N` (columns are keys); the first `P` columns are used.
-  case matrix(Matrix<Double>, name: String)
+  /// User-supplied keys, `d_k x n` (columns are keys) read from a file of `available`
+  /// columns: the first `P` columns are the preserved keys, the `B` columns after the largest
+  /// `P` the edit keys.
+  case matrix(Matrix<Double>, name: String, available: Int)
   /// Real keys of a model at one layer over a corpus; edit keys from a second stream of the
   /// same corpus in another order.
   case model(ModelKeySource, edits: ModelKeySource)
@@ -20,6 +22,8 @@ public struct RankRow: Encodable, Sendable {
   /// The budget as requested ("d_m = 2.0", "theoretical minimum P = d_k - 16").
   public var budget: String
   public var P: Int
+  /// The keys there were to choose from: the columns of a user's key file (nil for streams).
+  public var available: Int?
   public var d_k: Int
   public var B: Int
   public var lambda: Double
@@ -40,7 +44,7 @@ public struct RankRow: Encodable, Sendable {
   public var phases: [String: Double]
 
   enum CodingKeys: String, CodingKey {
-    case dm, budget, P, d_k, B, lambda, synthetic, model, keys, corpus, tokens, C0, C_eff, D, D_note, seconds, phases
+    case dm, budget, P, available, d_k, B, lambda, synthetic, model, keys, corpus, tokens, C0, C_eff, D, D_note, seconds, phases
   }
 
   /// Missing matrices are explicit `null`s, so scripts can rely on the keys.
@@ -49,6 +53,7 @@ public struct RankRow: Encodable, Sendable {
     try c.encode(dm, forKey: .dm)
     try c.encode(budget, forKey: .budget)
     try c.encode(P, forKey: .P)
+    try c.encode(available, forKey: .available)
     try c.encode(d_k, forKey: .d_k)
     try c.encode(B, forKey: .B)
     try c.encode(lambda, forKey: .lambda)
@@ -114,7 +119,7 @@ public struct RankStudy {
   public var dk: Int {
     switch source {
     case .profile(let p, _): return p.keyWidth
-    case .matrix(let m, _): return m.rows
+    case .matrix(let m, _, _): return m.rows
     case .model(let k, _): return k.dimension
     }
   }
@@ -123,7 +128,7 @@ public struct RankStudy {
   public var keysDescription: String {
     switch source {
     case .profile(let p, let seed): return SyntheticKeySource.describe(profile: p, seed: seed)
-    case .matrix(_, let name): return "user keys from \(name) (fp64)"
+    case .matrix(let m, let name, let n): return "user keys from \(name) (fp64; \(m.columns) of its \(n) columns read)"
     case .model(let k, _): return k.description
     }
   }
@@ -131,7 +136,7 @@ public struct RankStudy {
   public var modelName: String {
     switch source {
     case .profile(let p, let seed): return "synthetic:\(p.name)(d=\(p.width),d_k=\(p.keyWidth),seed=\(seed))"
-    case .matrix(_, let name): return "keys:\(name)"
+    case .matrix(_, let name, _): return "keys:\(name)"
     case .model(let k, _): return "\(k.model.config.name ?? k.model.path) layer \(k.layer)"
     }
   }
@@ -141,10 +146,8 @@ public struct RankStudy {
     progress: (String) -> Void = { _ in }, keyProgress: (Int, Int) -> Void = { _, _ in }
   ) throws -> [RankRow] {
     let dk = self.dk
-    guard batch >= 0, batch <= dk else {
-      throw EditError.badInput("--batch B must be in 0...d_k = \(dk), got \(batch)")
-    }
-    guard lambda > 0, lambda.isFinite else { throw EditError.badInput("--lambda must be > 0, got \(lambda)") }
+    do { try ParameterError.count("B", batch, in: 0...dk) } catch { throw EditError.invalidParameter(error) }
+    try MEMITConfig(lambda: lambda).validate()
     let unsorted = try budgets.map { b throws(EditError) in (b, try b.keyCount(dk: dk)) }
     let plan = unsorted.sorted { $0.1 < $1.1 }
     let counts = plan.map(\.1)
@@ -168,14 +171,15 @@ public struct RankStudy {
       synthetic = true
       generator = SyntheticKeySource(profile: p, seed: seed)
       if batch > 0 { editKeys = SyntheticKeySource(profile: p, seed: seed &+ 1).next(batch).converted(to: Double.self) }
-    case .matrix(let k, let name):
-      let needed = (counts.max() ?? 0) + batch
+    case .matrix(let k, let name, let available):
+      let largest = counts.max() ?? 0
+      let needed = largest + batch
       guard k.columns >= needed else {
         throw EditError.badInput(
-          "\(name) has \(k.columns) keys (columns); the largest d_m needs P = \(counts.max() ?? 0) plus B = \(batch) edit keys = \(needed)"
+          "\(name) has \(available) keys (columns), \(k.columns) read; the largest budget needs P = \(largest) plus B = \(batch) edit keys = \(needed)"
         )
       }
-      if batch > 0 { editKeys = k.submatrix(rows: 0..<dk, columns: (k.columns - batch)..<k.columns) }
+      if batch > 0 { editKeys = k.submatrix(rows: 0..<dk, columns: largest..<(largest + batch)) }
     case .model(_, let edits):
       if batch > 0 { editKeys = try edits.next(batch).converted(to: Double.self) }
     }
@@ -191,7 +195,7 @@ public struct RankStudy {
         case .profile:
           let keys = phases.time("keys: generate (MLP forward)") { generator!.next(n) }
           try phases.time("keys: accumulate (dsyrk, fp64)") { () throws(StatsError) in try acc.add(keys: keys) }
-        case .matrix(let k, _):
+        case .matrix(let k, _, _):
           let keys = k.submatrix(rows: 0..<dk, columns: acc.count..<(acc.count + n))  // fp64 as given
           try phases.time("keys: accumulate (dsyrk, fp64)") { () throws(StatsError) in try acc.add(keys: keys) }
         case .model(let ks, _):
@@ -230,7 +234,8 @@ public struct RankStudy {
       }
       rows.append(
         RankRow(
-          dm: dm, budget: budget.description, P: p, d_k: dk, B: batch, lambda: lambda, synthetic: synthetic,
+          dm: dm, budget: budget.description, P: p,
+          available: { if case .matrix(_, _, let n) = source { return n } else { return nil } }(), d_k: dk, B: batch, lambda: lambda, synthetic: synthetic,
           model: modelName, keys: keysDescription, corpus: corpus == "synthetic" ? nil : corpus,
           tokens: { if case .model(let k, _) = source { return k.tokensSeen } else { return nil } }(), C0: r0,
           C_eff: rEff,

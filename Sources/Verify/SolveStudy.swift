@@ -122,12 +122,28 @@ public struct SolveOptions: Sendable {
   /// GSL's BFGS runs only when `d_v * d_k` is at most this.
   public var bfgsMaxVariables: Int = 4000
   public init() {}
+
+  /// Checks every option (both methods' configs and the iterative routes') before any work.
+  public func validate(for method: EditMethod) throws(EditError) {
+    // Both configs, whatever the method: a NaN given for an unused parameter is still a mistake.
+    try MEMITConfig(lambda: lambda, epsilon: epsilon).validate()
+    try EMMETConfig(alpha: alpha).validate()
+    do {
+      try ParameterError.openUnitInterval("rtol", iterativeRtol)
+      try ParameterError.count("max_iterations", maxIterations, in: 1...10_000_000)
+      try ParameterError.count("sample", sample, in: 1...Int.max)
+      try ParameterError.count("bound_rows", boundRows, in: 1...Int.max)
+    } catch {
+      throw .invalidParameter(error)
+    }
+  }
 }
 
 /// Compares every route for `method` on `p`.
 public func compareRoutes(
   _ p: EditProblem<Double>, method: EditMethod, options o: SolveOptions, progress: (String) -> Void = { _ in }
 ) throws -> SolveComparison {
+  try o.validate(for: method)
   let n = p.dk
   let b = p.batch
   let r = p.residual()

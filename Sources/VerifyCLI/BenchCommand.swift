@@ -22,7 +22,7 @@ struct BenchCommand: ParsableCommand {
   @Option(help: "Input matrix (.npy, read as fp64).")
   var input: String
 
-  @Option(help: "Number of timed repeats.")
+  @Option(parsing: .unconditional, help: "Number of timed repeats.")
   var repeats: Int = 3
 
   @Flag(help: "Print JSON.")
@@ -35,9 +35,9 @@ struct BenchCommand: ParsableCommand {
     }
     guard repeats >= 1 else { throw ValidationError("--repeats must be >= 1") }
     let a: Matrix<Double>
-    do { a = try NPY.read(URL(fileURLWithPath: input)) } catch let e { throw CLIError(e.description) }
+    a = try NPY.read(URL(fileURLWithPath: input))
     let t: BenchmarkTiming
-    do { t = try LinalgBenchmark.run(o, on: a, repeats: repeats) } catch let e { throw CLIError(e.description) }
+    t = try LinalgBenchmark.run(o, on: a, repeats: repeats)
     if json {
       try printJSON(t)
     } else {

@@ -16,12 +16,12 @@ struct BenchEditCommand: ParsableCommand {
       """
   )
 
-  @Option(help: "Key width d_k.") var dk: Int = 6400
-  @Option(help: "Value width d_v.") var dv: Int = 1600
-  @Option(help: "Batch sizes (comma-separated).") var batches: String = "1,16,64,256,1024"
-  @Option(help: "MEMIT lambda.") var lambda: Double = 15_000
-  @Option(help: "Timed repeats per batch.") var repeats: Int = 3
-  @Option(help: "Seed.") var seed: UInt = 1
+  @Option(parsing: .unconditional, help: "Key width d_k.") var dk: Int = 6400
+  @Option(parsing: .unconditional, help: "Value width d_v.") var dv: Int = 1600
+  @Option(parsing: .unconditional, help: "Batch sizes (comma-separated).") var batches: String = "1,16,64,256,1024"
+  @Option(parsing: .unconditional, help: "MEMIT lambda.") var lambda: Double = 15_000
+  @Option(parsing: .unconditional, help: "Timed repeats per batch.") var repeats: Int = 3
+  @Option(parsing: .unconditional, help: "Seed.") var seed: UInt = 1
   @Flag(help: "Print JSON.") var json = false
 
   struct Row: Encodable {

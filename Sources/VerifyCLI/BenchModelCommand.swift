@@ -18,8 +18,8 @@ struct BenchModelCommand: ParsableCommand {
   )
 
   @Option(help: "smollm2 or a PATH.gguf.") var model: String = "smollm2"
-  @Option(help: "Sequence lengths (comma-separated).") var tokens: String = "512,2048"
-  @Option(help: "Timed runs per length (after one warm-up run).") var `repeat`: Int = 3
+  @Option(parsing: .unconditional, help: "Sequence lengths (comma-separated).") var tokens: String = "512,2048"
+  @Option(parsing: .unconditional, help: "Timed runs per length (after one warm-up run).") var `repeat`: Int = 3
   @Option(help: "Text corpus for the tokens.") var corpus: String = "fortunes"
   @Option(help: "Also write the token ids used (JSON array) to this file, for other stacks.") var idsOut: String?
   @Flag(help: "Print JSON.") var json = false
@@ -95,10 +95,6 @@ struct BenchModelCommand: ParsableCommand {
         print("load (dequantise to fp32): \(String(format: "%.2f", load)) s")
         print("kernels: OpenBLAS \(r.blas_core), elementwise \(r.elementwise_kernels)")
       }
-    } catch let e as ValidationError {
-      throw e
-    } catch {
-      throw CLIError("\(error)")
     }
   }
 }

@@ -53,11 +53,11 @@ struct EditCommand: ParsableCommand {
   var ke: String?
   @Option(help: "VE.npy: target values (d_v x B).")
   var ve: String?
-  @Option(help: "MEMIT's lambda on the mean second moment (default 15000 for .npy inputs, 5000 for --model).")
+  @Option(parsing: .unconditional, help: "MEMIT's lambda on the mean second moment (default 15000 for .npy inputs, 5000 for --model).")
   var lambda: Double?
-  @Option(help: "EMMET's alpha on D.")
+  @Option(parsing: .unconditional, help: "EMMET's alpha on D.")
   var alpha: Double = 0.1
-  @Option(help: "MEMIT's extra ridge eps I on C_eff.")
+  @Option(parsing: .unconditional, help: "MEMIT's extra ridge eps I on C_eff.")
   var eps: Double = 0
   @Option(help: "MEMIT's path: direct or woodbury.")
   var path: SolvePath = .direct
@@ -117,9 +117,7 @@ struct EditCommand: ParsableCommand {
   }
 
   func load<T: LinalgScalar>(_ path: String, _: T.Type) throws -> Matrix<T> {
-    do { return try NPY.read(URL(fileURLWithPath: path), as: T.self, requireFinite: true) } catch {
-      throw CLIError(error.description)
-    }
+    try NPY.read(URL(fileURLWithPath: path), as: T.self, requireFinite: true)
   }
 
   func compute<T: LinalgScalar>(
@@ -150,9 +148,9 @@ struct EditCommand: ParsableCommand {
       c = try k.gram(scale: 1 / T(k.columns))
     }
     let result: EditResult<T>
-    do { result = try compute(w, c, kE, vE) } catch { throw CLIError(error.description) }
+    result = try compute(w, c, kE, vE)
     if let out {
-      do { try NPY.write(result.dW, to: URL(fileURLWithPath: out)) } catch { throw CLIError(error.description) }
+      try NPY.write(result.dW, to: URL(fileURLWithPath: out))
     }
     let d = result.diagnostics
     let dwNorm = Double(result.dW.norm(.frobenius))

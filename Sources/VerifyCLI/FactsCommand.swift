@@ -22,7 +22,7 @@ struct FactsCommand: ParsableCommand {
   @Option(help: "Real model (smollm2 or PATH.gguf).") var model: String = "smollm2"
   @Option(help: "Candidate requests (.jsonl).") var candidates: String
   @Option(help: "Write the known requests here (.jsonl); without it only counts are printed.") var out: String?
-  @Option(help: "Keep at most this many, taken round-robin over relations (file order within each).") var limit: Int?
+  @Option(parsing: .unconditional, help: "Keep at most this many, taken round-robin over relations (file order within each).") var limit: Int?
   @Flag(help: "Print the per-relation counts as JSON.") var json = false
 
   struct Counts: Encodable {
@@ -96,10 +96,6 @@ struct FactsCommand: ParsableCommand {
         "\(per.values.map { $0[1] }.reduce(0, +)) of \(all.count) candidates known (\(invalid) refused by the request checks)"
           + (limit.map { ", \(kept.count) kept (--limit \($0), round-robin over relations)" } ?? ""))
       if let out { print("wrote \(out)") }
-    } catch let e as CLIError {
-      throw e
-    } catch {
-      throw CLIError("\(error)")
     }
   }
 }

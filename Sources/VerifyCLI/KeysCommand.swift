@@ -24,7 +24,7 @@ struct KeysCommand: ParsableCommand {
   )
 
   @Option(help: "smollm2 or a PATH.gguf.") var model: String = "smollm2"
-  @Option(help: "Block index (0-based, as GGUF's blk.L).") var layer: Int
+  @Option(parsing: .unconditional, help: "Block index (0-based, as GGUF's blk.L).") var layer: Int
   @Option(help: "The text.") var text: String
   @Option(help: "What to capture: keys, mlp-out, hidden.") var what: Capture = .keys
   @Option(help: "Output .npy file.") var out: String
@@ -58,10 +58,6 @@ struct KeysCommand: ParsableCommand {
         print("\(s.model) blk.\(layer) \(what.rawValue): \(x.rows) x \(x.columns) (one column per token) -> \(out)")
         print("tokens: " + zip(ids, s.pieces).map { "\($0)\($1.debugDescription)" }.joined(separator: " "))
       }
-    } catch let e as CLIError {
-      throw e
-    } catch {
-      throw CLIError("\(error)")
     }
   }
 }

@@ -36,19 +36,19 @@ struct LinalgCommand: ParsableCommand {
   @Option(help: "Working precision (fp32 or fp64).")
   var precision: PrecisionOption = .fp64
 
-  @Option(help: "Absolute rank tolerance (default 0).")
+  @Option(parsing: .unconditional, help: "Absolute rank tolerance (default 0).")
   var atol: Double = 0
 
-  @Option(help: "Relative rank tolerance (default max(m, n) * eps of the working precision).")
+  @Option(parsing: .unconditional, help: "Relative rank tolerance (default max(m, n) * eps of the working precision).")
   var rtol: Double?
 
-  @Option(help: "Key dimension d_k of the demonstration.")
+  @Option(parsing: .unconditional, help: "Key dimension d_k of the demonstration.")
   var size: Int = 512
 
-  @Option(help: "Dynamic multipliers d_m of the demonstration (comma-separated).")
+  @Option(parsing: .unconditional, help: "Dynamic multipliers d_m of the demonstration (comma-separated).")
   var dm: String = "0.5,1,2,10"
 
-  @Option(help: "Random seed of the demonstration (GSL mt19937).")
+  @Option(parsing: .unconditional, help: "Random seed of the demonstration (GSL mt19937).")
   var seed: UInt = 1
 
   @Flag(help: "Print JSON instead of a table.")
@@ -88,7 +88,7 @@ struct LinalgCommand: ParsableCommand {
       }
     } catch let e as NPYError {
       progress.finish()
-      throw CLIError(e.description)
+      throw e
     } catch let e as LinalgError {
       progress.finish()
       throw CLIError("\(path): \(e.description)")

@@ -35,8 +35,6 @@ struct ModelInspectCommand: ParsableCommand {
     let summary: ModelSummary
     do {
       summary = ModelSummary(try GGUFFile(path: try ModelCache.resolve(file)))
-    } catch {
-      throw CLIError("\(error)")
     }
     if json {
       try printJSON(summary)
@@ -87,7 +85,7 @@ struct ModelInspectCommand: ParsableCommand {
   /// A safetensors file has no architecture metadata: its tensors and metadata.
   func inspectSafetensors() throws {
     let f: SafetensorsFile
-    do { f = try SafetensorsFile(path: file) } catch { throw CLIError("\(error)") }
+    f = try SafetensorsFile(path: file)
     let s = SafetensorsSummary(
       path: f.path, metadata: f.metadata, parameters: f.tensors.reduce(0) { $0 + $1.elementCount },
       tensors: f.tensors.map {

@@ -8,14 +8,14 @@ import Verify
 struct ModelEditOptions: ParsableArguments {
   @Option(help: "Real model to edit (smollm2 or PATH.gguf).") var model: String?
   @Option(help: "Edit requests, one JSON object per line (format of fixtures/facts/).") var facts: String?
-  @Option(help: "Number of requests (the first B after --offset).") var batch: Int = 1
-  @Option(help: "First request used.") var offset: Int = 0
-  @Option(help: "Dynamic multiplier: C0 from P = d_m * d_k corpus keys per edited layer.") var dm: Double = 2
-  @Option(help: "Edited layers, comma-separated (default: 2,3,4,5,6 for MEMIT, 4 for ROME/EMMET).") var layers: String?
+  @Option(parsing: .unconditional, help: "Number of requests (the first B after --offset).") var batch: Int = 1
+  @Option(parsing: .unconditional, help: "First request used.") var offset: Int = 0
+  @Option(parsing: .unconditional, help: "Dynamic multiplier: C0 from P = d_m * d_k corpus keys per edited layer.") var dm: Double = 2
+  @Option(parsing: .unconditional, help: "Edited layers, comma-separated (default: 2,3,4,5,6 for MEMIT, 4 for ROME/EMMET).") var layers: String?
   @Option(help: "Text corpus for C0 and the held-out NLL ('fortunes' or files).") var corpus: String = "fortunes"
-  @Option(help: "Target-vector Adam steps.") var steps: Int = 25
-  @Option(help: "Held-out windows of 128 tokens for the NLL change.") var heldOut: Int = 8
-  @Option(help: "Seed (context templates, held-out order, generation).") var seed: UInt = 1
+  @Option(parsing: .unconditional, help: "Target-vector Adam steps.") var steps: Int = 25
+  @Option(parsing: .unconditional, help: "Held-out windows of 128 tokens for the NLL change.") var heldOut: Int = 8
+  @Option(parsing: .unconditional, help: "Seed (context templates, held-out order, generation).") var seed: UInt = 1
   @Option(help: "Save the edited model here as GGUF (edited ffn_down tensors in F32, the rest copied).") var save:
     String?
   @Flag(help: "No progress output.") var quiet = false
@@ -126,10 +126,6 @@ extension EditCommand {
       } else {
         printModelEdit(report)
       }
-    } catch let e as CLIError {
-      throw e
-    } catch {
-      throw CLIError("\(error)")
     }
   }
 

@@ -81,12 +81,27 @@ func warn(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
 func printJSON<E: Encodable>(_ value: E) throws {
   let enc = JSONEncoder()
   enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+  // JSON has no infinities: an infinite condition number is written as the string "inf".
+  enc.nonConformingFloatEncodingStrategy = .convertToString(
+    positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
   print(String(decoding: try enc.encode(value), as: UTF8.self))
 }
 
-/// A failure of the work itself (bad file, singular matrix, ...): printed as
-/// "Error: ..." without the usage text that argument errors get.
+/// A failure the command itself detects (a missing option of a mode, an unknown model, a
+/// file in the way): printed as "Error: ..." without the usage text that argument errors get,
+/// with the exit status of its kind (``ExitStatus``; bad input unless stated).
 struct CLIError: Error, CustomStringConvertible {
   let description: String
-  init(_ s: String) { description = s }
+  let status: ExitStatus
+  init(_ s: String, status: ExitStatus = .badInput) {
+    description = s
+    self.status = status
+  }
+}
+
+/// Every `print` of the `verify` executable flushes standard output, so that a table already
+/// finished reaches a pipe or a file even when the run is interrupted later.
+func print(_ items: Any..., separator: String = " ", terminator: String = "\n") {
+  Swift.print(items.map { "\($0)" }.joined(separator: separator), terminator: terminator)
+  fflush(nil)
 }

@@ -20,7 +20,7 @@ struct RankCommand: ParsableCommand {
       Models: gpt2-xl (1600/6400, GELU), gpt-j (4096/16384, GELU), llama2-7b alias llama2
       (4096/11008, SwiGLU), isotropic (Gaussian keys, d_k 6400). These are SYNTHETIC: true widths,
       random MLP weights, heavy-tailed anisotropic hidden states (see ARCHITECTURE.md).
-      --keys FILE.npy analyses your own keys (d_k x N, one key per column) instead.
+      --keys FILE.npy analyses your own keys (d_k x N, one key per column) instead: by default all N columns, the first N - B as the preserved keys K0 and the last B (with --batch B) as the edit keys K_E; --keys-used P or --dm asks for fewer (the first P columns, the edit keys right after them). Only the columns used are read from the file. Every output says "P of N".
 
       Real models: --model smollm2 (SmolLM2-135M-Instruct from the model cache) or --model
       PATH.gguf (any llama-architecture GGUF) with --layer L: the keys are the inputs of
@@ -41,34 +41,39 @@ struct RankCommand: ParsableCommand {
   @Option(help: "Synthetic profile (gpt2-xl, gpt-j, llama2, isotropic) or real model (smollm2, PATH.gguf).")
   var model: String?
 
-  @Option(help: "Real models: the block whose MLP keys (input of ffn_down) are collected (0-based).")
+  @Option(
+    parsing: .unconditional, help: "Real models: the block whose MLP keys (input of ffn_down) are collected (0-based).")
   var layer: Int?
 
-  @Option(help: "Real models: text corpus, 'fortunes' (Debian package) or comma-separated text files.")
-  var corpus: String = "fortunes"
+  @Option(help: "Real models: text corpus, 'fortunes' (Debian package, the default) or comma-separated text files.")
+  var corpus: String?
 
-  @Option(help: "Real models: tokens per forward window.")
-  var context: Int = 256
+  @Option(parsing: .unconditional, help: "Real models: tokens per forward window (default 256).")
+  var context: Int?
 
   @Option(help: "Keys from a .npy file (d_k x N) instead of a profile.")
   var keys: String?
 
   @Option(
+    parsing: .unconditional,
     help:
-      "Dynamic multipliers d_m (comma-separated); P = round(d_m * d_k). 'min' is the theoretical minimum P = d_k - B.")
-  var dm: String = "1"
+      "Dynamic multipliers d_m (comma-separated); P = round(d_m * d_k). 'min' is the theoretical minimum P = d_k - B. Default 1 (with --keys: all columns).")
+  var dm: String?
 
-  @Option(help: "Number of edit keys B (0: only C0).")
+  @Option(parsing: .unconditional, help: "With --keys: use the first P columns as preserved keys (default: N - B).")
+  var keysUsed: Int?
+
+  @Option(parsing: .unconditional, help: "Number of edit keys B (0: only C0).")
   var batch: Int = 0
 
-  @Option(help: "MEMIT's lambda (mom2_update_weight) in C_eff = lambda C0 + K_E K_E^T.")
+  @Option(parsing: .unconditional, help: "MEMIT's lambda (mom2_update_weight) in C_eff = lambda C0 + K_E K_E^T.")
   var lambda: Double = 15_000
 
-  @Option(help: "Shrink all widths by this factor (0 < f <= 1) for quick runs.")
-  var scale: Double = 1
+  @Option(parsing: .unconditional, help: "Shrink all widths by this factor (0 < f <= 1) for quick runs (synthetic).")
+  var scale: Double?
 
-  @Option(help: "Seed of the synthetic generator.")
-  var seed: UInt = 1
+  @Option(parsing: .unconditional, help: "Seed of the synthetic generator or of the corpus order (default 1).")
+  var seed: UInt?
 
   @Flag(help: "Compute the full eigenvalue spectrum (slower; adds effective rank).")
   var spectrum = false
@@ -85,8 +90,29 @@ struct RankCommand: ParsableCommand {
   func validate() throws {
     if (model == nil) == (keys == nil) { throw ValidationError("give exactly one of --model NAME or --keys FILE.npy") }
     if spectrumOut != nil && !spectrum { throw ValidationError("--spectrum-out needs --spectrum") }
-    if batch < 0 { throw ValidationError("--batch must be >= 0") }
-    if context < 1 { throw ValidationError("--context must be >= 1") }
+    try checkOptions {
+      try ParameterError.count("B", batch, in: 0...Int.max)
+      try MEMITConfig(lambda: lambda).validate()
+      if let scale { try ParameterError.fraction("scale", scale) }
+      if let context { try ParameterError.count("context", context, in: 1...1 << 20) }
+      if let layer { try ParameterError.count("layer", layer, in: 0...Int.max) }
+      if let keysUsed { try ParameterError.count("keys_used", keysUsed, in: 1...Int.max) }
+    }
+    if dm != nil && keysUsed != nil { throw ValidationError("give --dm or --keys-used, not both") }
+    if keys != nil {
+      try refuseIgnored(
+        [
+          ("--scale", scale != nil), ("--layer", layer != nil), ("--corpus", corpus != nil),
+          ("--context", context != nil), ("--seed", seed != nil),
+        ], mode: "--keys (the keys are read from the file)")
+    } else if let model, Self.isRealModel(model) {
+      try refuseIgnored([("--scale", scale != nil), ("--keys-used", keysUsed != nil)], mode: "a real model")
+    } else {
+      try refuseIgnored(
+        [
+          ("--corpus", corpus != nil), ("--context", context != nil), ("--keys-used", keysUsed != nil),
+        ], mode: "a synthetic profile")
+    }
   }
 
   /// Whether --model names a real model (smollm2 or a .gguf path) rather than a profile.
@@ -95,7 +121,11 @@ struct RankCommand: ParsableCommand {
   }
 
   func run() throws {
-    let budgets = try parseBudgets(dm, batch: batch)
+    var budgets = try parseBudgets(dm ?? "1", batch: batch)
+    let seed = self.seed ?? 1
+    let context = self.context ?? 256
+    let corpus = self.corpus ?? "fortunes"
+    let scale = self.scale ?? 1
     let progress = Progress(quiet: quiet)
     let source: KeySource
     var note: String? = nil
@@ -117,11 +147,7 @@ struct RankCommand: ParsableCommand {
           edits: try ModelKeySource(model: m, layer: layer, corpus: text, context: context, seed: UInt64(seed) &+ 1000))
         note =
           "real model: \(m.config.name ?? name), blocks \(m.config.blockCount), width \(m.config.width), d_k = \(dk)"
-      } catch let e as CLIError {
-        throw e
-      } catch {
-        throw CLIError("\(error)")
-      }
+    }
     } else if let name = model {
       if layer != nil {
         throw ValidationError("--layer is for real models (smollm2, PATH.gguf), not synthetic profiles")
@@ -137,9 +163,32 @@ struct RankCommand: ParsableCommand {
       source = .profile(p, seed: seed)
     } else {
       let path = keys!
-      let k: Matrix<Double>
-      do { k = try NPY.read(URL(fileURLWithPath: path)) } catch { throw CLIError(error.description) }
-      source = .matrix(k, name: path)
+      let url = URL(fileURLWithPath: path)
+      let header = try NPY.header(of: url)
+      guard header.shape.count == 2, header.shape[0] >= 1 else {
+        throw CLIError("\(path): keys must be a 2-D array d_k x N (one key per column), got shape \(header.shape)")
+      }
+      let (dk, n) = (header.shape[0], header.shape[1])
+      if dm == nil {
+        let p = keysUsed ?? n - batch
+        guard p >= 1, p + batch <= n else {
+          throw CLIError(
+            "\(path) has N = \(n) keys; P = \(p) preserved plus B = \(batch) edit keys need \(p + batch)")
+        }
+        budgets = [.count(p)]
+      }
+      let largest = try budgets.map { b throws(EditError) in try b.keyCount(dk: dk) }.max() ?? 0
+      let used = largest + batch
+      guard used <= n else {
+        throw CLIError(
+          "\(path) has N = \(n) keys (columns); the largest budget needs P = \(largest) plus B = \(batch) edit keys = \(used)")
+      }
+      try checkMemory(
+        8 * dk * used + rankStudyMemoryBytes(dk: dk, width: 0, mlp: .isotropic, chunk: 2048, spectrum: spectrum),
+        what: "the rank study of \(used) keys of width \(dk) from \(path)")
+      progress.begin("reading \(used) of \(n) columns of \(path)")
+      let k: Matrix<Double> = try NPY.read(url, requireFinite: true, columns: 0..<used)
+      source = .matrix(k, name: path, available: n)
     }
     let study = RankStudy(source: source, budgets: budgets, batch: batch, lambda: lambda, spectrum: spectrum)
     let rows: [RankRow]
@@ -147,14 +196,6 @@ struct RankCommand: ParsableCommand {
       rows = try study.run(
         progress: { progress.begin($0) },
         keyProgress: { progress.bar("keys", done: $0, total: $1) })
-    } catch let e as EditError {
-      throw CLIError(e.description)
-    } catch let e as StatsError {
-      throw CLIError(e.description)
-    } catch let e as LinalgError {
-      throw CLIError(e.description)
-    } catch {
-      throw CLIError("\(error)")
     }
     progress.finish()
     if let dir = spectrumOut {
@@ -162,7 +203,7 @@ struct RankCommand: ParsableCommand {
       for r in rows {
         if let e = r.C0.eigenvalues {
           let url = URL(fileURLWithPath: dir).appendingPathComponent("C0_eigenvalues_dm\(r.dm).npy")
-          do { try NPY.writeVector(e, to: url) } catch { throw CLIError(error.description) }
+          try NPY.writeVector(e, to: url)
         }
       }
     }
@@ -180,6 +221,7 @@ struct RankCommand: ParsableCommand {
       s += "  [SYNTHETIC]\nkeys: " + SyntheticKeySource.describe(profile: p, seed: seed)
     }
     if case .model(let k, _) = study.source { s += "  [REAL]\nkeys: " + k.description }
+    if case .matrix = study.source { s += "\nkeys: " + study.keysDescription }
     if let note { s += "\nnote: \(note)" }
     s += "\nC0 = K0 K0^T / P (mean second moment), C_eff = lambda C0 + K_E K_E^T with lambda = \(sci(study.lambda)), "
     s += "D = K_E^T C0^-1 K_E; all analysed in fp64, Cholesky tried in fp32 and fp64."
@@ -203,7 +245,7 @@ struct RankCommand: ParsableCommand {
     if let c = r.C_eff { add("C_eff", c) }
     if let d = r.D { add("D", d) }
     var s =
-      "\n== \(r.budget)  P = \(r.P)  d_k = \(r.d_k)  B = \(r.B)  (\(String(format: "%.1f", r.seconds)) s)\n"
+      "\n== \(r.budget)  P = \(r.P)\(r.available.map { " of \($0)" } ?? "")  d_k = \(r.d_k)  B = \(r.B)  (\(String(format: "%.1f", r.seconds)) s)\n"
     s += t.render()
     s += "\n  C0 eig_min: \(r.C0.eigMinNote)"
     s +=
@@ -215,15 +257,17 @@ struct RankCommand: ParsableCommand {
   }
 }
 
-/// Parses "1,2,min" into key budgets ("min": the theoretical minimum P = d_k - B).
-func parseBudgets(_ s: String, batch: Int) throws -> [KeyBudget] {
-  try s.split(separator: ",").map { part -> KeyBudget in
-    if part.trimmingCharacters(in: .whitespaces) == "min" { return .theoreticalMinimum(batch: batch) }
-    guard let v = Double(part.trimmingCharacters(in: .whitespaces)), v > 0, v.isFinite else {
-      throw ValidationError("--dm: '\(part)' is neither a number > 0 nor 'min'")
-    }
+/// Parses "1,2,min" into key budgets ("min": the theoretical minimum P = d_k - B); every item
+/// must be a finite number > 0 or `min`, and the list must not be empty.
+func parseBudgets(_ s: String, batch: Int, flag: String = "--dm") throws -> [KeyBudget] {
+  let budgets = try parseList(s, flag: flag, what: "finite numbers > 0 or 'min', comma-separated") {
+    item -> KeyBudget? in
+    if item == "min" { return .theoreticalMinimum(batch: batch) }
+    guard let v = Double(item), v.isFinite, v > 0 else { return nil }
     return .dynamicMultiplier(v)
   }
+  try checkOptions { for b in budgets { try b.validate() } }
+  return budgets
 }
 
 /// Refuses to start work that would not fit in memory, naming the estimate.

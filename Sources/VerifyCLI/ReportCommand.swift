@@ -22,14 +22,14 @@ struct ReportCommand: ParsableCommand {
 
   @Option(help: "Synthetic profile (gpt2-xl, gpt-j, llama2, isotropic) or real model (smollm2, PATH.gguf).")
   var model: String
-  @Option(help: "Real models: the block whose MLP keys are studied.") var layer: Int?
+  @Option(parsing: .unconditional, help: "Real models: the block whose MLP keys are studied.") var layer: Int?
   @Option(help: "Real models: text corpus ('fortunes' or text files).") var corpus: String = "fortunes"
-  @Option(help: "Dynamic multipliers d_m (comma-separated).") var dm: String = "0.5,1,1.5,2,3,4,10"
-  @Option(help: "Numbers of edits B (comma-separated).") var batch: String = "1,16,64,256,1024"
-  @Option(help: "MEMIT's lambda.") var lambda: Double = 15_000
-  @Option(help: "EMMET's alpha.") var alpha: Double = 0.1
-  @Option(help: "Shrink synthetic widths by this factor.") var scale: Double = 1
-  @Option(help: "Seed.") var seed: UInt = 1
+  @Option(parsing: .unconditional, help: "Dynamic multipliers d_m (comma-separated).") var dm: String = "0.5,1,1.5,2,3,4,10"
+  @Option(parsing: .unconditional, help: "Numbers of edits B (comma-separated).") var batch: String = "1,16,64,256,1024"
+  @Option(parsing: .unconditional, help: "MEMIT's lambda.") var lambda: Double = 15_000
+  @Option(parsing: .unconditional, help: "EMMET's alpha.") var alpha: Double = 0.1
+  @Option(parsing: .unconditional, help: "Shrink synthetic widths by this factor.") var scale: Double = 1
+  @Option(parsing: .unconditional, help: "Seed.") var seed: UInt = 1
   @Option(help: "Output directory (replaced atomically).") var out: String
   @Option(help: "Why --scale was used, stated in the report (e.g. 'full width takes ~2 h here').") var reason: String?
   @Flag(help: "No progress output.") var quiet = false
@@ -86,12 +86,6 @@ struct ReportCommand: ParsableCommand {
       try writer.write(to: URL(fileURLWithPath: out)) { progress.begin($0) }
       progress.finish()
       print("wrote \(out)/report.md")
-    } catch let e as CLIError {
-      throw e
-    } catch let e as ValidationError {
-      throw e
-    } catch {
-      throw CLIError("\(error)")
     }
   }
 }

@@ -27,48 +27,87 @@ struct SolveCommand: ParsableCommand {
 
   @Option(help: "Synthetic profile (gpt2-xl, gpt-j, llama2, isotropic) or real model (smollm2, PATH.gguf).")
   var model: String?
-  @Option(help: "Real models: the block whose ffn_down is edited (0-based).") var layer: Int?
-  @Option(help: "Real models: text corpus for C0 ('fortunes' or text files).") var corpus: String = "fortunes"
-  @Option(help: "Real models: tokens per forward window.") var context: Int = 256
+  @Option(parsing: .unconditional, help: "Real models: the block whose ffn_down is edited (0-based).") var layer: Int?
+  @Option(help: "Real models: text corpus for C0 ('fortunes' or text files; default fortunes).") var corpus: String?
+  @Option(parsing: .unconditional, help: "Real models: tokens per forward window (default 256).") var context: Int?
   @Option(help: "Directory with W0.npy, K0.npy or C0.npy, KE.npy, VE.npy.") var npy: String?
   @Option(help: "rome, emmet or memit.") var method: EditMethod = .memit
-  @Option(help: "Dynamic multiplier d_m (synthetic).") var dm: Double = 2
-  @Option(help: "Number of edits B (synthetic; ROME uses 1).") var batch: Int = 16
-  @Option(help: "Shrink all widths by this factor (synthetic).") var scale: Double = 1
-  @Option(help: "Seed (synthetic).") var seed: UInt = 1
-  @Option(help: "MEMIT's lambda on the mean second moment.") var lambda: Double = 15_000
-  @Option(help: "EMMET's alpha.") var alpha: Double = 0.1
-  @Option(help: "MEMIT's extra ridge eps I.") var eps: Double = 0
-  @Option(help: "Relative residual at which CG/MINRES/LSQR stop.") var rtol: Double = 1e-12
-  @Option(help: "Iteration limit of CG/MINRES/LSQR.") var maxIterations: Int = 2000
-  @Option(help: "Columns (CG) or rows (MINRES, LSQR) the per-vector iterative routes compute.") var sample: Int = 8
-  @Option(help: "Rows of dW on which the direct routes are judged (FERR costs a few solves per row).")
+  @Option(parsing: .unconditional, help: "Dynamic multiplier d_m (--model; default 2).") var dm: Double?
+  @Option(parsing: .unconditional, help: "Number of edits B (--model; default 16, ROME uses 1).") var batch: Int?
+  @Option(parsing: .unconditional, help: "Shrink all widths by this factor, 0 < f <= 1 (synthetic; default 1).")
+  var scale: Double?
+  @Option(parsing: .unconditional, help: "Seed (--model; default 1).") var seed: UInt?
+  @Option(parsing: .unconditional, help: "MEMIT's lambda on the mean second moment.") var lambda: Double = 15_000
+  @Option(parsing: .unconditional, help: "EMMET's alpha.") var alpha: Double = 0.1
+  @Option(parsing: .unconditional, help: "MEMIT's extra ridge eps I.") var eps: Double = 0
+  @Option(parsing: .unconditional, help: "Relative residual at which CG/MINRES/LSQR stop, in (0, 1).")
+  var rtol: Double = 1e-12
+  @Option(parsing: .unconditional, help: "Iteration limit of CG/MINRES/LSQR.") var maxIterations: Int = 2000
+  @Option(
+    parsing: .unconditional, help: "Columns (CG) or rows (MINRES, LSQR) the per-vector iterative routes compute.")
+  var sample: Int = 8
+  @Option(
+    parsing: .unconditional, help: "Rows of dW on which the direct routes are judged (FERR costs a few solves per row).")
   var boundRows: Int = 64
+  @Flag(help: "Accept a C0.npy that is not symmetric (beyond rounding) and use (C0 + C0^T) / 2.") var symmetrize = false
   @Flag(help: "Print JSON.") var json = false
   @Flag(help: "No progress output.") var quiet = false
 
+  var options: SolveOptions {
+    var o = SolveOptions()
+    o.lambda = lambda
+    o.alpha = alpha
+    o.epsilon = eps
+    o.iterativeRtol = rtol
+    o.maxIterations = maxIterations
+    o.sample = sample
+    o.boundRows = boundRows
+    return o
+  }
+
   func validate() throws {
     if (model == nil) == (npy == nil) { throw ValidationError("give exactly one of --model NAME or --npy DIR") }
-    if rtol <= 0 || rtol >= 1 { throw ValidationError("--rtol must be in (0, 1)") }
-    if maxIterations < 1 || sample < 1 || boundRows < 1 {
-      throw ValidationError("--max-iterations, --sample and --bound-rows must be >= 1")
+    try checkOptions {
+      try options.validate(for: method)
+      if let dm { try KeyBudget.dynamicMultiplier(dm).validate() }
+      if let batch { try ParameterError.count("B", batch, in: 1...Int.max) }
+      if let scale { try ParameterError.fraction("scale", scale) }
+      if let context { try ParameterError.count("context", context, in: 1...1 << 20) }
+      if let layer { try ParameterError.count("layer", layer, in: 0...Int.max) }
     }
-    if dm <= 0 { throw ValidationError("--dm must be > 0") }
+    if npy != nil {
+      try refuseIgnored(
+        [
+          ("--dm", dm != nil), ("--batch", batch != nil), ("--scale", scale != nil), ("--seed", seed != nil),
+          ("--layer", layer != nil), ("--corpus", corpus != nil), ("--context", context != nil),
+        ], mode: "--npy (the problem is read from the files)")
+    } else if let model, RankCommand.isRealModel(model) {
+      try refuseIgnored([("--scale", scale != nil)], mode: "a real model (its widths are its own)")
+    } else {
+      try refuseIgnored(
+        [("--layer", layer != nil), ("--corpus", corpus != nil), ("--context", context != nil)],
+        mode: "a synthetic profile (no layers, no corpus)")
+      if symmetrize { throw ValidationError("--symmetrize is for --npy inputs") }
+    }
   }
 
   func run() throws {
     let progress = Progress(quiet: quiet || json)
     let problem: EditProblem<Double>
     var header = ""
+    let dm = self.dm ?? 2
+    let seed = self.seed ?? 1
+    let context = self.context ?? 256
     do {
       if let name = model, RankCommand.isRealModel(name) {
         guard let layer else { throw CLIError("real models need --layer L (the block whose ffn_down is edited)") }
         let file = try GGUFFile(path: try ModelCache.resolve(name))
         progress.begin("loading blocks 0...\(layer) of \(name) (fp32)")
         let m = try LlamaModel(file: file, upToLayer: layer) { progress.bar("load", done: $0, total: $1) }
-        let text = try TextCorpus.named(corpus)
+        let text = try TextCorpus.named(corpus ?? "fortunes")
         let dk = m.config.mlpWidth
-        let b = method == .rome ? 1 : batch
+        let b = method == .rome ? 1 : batch ?? 16
+        guard b <= dk else { throw CLIError("--batch: B = \(b) edits exceed d_k = \(dk); they cannot be independent") }
         let pCount = try KeyBudget.dynamicMultiplier(dm).keyCount(dk: dk)
         let keys = try ModelKeySource(model: m, layer: layer, corpus: text, context: context, seed: UInt64(seed))
         var acc = SecondMomentAccumulator(
@@ -90,9 +129,10 @@ struct SolveCommand: ParsableCommand {
           "REAL \(m.config.name ?? name) blk.\(layer).ffn_down: d = \(m.config.width), d_k = \(dk), P = \(pCount) (d_m = \(dm)) keys over \(text.name), \(keys.tokensSeen) tokens; B = \(b), seed \(seed)"
       } else if let name = model {
         guard let base = SyntheticProfile.named(name) else { throw CLIError("unknown --model '\(name)'") }
-        let prof = try base.scaled(scale)
-        let b = method == .rome ? 1 : batch
+        let prof = try base.scaled(scale ?? 1)
+        let b = method == .rome ? 1 : batch ?? 16
         let dk = prof.keyWidth
+        guard b <= dk else { throw CLIError("--batch: B = \(b) edits exceed d_k = \(dk); they cannot be independent") }
         try checkMemory(8 * (6 * dk * dk + 4 * prof.width * dk), what: "\(prof.name) at d_k = \(dk)")
         let pCount = try KeyBudget.dynamicMultiplier(dm).keyCount(dk: dk)
         let source = SyntheticKeySource(profile: prof, seed: seed)
@@ -118,10 +158,25 @@ struct SolveCommand: ParsableCommand {
           try NPY.read(dir.appendingPathComponent(f), as: Double.self, requireFinite: true)
         }
         let w0 = try load("W0.npy")
-        let c0: Matrix<Double>
+        var c0: Matrix<Double>
         var pInfo = ""
-        if FileManager.default.fileExists(atPath: dir.appendingPathComponent("C0.npy").path) {
+        var symmetryTolerance: Double? = nil
+        let c0File = dir.appendingPathComponent("C0.npy")
+        let k0File = dir.appendingPathComponent("K0.npy")
+        let fm = FileManager.default
+        if fm.fileExists(atPath: c0File.path) && fm.fileExists(atPath: k0File.path) {
+          throw CLIError("\(npy!) holds both C0.npy and K0.npy; keep the one to use (C0 = K0 K0^T / P is otherwise formed)")
+        }
+        if fm.fileExists(atPath: c0File.path) {
           c0 = try load("C0.npy")
+          // The file's own precision decides what rounding can explain.
+          let u = try NPY.header(of: c0File).dtype.hasSuffix("f4") ? Double(Float.ulpOfOne) / 2 : Double.ulpOfOne / 2
+          symmetryTolerance = Matrix<Double>.symmetryTolerance(n: c0.rows, unitRoundoff: u)
+          if symmetrize {
+            let a = c0.asymmetry()
+            warn(String(format: "C0.npy: relative asymmetry %.3g; using (C0 + C0^T) / 2 (--symmetrize)", a.value))
+            c0 = c0.symmetrized()
+          }
         } else {
           let k0 = try load("K0.npy")
           guard k0.rows == w0.columns else {
@@ -130,29 +185,18 @@ struct SolveCommand: ParsableCommand {
           c0 = try k0.gram(scale: 1 / Double(k0.columns))
           pInfo = ", P = \(k0.columns)"
         }
-        problem = try EditProblem(W0: w0, C0: c0, KE: try load("KE.npy"), VE: try load("VE.npy"))
+        problem = try EditProblem(
+          W0: w0, C0: c0, KE: try load("KE.npy"), VE: try load("VE.npy"), symmetryTolerance: symmetryTolerance)
         header = "\(npy!): d_v = \(problem.dv), d_k = \(problem.dk)\(pInfo), B = \(problem.batch)"
       }
-    } catch let e as CLIError {
-      throw e
-    } catch {
-      throw CLIError("\(error)")
     }
-    var o = SolveOptions()
-    o.lambda = lambda
-    o.alpha = alpha
-    o.epsilon = eps
-    o.iterativeRtol = rtol
-    o.maxIterations = maxIterations
-    o.sample = sample
-    o.boundRows = boundRows
+    let o = options
     let cmp: SolveComparison
-    do { cmp = try compareRoutes(problem, method: method, options: o, progress: { progress.begin($0) }) } catch {
-      throw CLIError("\(error)")
-    }
+    cmp = try compareRoutes(problem, method: method, options: o, progress: { progress.begin($0) })
     progress.finish()
     if json {
       try printJSON(cmp)
+      if !cmp.agree { throw VerificationFailed("routes DISAGREE: \(cmp.verdict)") }
       return
     }
     print(header)
@@ -176,5 +220,6 @@ struct SolveCommand: ParsableCommand {
     }
     print(t.render())
     print("\nverdict: \(cmp.agree ? "AGREE" : "DISAGREE") - \(cmp.verdict)")
+    if !cmp.agree { throw VerificationFailed("routes DISAGREE (exit status 1): \(cmp.verdict)") }
   }
 }

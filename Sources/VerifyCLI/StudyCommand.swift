@@ -26,17 +26,17 @@ struct StudyCommand: ParsableCommand {
   @Option(help: "Real model (smollm2 or PATH.gguf).") var model: String = "smollm2"
   @Option(help: "rome, emmet or memit.") var method: MethodOption = .memit
   @Option(help: "Edit requests (.jsonl).") var facts: String = "fixtures/facts/facts.jsonl"
-  @Option(help: "Number of requests studied (the first N).") var edits: Int = 32
-  @Option(help: "Dynamic multipliers d_m, comma-separated.") var dm: String = "1,2,3,4,10"
-  @Option(help: "The reference d_m ('ref'): the largest key count to run (0: none).") var ref: Double = 50
-  @Option(help: "Batch sizes B, comma-separated.") var batch: String = "1,16"
-  @Option(help: "Edited layers (default 2,3,4,5,6 for MEMIT, 4 otherwise).") var layers: String?
-  @Option(help: "MEMIT's lambda on the mean second moment.") var lambda: Double = 5000
-  @Option(help: "EMMET's alpha.") var alpha: Double = 0.1
-  @Option(help: "Target-vector Adam steps.") var steps: Int = 25
+  @Option(parsing: .unconditional, help: "Number of requests studied (the first N).") var edits: Int = 32
+  @Option(parsing: .unconditional, help: "Dynamic multipliers d_m, comma-separated.") var dm: String = "1,2,3,4,10"
+  @Option(parsing: .unconditional, help: "The reference d_m ('ref'): the largest key count to run (0: none).") var ref: Double = 50
+  @Option(parsing: .unconditional, help: "Batch sizes B, comma-separated.") var batch: String = "1,16"
+  @Option(parsing: .unconditional, help: "Edited layers (default 2,3,4,5,6 for MEMIT, 4 otherwise).") var layers: String?
+  @Option(parsing: .unconditional, help: "MEMIT's lambda on the mean second moment.") var lambda: Double = 5000
+  @Option(parsing: .unconditional, help: "EMMET's alpha.") var alpha: Double = 0.1
+  @Option(parsing: .unconditional, help: "Target-vector Adam steps.") var steps: Int = 25
   @Option(help: "Text corpus for C0 and the held-out NLL.") var corpus: String = "fortunes"
-  @Option(help: "Held-out windows of 128 tokens.") var heldOut: Int = 4
-  @Option(help: "Seed.") var seed: UInt = 1
+  @Option(parsing: .unconditional, help: "Held-out windows of 128 tokens.") var heldOut: Int = 4
+  @Option(parsing: .unconditional, help: "Seed.") var seed: UInt = 1
   @Option(help: "Output directory (replaced atomically).") var out: String
   @Option(help: "Render the report again from a study.json (no computation; the other options are ignored).")
   var from: String?
@@ -97,12 +97,6 @@ struct StudyCommand: ParsableCommand {
       try writer.write(to: URL(fileURLWithPath: out)) { progress.begin($0) }
       progress.finish()
       print("wrote \(out)/report.md")
-    } catch let e as CLIError {
-      throw e
-    } catch let e as ValidationError {
-      throw e
-    } catch {
-      throw CLIError("\(error)")
     }
   }
 }

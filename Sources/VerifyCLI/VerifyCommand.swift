@@ -1,4 +1,5 @@
 import ArgumentParser
+import Linalg
 
 @main
 struct VerifyCommand: ParsableCommand {
@@ -9,7 +10,10 @@ struct VerifyCommand: ParsableCommand {
       Measures rank, spectra and condition numbers of the matrices these editors invert (C0, C_eff = lambda C0 + K_E K_E^T, D = K_E^T C0^-1 K_E) as the number of precomputed keys P = d_m * d_k grows, computes the closed-form updates with their diagnostics, and benchmarks the linear algebra against numpy/scipy.
 
       Start with `verify rank --model llama2 --dm 1,10` (synthetic keys at Llama-2-7B's widths), `verify rank --keys K.npy` (your keys), `verify edit ...` (an update from .npy inputs, or `--model smollm2 --facts fixtures/facts/facts.jsonl` to edit the real model) or `verify linalg --npy FILE.npy` (any matrix). Every rank and every "not invertible" states its tolerance and its precision.
+
+      \(ExitStatus.helpText)
       """,
+    version: "verify 0.6.0 (knowledge-edit-verify)",
     subcommands: [
       LinalgCommand.self, RankCommand.self, EditCommand.self, SolveCommand.self, BenchCommand.self,
       BenchEditCommand.self, ModelCommand.self, KeysCommand.self, BenchModelCommand.self, ReportCommand.self,
@@ -17,9 +21,11 @@ struct VerifyCommand: ParsableCommand {
     ]
   )
 
-  /// Sets OpenBLAS's environment (see ``BLASEnvironment``), then parses and runs.
+  /// Sets OpenBLAS's environment (see ``BLASEnvironment``), arranges for interrupted writes
+  /// to leave no temporaries, then parses, runs and exits with a documented status.
   static func main() {
     BLASEnvironment.prepare()
-    main(nil)
+    AtomicFile.installInterruptCleanup()
+    ExitStatus.run(VerifyCommand.self)
   }
 }

@@ -1,3 +1,5 @@
+import Linalg
+
 /// Hyperparameters, one typed config per method (as EasyEdit does).
 ///
 /// `lambda` and `alpha` act on the *mean* second moment `C0 = K0 K0ᵀ / P`.
@@ -13,7 +15,7 @@ public struct EMMETConfig: Sendable, Codable, Equatable {
   public var alpha: Double
   public init(alpha: Double = 0.1) { self.alpha = alpha }
   public func validate() throws(EditError) {
-    guard alpha >= 0, alpha.isFinite else { throw .badInput("alpha must be finite and >= 0, got \(alpha)") }
+    do { try ParameterError.nonNegative("alpha", alpha) } catch { throw .invalidParameter(error) }
   }
 }
 
@@ -31,9 +33,11 @@ public struct MEMITConfig: Sendable, Codable, Equatable {
     self.path = path
   }
   public func validate() throws(EditError) {
-    guard lambda > 0, lambda.isFinite else {
-      throw .badInput("lambda must be finite and > 0, got \(lambda) (lambda -> 0 is EMMET with alpha = 0)")
+    do {
+      try ParameterError.positive("lambda", lambda)
+      try ParameterError.nonNegative("eps", epsilon)
+    } catch {
+      throw .invalidParameter(error)
     }
-    guard epsilon >= 0, epsilon.isFinite else { throw .badInput("eps must be finite and >= 0, got \(epsilon)") }
   }
 }

@@ -19,7 +19,15 @@ public struct EditProblem<T: LinalgScalar>: Sendable {
   public var batch: Int { KE.columns }
 
   /// Checks every shape and value, so that no closed form starts on bad input.
-  public init(W0: Matrix<T>, C0: Matrix<T>, KE: Matrix<T>, VE: Matrix<T>) throws(EditError) {
+  ///
+  /// `C0` must be symmetric: the factorizations read one triangle, so an asymmetric `C0`
+  /// would silently be replaced by its lower triangle. `symmetryTolerance` bounds the relative
+  /// asymmetry (``Matrix/asymmetry()``); by default ``Matrix/symmetryTolerance(n:unitRoundoff:)``
+  /// with the unit roundoff of `T` (pass the roundoff of the precision `C0` was computed in
+  /// when it was widened after reading).
+  public init(
+    W0: Matrix<T>, C0: Matrix<T>, KE: Matrix<T>, VE: Matrix<T>, symmetryTolerance: Double? = nil
+  ) throws(EditError) {
     func shape(_ what: String, _ expected: String, _ m: Matrix<T>) -> EditError {
       .badInput("\(what) must be \(expected), got \(m.shapeDescription)")
     }
@@ -36,6 +44,8 @@ public struct EditProblem<T: LinalgScalar>: Sendable {
     for (name, m) in [("W0", W0), ("C0", C0), ("K_E", KE), ("V_E", VE)] {
       do { try m.checkFinite(name) } catch { throw .badInput(error.description) }
     }
+    let tol = symmetryTolerance ?? Matrix<T>.symmetryTolerance(n: dk, unitRoundoff: Double(T.ulpOfOne) / 2)
+    do { try C0.checkSymmetric("C0", tolerance: tol) } catch { throw .badInput(error.description) }
     self.W0 = W0
     self.C0 = C0
     self.KE = KE
@@ -55,8 +65,10 @@ public struct EditProblem<T: LinalgScalar>: Sendable {
 
 /// Why an edit could not be computed, with what would help.
 public enum EditError: Error, CustomStringConvertible, Equatable, Sendable {
-  /// Shapes, NaN/Inf, impossible parameters.
+  /// Shapes, NaN/Inf, non-symmetric matrices.
   case badInput(String)
+  /// A parameter outside its domain (`lambda`, `alpha`, `eps`, `d_m`, `B`), by its own name.
+  case invalidParameter(ParameterError)
   /// A factorization failed: which matrix, in which precision, at which pivot, and advice.
   case notInvertible(matrix: String, precision: String, pivot: Int, advice: String)
   /// Any other linear-algebra failure.
@@ -65,6 +77,7 @@ public enum EditError: Error, CustomStringConvertible, Equatable, Sendable {
   public var description: String {
     switch self {
     case .badInput(let s): return "bad input: \(s)"
+    case .invalidParameter(let e): return e.description
     case .notInvertible(let m, let p, let k, let advice):
       return "\(m) is not positive definite in \(p) (Cholesky fails at pivot \(k)). \(advice)"
     case .linalg(let s): return s

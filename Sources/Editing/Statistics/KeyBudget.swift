@@ -1,3 +1,5 @@
+import Linalg
+
 /// How many preserved keys to precompute.
 ///
 /// The precomputation paper uses `P = d_m * d_k` tokens (the "dynamic multiplier" `d_m`);
@@ -8,16 +10,46 @@ public enum KeyBudget: Sendable, Equatable, CustomStringConvertible {
   case dynamicMultiplier(Double)
   /// `P = d_k - B`.
   case theoreticalMinimum(batch: Int)
+  /// Exactly `P` keys (a user's key file: all its columns, or as many as asked for).
+  case count(Int)
+
+  /// The largest key count any study accepts (2^31 keys: beyond this, token counts stop being
+  /// meaningful for a CPU run and products overflow LAPACK's 32-bit sizes).
+  public static let maximumKeys = Int(Int32.max)
+
+  /// Checks the budget on its own (before any width is known): `d_m` finite and `> 0`, `B >= 0`.
+  public func validate() throws(EditError) {
+    switch self {
+    case .dynamicMultiplier(let dm):
+      do { try ParameterError.positive("d_m", dm) } catch { throw .invalidParameter(error) }
+    case .theoreticalMinimum(let b):
+      do { try ParameterError.count("B", b, in: 0...Int.max) } catch { throw .invalidParameter(error) }
+    case .count(let p):
+      do { try ParameterError.count("P", p, in: 1...Self.maximumKeys) } catch { throw .invalidParameter(error) }
+    }
+  }
 
   /// The number of keys for width `dk`.
   public func keyCount(dk: Int) throws(EditError) -> Int {
     switch self {
     case .dynamicMultiplier(let dm):
-      guard dm > 0, dm.isFinite else { throw .badInput("d_m must be a finite number > 0, got \(dm)") }
-      return Swift.max(1, Int((dm * Double(dk)).rounded()))
+      try validate()
+      let p = (dm * Double(dk)).rounded()
+      guard p <= Double(Self.maximumKeys) else {
+        throw .invalidParameter(
+          ParameterError(
+            name: "d_m", value: "\(dm)", requirement: "at most \(Self.maximumKeys / Swift.max(dk, 1)) at d_k = \(dk) (P = d_m * d_k <= \(Self.maximumKeys))"))
+      }
+      return Swift.max(1, Int(p))
     case .theoreticalMinimum(let b):
-      guard b >= 0, b < dk else { throw .badInput("theoretical minimum needs 0 <= B < d_k, got B = \(b), d_k = \(dk)") }
+      guard b >= 0, b < dk else {
+        throw .invalidParameter(
+          ParameterError(name: "B", value: "\(b)", requirement: "in 0...\(dk - 1) for the theoretical minimum P = d_k - B (d_k = \(dk))"))
+      }
       return dk - b
+    case .count(let p):
+      try validate()
+      return p
     }
   }
 
@@ -25,6 +57,7 @@ public enum KeyBudget: Sendable, Equatable, CustomStringConvertible {
     switch self {
     case .dynamicMultiplier(let dm): return "d_m = \(dm)"
     case .theoreticalMinimum(let b): return "theoretical minimum P = d_k - \(b)"
+    case .count: return "fixed key count"
     }
   }
 }

@@ -150,18 +150,8 @@ extension SecondMomentAccumulator {
     withUnsafeBytes(of: UInt32(json.count).littleEndian) { data.append(contentsOf: $0) }
     data.append(json)
     packed.withUnsafeBytes { data.append(contentsOf: $0) }
-    let tmp = url.deletingLastPathComponent().appendingPathComponent(
-      ".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
-    do {
-      try data.write(to: tmp)
-      if FileManager.default.fileExists(atPath: url.path) {
-        _ = try FileManager.default.replaceItemAt(url, withItemAt: tmp)
-      } else {
-        try FileManager.default.moveItem(at: tmp, to: url)
-      }
-    } catch {
-      try? FileManager.default.removeItem(at: tmp)
-      throw .io(path: url.path, detail: "could not write: \(error.localizedDescription)")
+    do { try AtomicFile.write(data, to: url) } catch {
+      throw .io(path: url.path, detail: "\(error)")
     }
   }
 

@@ -1,32 +1,14 @@
 import Foundation
+import Linalg
 
 /// The machinery every report shares: a directory written atomically (into a hidden sibling,
 /// then swapped in by renames, so an interrupted run leaves the previous report or none), text
 /// files, gnuplot figures and the provenance lines.
 public enum ReportDirectory {
-  /// Calls `body` with an empty temporary directory, then replaces `out` with it.
+  /// Calls `body` with an empty temporary directory, then replaces `out` with it
+  /// (``AtomicFile/replaceDirectory(_:_:)``: the previous report or the new one, never half).
   public static func write(to out: URL, _ body: (URL) throws -> Void) throws {
-    let fm = FileManager.default
-    let parent = out.deletingLastPathComponent()
-    try? fm.createDirectory(at: parent, withIntermediateDirectories: true)
-    let pid = ProcessInfo.processInfo.processIdentifier
-    let tmp = parent.appendingPathComponent(".\(out.lastPathComponent).tmp-\(pid)")
-    try? fm.removeItem(at: tmp)
-    do { try fm.createDirectory(at: tmp, withIntermediateDirectories: true) } catch {
-      throw ReportWriter.WriteError.io("\(error)")
-    }
-    do {
-      try body(tmp)
-    } catch {
-      try? fm.removeItem(at: tmp)
-      throw error
-    }
-    let old = parent.appendingPathComponent(".\(out.lastPathComponent).old-\(pid)")
-    if fm.fileExists(atPath: out.path) {
-      do { try fm.moveItem(at: out, to: old) } catch { throw ReportWriter.WriteError.io("\(error)") }
-    }
-    do { try fm.moveItem(at: tmp, to: out) } catch { throw ReportWriter.WriteError.io("\(error)") }
-    try? fm.removeItem(at: old)
+    try AtomicFile.replaceDirectory(out, body)
   }
 
   public static func put(_ text: String, _ dir: URL, _ name: String) throws {

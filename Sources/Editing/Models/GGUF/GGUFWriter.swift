@@ -1,9 +1,10 @@
 import Foundation
+import Linalg
 
 /// Writes a GGUF file that is a copy of `source` with some tensors replaced by fp32 data:
 /// header and metadata copied byte for byte, the tensor directory rewritten (replaced tensors
 /// become F32, every offset recomputed at the source's alignment), untouched tensor data copied
-/// raw. Written to a temporary sibling and renamed: an interrupted save leaves no half file.
+/// raw. Written through `AtomicFile`: an interrupted or failed save leaves the previous file.
 public enum GGUFWriter {
   /// `replacements[name]` holds the new values in GGUF element order (`ne[0]` fastest, i.e.
   /// the column-major storage of `GGUFFile.matrix(name)`), one per element of the tensor.
@@ -47,41 +48,28 @@ public enum GGUFWriter {
       offset += bytes
     }
     header.append(Data(count: padded(header.count) - header.count))
-    let url = URL(fileURLWithPath: path)
-    let tmp = url.deletingLastPathComponent().appendingPathComponent(
-      ".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
-    guard FileManager.default.createFile(atPath: tmp.path, contents: nil) else {
-      throw ModelFileError.io(path: path, message: "cannot create \(tmp.path)")
-    }
     do {
-      let h = try FileHandle(forWritingTo: tmp)
-      defer { try? h.close() }
-      try h.write(contentsOf: header)
-      var written = 0
-      for (t, rel, bytes) in layout {
-        if rel > written { try h.write(contentsOf: Data(count: rel - written)) }
-        if let v = replacements[t.name] {
-          try h.write(contentsOf: v.withUnsafeBytes { Data($0) })
-        } else {
-          let raw = try source.file.bytes(t.offset, t.byteCount, "data of '\(t.name)'")
-          try h.write(contentsOf: Data(raw))
+      try AtomicFile.replace(URL(fileURLWithPath: path)) { fd in
+        let h = FileHandle(fileDescriptor: fd, closeOnDealloc: false)
+        try h.write(contentsOf: header)
+        var written = 0
+        for (t, rel, bytes) in layout {
+          if rel > written { try h.write(contentsOf: Data(count: rel - written)) }
+          if let v = replacements[t.name] {
+            try h.write(contentsOf: v.withUnsafeBytes { Data($0) })
+          } else {
+            let raw = try source.file.bytes(t.offset, t.byteCount, "data of '\(t.name)'")
+            try h.write(contentsOf: Data(raw))
+          }
+          written = rel + bytes
         }
-        written = rel + bytes
       }
-      try h.synchronize()
+    } catch let e as ModelFileError {
+      throw e
+    } catch let e as AtomicFileError {
+      throw e
     } catch {
-      try? FileManager.default.removeItem(at: tmp)
-      throw ModelFileError.io(path: path, message: "\(error)")
-    }
-    do {
-      if FileManager.default.fileExists(atPath: path) {
-        _ = try FileManager.default.replaceItemAt(url, withItemAt: tmp)
-      } else {
-        try FileManager.default.moveItem(at: tmp, to: url)
-      }
-    } catch {
-      try? FileManager.default.removeItem(at: tmp)
-      throw ModelFileError.io(path: path, message: "\(error)")
+      throw ModelFileError.io(path: path, message: "\(error); any previous file there is unchanged")
     }
   }
 }
