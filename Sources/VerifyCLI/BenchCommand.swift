@@ -7,13 +7,14 @@ struct BenchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench",
     abstract: "Time one Linalg operation on a matrix from .npy (used by scripts/bench_linalg.py).",
-    discussion: """
+    discussion: prose(
+      """
       Prints the wall-clock seconds of each repeat and their median. The comparison with
       numpy/scipy on the same matrices, and the table in docs/benchmarks.md, come from
       `make bench` (scripts/bench_linalg.py), which calls this command.
 
       Operations: \(LinalgBenchmarkOp.allCases.map(\.rawValue).joined(separator: ", "))
-      """
+      """)
   )
 
   @Option(help: "The operation.")
@@ -27,6 +28,10 @@ struct BenchCommand: ParsableCommand {
 
   @Flag(help: "Print JSON.")
   var json = false
+
+  func validate() throws {
+    guard repeats >= 1, repeats <= 1000 else { throw ValidationError("--repeats must be in 1...1000, got \(repeats)") }
+  }
 
   func run() throws {
     guard let o = LinalgBenchmarkOp(rawValue: op) else {

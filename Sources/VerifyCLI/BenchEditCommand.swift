@@ -8,12 +8,13 @@ struct BenchEditCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench-edit",
     abstract: "Time MEMIT's direct path against the Woodbury path as the batch B grows.",
-    discussion: """
+    discussion: prose(
+      """
       Synthetic fp64 inputs: C0 = K0 K0^T / P from P = 2 d_k Gaussian keys, random W0, K_E, V_E.
       The direct path factors C_eff = lambda C0 + K_E K_E^T for every batch (O(d_k^3)); the
       Woodbury path factors C0 once (timed separately) and then costs O(d_k^2 B + B^3) per
       batch. Reports medians over --repeats runs and the relative difference of the two dW.
-      """
+      """)
   )
 
   @Option(parsing: .unconditional, help: "Key width d_k.") var dk: Int = 6400
@@ -34,11 +35,12 @@ struct BenchEditCommand: ParsableCommand {
   }
 
   func run() throws {
-    let bs = try batches.split(separator: ",").map { s -> Int in
-      guard let b = Int(s), b >= 1, b <= dk else { throw ValidationError("--batches: '\(s)' must be in 1...d_k") }
-      return b
+    guard dk >= 2, dk <= 1 << 16, dv >= 1, dv <= 1 << 16, repeats >= 1, repeats <= 1000 else {
+      throw ValidationError("need 2 <= --dk <= 65536, 1 <= --dv <= 65536, 1 <= --repeats <= 1000")
     }
-    guard dk >= 2, dv >= 1, repeats >= 1 else { throw ValidationError("need d_k >= 2, d_v >= 1, repeats >= 1") }
+    try checkOptions { try MEMITConfig(lambda: lambda).validate() }
+    let bs = try parseCounts(batches, flag: "--batches")
+    if let b = bs.first(where: { $0 > dk }) { throw ValidationError("--batches: B = \(b) exceeds d_k = \(dk)") }
     let need = 8 * (4 * dk * dk + 2 * dk * dk + dv * dk * 3 + 2 * dk * (bs.max() ?? 1))
     try checkMemory(need, what: "bench-edit at d_k = \(dk)")
     let progress = Progress(quiet: json)

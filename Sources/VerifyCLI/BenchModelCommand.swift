@@ -9,12 +9,13 @@ struct BenchModelCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench-model",
     abstract: "Time the forward pass of a real model (tokens/s, logits at every position).",
-    discussion: """
+    discussion: prose(
+      """
       Loads the model once (fp32), takes the first T tokens of the corpus and times full forward passes with logits at every position, as a language-model evaluation does. scripts/bench_model.py runs this next to PyTorch + transformers on the same GGUF (make bench-model).
 
       Example:
         verify bench-model --model smollm2 --tokens 512,2048 --repeat 3 --json
-      """
+      """)
   )
 
   @Option(help: "smollm2 or a PATH.gguf.") var model: String = "smollm2"
@@ -43,10 +44,8 @@ struct BenchModelCommand: ParsableCommand {
   }
 
   func run() throws {
-    let lengths = tokens.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-    guard !lengths.isEmpty, lengths.allSatisfy({ $0 > 0 }), `repeat` >= 1 else {
-      throw ValidationError("--tokens needs positive lengths and --repeat >= 1")
-    }
+    let lengths = try parseCounts(tokens, flag: "--tokens")
+    guard `repeat` >= 1, `repeat` <= 1000 else { throw ValidationError("--repeat must be in 1...1000") }
     do {
       let t0 = Date()
       let m = try LlamaModel(file: try GGUFFile(path: try ModelCache.resolve(model)))

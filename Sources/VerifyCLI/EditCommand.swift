@@ -11,7 +11,8 @@ struct EditCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "edit",
     abstract: "Compute a ROME/EMMET/MEMIT update dW from .npy inputs and report its diagnostics.",
-    discussion: """
+    discussion: prose(
+      """
       Shapes (BACKGROUND.md): W0 is d_v x d_k; keys are columns: K0 is d_k x P, K_E is d_k x B;
       V_E is d_v x B. --c0 is the MEAN second moment K0 K0^T / P (d_k x d_k); with --k0 it is
       computed from the keys. lambda and alpha act on that mean.
@@ -38,7 +39,7 @@ struct EditCommand: ParsableCommand {
         verify edit --method memit --w0 W0.npy --k0 K0.npy --ke KE.npy --ve VE.npy --lambda 5000 --out dW.npy
         verify edit --model smollm2 --method memit --facts fixtures/facts/facts.jsonl --batch 16 --dm 2
         verify edit --model smollm2 --method rome --facts my-facts.jsonl --batch 1 --layers 4 --json
-      """
+      """)
   )
 
   @Option(help: "rome, emmet or memit.")
@@ -57,12 +58,14 @@ struct EditCommand: ParsableCommand {
   var lambda: Double?
   @Option(parsing: .unconditional, help: "EMMET's alpha on D.")
   var alpha: Double = 0.1
-  @Option(parsing: .unconditional, help: "MEMIT's extra ridge eps I on C_eff.")
-  var eps: Double = 0
-  @Option(help: "MEMIT's path: direct or woodbury.")
-  var path: SolvePath = .direct
-  @Option(help: "Working precision: fp32 or fp64.")
-  var precision: PrecisionOption = .fp64
+  @Option(parsing: .unconditional, help: "MEMIT's extra ridge eps I on C_eff (.npy inputs; default 0).")
+  var eps: Double?
+  @Option(help: "MEMIT's path: direct or woodbury (.npy inputs; default direct).")
+  var path: SolvePath?
+  @Option(help: "Working precision: fp32 or fp64 (.npy inputs; default fp64).")
+  var precision: PrecisionOption?
+  @Flag(help: "Accept a --c0 that is not symmetric (beyond rounding) and use (C0 + C0^T) / 2.")
+  var symmetrize = false
   @Option(help: "Write dW here (.npy, atomically).")
   var out: String?
   @Flag(help: "Print the diagnostics as JSON.")
@@ -70,10 +73,21 @@ struct EditCommand: ParsableCommand {
   @OptionGroup(title: "Editing a real model (instead of .npy inputs)") var real: ModelEditOptions
 
   func validate() throws {
+    try checkOptions {
+      if let lambda { try MEMITConfig(lambda: lambda).validate() }
+      try EMMETConfig(alpha: alpha).validate()
+      if let eps { try ParameterError.nonNegative("eps", eps) }
+    }
     if real.model != nil {
       guard w0 == nil, ke == nil, ve == nil, c0 == nil, k0 == nil else {
         throw ValidationError("--model edits a real model: drop --w0/--c0/--k0/--ke/--ve")
       }
+      try refuseIgnored(
+        [
+          ("--path", path != nil), ("--eps", eps != nil), ("--precision", precision != nil),
+          ("--out", out != nil), ("--symmetrize", symmetrize),
+        ], mode: "--model (the real-model edit runs MEMIT's direct path in fp64 and saves with --save)")
+      try real.validateValues()
       guard real.facts != nil else { throw ValidationError("--model needs --facts FILE.jsonl") }
       return
     }
@@ -110,7 +124,7 @@ struct EditCommand: ParsableCommand {
       try runModelEdit(method: method, lambda: lambda ?? 5000, alpha: alpha, json: json, options: real)
       return
     }
-    switch precision {
+    switch precision ?? .fp64 {
     case .fp64: try run(Double.self)
     case .fp32: try run(Float.self)
     }
@@ -121,13 +135,13 @@ struct EditCommand: ParsableCommand {
   }
 
   func compute<T: LinalgScalar>(
-    _ w: Matrix<T>, _ c: Matrix<T>, _ kE: Matrix<T>, _ vE: Matrix<T>
+    _ w: Matrix<T>, _ c: Matrix<T>, _ kE: Matrix<T>, _ vE: Matrix<T>, symmetryTolerance: Double?
   ) throws(EditError) -> EditResult<T> {
-    let problem = try EditProblem(W0: w, C0: c, KE: kE, VE: vE)
+    let problem = try EditProblem(W0: w, C0: c, KE: kE, VE: vE, symmetryTolerance: symmetryTolerance)
     switch method {
     case .rome: return try rome(problem)
     case .emmet: return try emmet(problem, config: EMMETConfig(alpha: alpha))
-    case .memit: return try memit(problem, config: MEMITConfig(lambda: lambda ?? 15_000, epsilon: eps, path: path))
+    case .memit: return try memit(problem, config: MEMITConfig(lambda: lambda ?? 15_000, epsilon: eps ?? 0, path: path ?? .direct))
     }
   }
 
@@ -137,8 +151,18 @@ struct EditCommand: ParsableCommand {
     let vE = try load(ve!, T.self)
     var p: Int? = nil
     let c: Matrix<T>
+    var symmetryTolerance: Double? = nil
     if let c0 {
-      c = try load(c0, T.self)
+      var m = try load(c0, T.self)
+      // What rounding can explain depends on the precision the file holds, not the working one.
+      let stored = try NPY.header(of: URL(fileURLWithPath: c0)).dtype.hasSuffix("f4")
+      symmetryTolerance = Matrix<T>.symmetryTolerance(
+        n: m.rows, unitRoundoff: stored ? Double(Float.ulpOfOne) / 2 : Double.ulpOfOne / 2)
+      if symmetrize {
+        warn(String(format: "%@: relative asymmetry %.3g; using (C0 + C0^T) / 2 (--symmetrize)", c0, m.asymmetry().value))
+        m = m.symmetrized()
+      }
+      c = m
     } else {
       let k = try load(k0!, T.self)
       guard k.rows == w.columns else {
@@ -148,7 +172,7 @@ struct EditCommand: ParsableCommand {
       c = try k.gram(scale: 1 / T(k.columns))
     }
     let result: EditResult<T>
-    result = try compute(w, c, kE, vE)
+    result = try compute(w, c, kE, vE, symmetryTolerance: symmetryTolerance)
     if let out {
       try NPY.write(result.dW, to: URL(fileURLWithPath: out))
     }
@@ -159,7 +183,7 @@ struct EditCommand: ParsableCommand {
       d_k: w.columns, d_v: w.rows, B: kE.columns, P: p,
       lambda: method == .memit ? (lambda ?? 15_000) : nil,
       alpha: method == .emmet ? alpha : (method == .rome ? 0 : nil),
-      eps: method == .memit ? eps : nil, constraint_residual: d.constraintResidual,
+      eps: method == .memit ? (eps ?? 0) : nil, constraint_residual: d.constraintResidual,
       cond: d.rcond.mapValues { $0 > 0 ? 1 / $0 : nil }, rcond: d.rcond, dW_norm: dwNorm,
       dW_relative_norm: dwNorm / Double(w.norm(.frobenius)), eigenvalues_of_D: d.eigenvaluesOfD,
       written_fractions: d.writtenFractions, out: out)

@@ -7,7 +7,8 @@ struct FactsCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "facts",
     abstract: "Keep the edit requests a model already knows (top-1 next token = the true object's first token).",
-    discussion: """
+    discussion: prose(
+      """
       Reads candidate requests (one JSON object per line, the format of fixtures/facts/), checks
       each on the model - the filled prompt's most likely next token must be the first token of
       " " + target_true - and writes those that pass, in input order, atomically. Requests that
@@ -16,7 +17,7 @@ struct FactsCommand: ParsableCommand {
 
       Example (how fixtures/facts/facts.jsonl was made):
         verify facts --model smollm2 --candidates fixtures/facts/candidates.jsonl --limit 256 --out fixtures/facts/facts.jsonl
-      """
+      """)
   )
 
   @Option(help: "Real model (smollm2 or PATH.gguf).") var model: String = "smollm2"
@@ -31,6 +32,10 @@ struct FactsCommand: ParsableCommand {
     var known: Int
     var kept: Int
     var perRelation: [String: [Int]]
+  }
+
+  func validate() throws {
+    if let limit { try checkOptions { try ParameterError.count("limit", limit, in: 1...Int.max) } }
   }
 
   func run() throws {

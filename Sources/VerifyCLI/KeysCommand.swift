@@ -10,7 +10,8 @@ struct KeysCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "keys",
     abstract: "Export a real model's activations for a text at one layer as .npy (one column per token).",
-    discussion: """
+    discussion: prose(
+      """
       Runs the text through blocks 0...L of a llama-architecture GGUF model and writes what block L computes:
         keys     the MLP keys, input of blk.L.ffn_down (d_k x T) - what ROME/MEMIT/EMMET edit with
         mlp-out  the MLP output W_down keys (d x T)
@@ -20,7 +21,7 @@ struct KeysCommand: ParsableCommand {
       Examples:
         verify keys --model smollm2 --layer 4 --text "The capital of France is" --out keys.npy
         verify keys --model smollm2 --layer 29 --what hidden --text "Hello" --out h.npy --json
-      """
+      """)
   )
 
   @Option(help: "smollm2 or a PATH.gguf.") var model: String = "smollm2"
@@ -39,6 +40,10 @@ struct KeysCommand: ParsableCommand {
     var rows: Int
     var columns: Int
     var out: String
+  }
+
+  func validate() throws {
+    try checkOptions { try ParameterError.count("layer", layer, in: 0...Int.max) }
   }
 
   func run() throws {

@@ -11,7 +11,8 @@ struct LinalgCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "linalg",
     abstract: "Rank, tolerance, condition number and condition estimate of a matrix.",
-    discussion: """
+    discussion: prose(
+      """
       With --npy FILE.npy: analyses that matrix (float32 or float64, C or Fortran order,
       1-D arrays are read as a column). Without it: a demonstration on isotropic keys, where
       C0 = K0 K0^T / P with P = d_m * d_k Gaussian keys, next to the Marchenko-Pastur
@@ -27,7 +28,7 @@ struct LinalgCommand: ParsableCommand {
         verify linalg
         verify linalg --npy C0.npy --json
         verify linalg --npy keys.npy --precision fp32 --rtol 1e-6
-      """
+      """)
   )
 
   @Option(name: .long, help: "Analyse the matrix in this .npy file.")
@@ -36,7 +37,7 @@ struct LinalgCommand: ParsableCommand {
   @Option(help: "Working precision (fp32 or fp64).")
   var precision: PrecisionOption = .fp64
 
-  @Option(parsing: .unconditional, help: "Absolute rank tolerance (default 0).")
+  @Option(parsing: .unconditional, help: "Absolute rank tolerance.")
   var atol: Double = 0
 
   @Option(parsing: .unconditional, help: "Relative rank tolerance (default max(m, n) * eps of the working precision).")
@@ -76,6 +77,16 @@ struct LinalgCommand: ParsableCommand {
 
   func analyzeFile(_ path: String, progress: Progress) throws -> MatrixAnalysis {
     let url = URL(fileURLWithPath: path)
+    // Estimate before reading: the matrix, a working copy for the singular values and their
+    // band form, and for square input the fp32 and fp64 Cholesky copies and the LU.
+    let h = try NPY.header(of: url)
+    let m = h.shape.first ?? 1
+    let n = h.shape.count == 2 ? h.shape[1] : 1
+    let s = precision == .fp32 ? 4 : 8
+    try checkMemory(
+      Double(m) * Double(n) * Double(3 * s + (m == n ? 12 + 2 * s : 0)),
+      what: "analysing \(path) (\(m) x \(n) in \(precision.rawValue))",
+      advice: precision == .fp64 ? "try --precision fp32, or a smaller matrix" : "analyse a smaller matrix")
     progress.begin("reading \(path)")
     do {
       switch precision {
@@ -141,12 +152,8 @@ struct LinalgCommand: ParsableCommand {
   }
 
   func demonstration(progress: Progress) throws {
-    let dms = try dm.split(separator: ",").map { s -> Double in
-      guard let v = Double(s.trimmingCharacters(in: .whitespaces)), v > 0, v.isFinite else {
-        throw ValidationError("--dm: '\(s)' is not a positive number")
-      }
-      return v
-    }
+    let dms = try parsePositives(dm, flag: "--dm")
+    if let big = dms.first(where: { $0 > 1000 }) { throw ValidationError("--dm \(big): at most 1000 in the demonstration") }
     let rng = GSLRandom(seed: seed)
     var rows: [DemoRow] = []
     for d in dms {

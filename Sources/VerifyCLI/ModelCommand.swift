@@ -15,14 +15,15 @@ struct ModelInspectCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "inspect",
     abstract: "Print a GGUF file's architecture, widths, tokenizer and tensor types.",
-    discussion: """
+    discussion: prose(
+      """
       FILE is a path to a .gguf file, or `smollm2` for SmolLM2-135M-Instruct from the model cache ($KEV_MODEL_CACHE, default ~/.cache/kev-models; filled by scripts/fetch-models.sh). The header, metadata and tensor directory are checked against the file size before anything is read: a truncated or corrupted file gives an error with the offset, never a crash.
 
       Examples:
         verify model inspect smollm2
         verify model inspect ~/models/llama-2-7b.Q4_0.gguf --tensors
         verify model inspect smollm2 --json | jq .config
-      """
+      """)
   )
 
   @Argument(help: "A .gguf path or a known model name (smollm2).") var file: String

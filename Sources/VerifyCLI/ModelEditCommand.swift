@@ -19,6 +19,18 @@ struct ModelEditOptions: ParsableArguments {
   @Option(help: "Save the edited model here as GGUF (edited ffn_down tensors in F32, the rest copied).") var save:
     String?
   @Flag(help: "No progress output.") var quiet = false
+
+  /// The checks that need no model: counts, d_m, layers as a list.
+  func validateValues() throws {
+    try checkOptions {
+      try ParameterError.count("B", batch, in: 1...Int.max)
+      try ParameterError.count("offset", offset, in: 0...Int.max)
+      try KeyBudget.dynamicMultiplier(dm).validate()
+      try ParameterError.count("steps", steps, in: 1...100_000)
+      try ParameterError.count("held_out", heldOut, in: 1...100_000)
+    }
+    if let layers { _ = try parseCounts(layers, flag: "--layers", minimum: 0) }
+  }
 }
 
 struct ModelEditReport: Encodable {
@@ -58,7 +70,6 @@ extension EditCommand {
         throw CLIError(
           "--offset \(o.offset) --batch \(o.batch) needs \(o.offset + o.batch) requests; \(o.facts!) has \(all.count)")
       }
-      guard o.dm > 0, o.dm.isFinite else { throw CLIError("--dm must be > 0") }
       let requests = Array(all[o.offset..<(o.offset + o.batch)])
       try FactSet.validate(requests, tokenizer: m.tokenizer)
       let editMethod = ModelEditMethod(rawValue: method.rawValue)!
@@ -72,7 +83,7 @@ extension EditCommand {
         return try body()
       }
       let text = try TextCorpus.named(o.corpus)
-      let p = Int((o.dm * Double(m.config.mlpWidth)).rounded())
+      let p = try KeyBudget.dynamicMultiplier(o.dm).keyCount(dk: m.config.mlpWidth)
       var covariances: [Int: Matrix<Double>] = [:]
       for l in config.layers {
         progress.begin("C0 of blk.\(l) from \(p) keys")
@@ -187,7 +198,7 @@ extension ModelEditConfig {
   {
     var config = ModelEditConfig.smolLM2(ModelEditMethod(rawValue: method.rawValue)!)
     if let layers {
-      config.layers = layers.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+      config.layers = (try? parseCounts(layers, flag: "--layers", minimum: 0)) ?? []
     }
     config.lambda = lambda
     config.alpha = alpha

@@ -8,7 +8,8 @@ struct RankCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "rank",
     abstract: "Rank and conditioning of C0, C_eff and D as the number of precomputed keys grows.",
-    discussion: """
+    discussion: prose(
+      """
       For each dynamic multiplier d_m, P = d_m * d_k keys are accumulated into the mean second
       moment C0 = K0 K0^T / P, and (with --batch B) C_eff = lambda C0 + K_E K_E^T and
       D = K_E^T C0^-1 K_E are formed with B further keys. Each matrix gets: numerical rank with
@@ -35,7 +36,7 @@ struct RankCommand: ParsableCommand {
         verify rank --model gpt2-xl --dm 1,2,4,10 --batch 64 --scale 0.25
         verify rank --keys keys.npy --dm 1,2 --json
         verify rank --model smollm2 --layer 4 --dm 1,2,10 --batch 16
-      """
+      """)
   )
 
   @Option(help: "Synthetic profile (gpt2-xl, gpt-j, llama2, isotropic) or real model (smollm2, PATH.gguf).")
@@ -169,6 +170,7 @@ struct RankCommand: ParsableCommand {
         throw CLIError("\(path): keys must be a 2-D array d_k x N (one key per column), got shape \(header.shape)")
       }
       let (dk, n) = (header.shape[0], header.shape[1])
+      guard dk <= 1 << 17 else { throw CLIError("\(path): d_k = \(dk) rows is beyond what a d_k x d_k C0 can hold here") }
       if dm == nil {
         let p = keysUsed ?? n - batch
         guard p >= 1, p + batch <= n else {
@@ -184,8 +186,9 @@ struct RankCommand: ParsableCommand {
           "\(path) has N = \(n) keys (columns); the largest budget needs P = \(largest) plus B = \(batch) edit keys = \(used)")
       }
       try checkMemory(
-        8 * dk * used + rankStudyMemoryBytes(dk: dk, width: 0, mlp: .isotropic, chunk: 2048, spectrum: spectrum),
-        what: "the rank study of \(used) keys of width \(dk) from \(path)")
+        Double(8 * dk) * Double(used) + Double(rankStudyMemoryBytes(dk: dk, width: 0, mlp: .isotropic, chunk: 2048, spectrum: spectrum)),
+        what: "the rank study of \(used) keys of width \(dk) from \(path)",
+        advice: "use fewer columns (--keys-used P or a smaller --dm)")
       progress.begin("reading \(used) of \(n) columns of \(path)")
       let k: Matrix<Double> = try NPY.read(url, requireFinite: true, columns: 0..<used)
       source = .matrix(k, name: path, available: n)
@@ -271,13 +274,17 @@ func parseBudgets(_ s: String, batch: Int, flag: String = "--dm") throws -> [Key
 }
 
 /// Refuses to start work that would not fit in memory, naming the estimate.
-func checkMemory(_ bytes: Int, what: String) throws {
+func checkMemory(_ bytes: Double, what: String, advice: String = "use --scale (e.g. --scale 0.5)") throws {
+  try checkMemory(bytes < Double(Int.max) ? Int(bytes) : -1, what: what, advice: advice)
+}
+
+func checkMemory(_ bytes: Int, what: String, advice: String = "use --scale (e.g. --scale 0.5)") throws {
   let physical = Int(ProcessInfo.processInfo.physicalMemory)
   let limit = physical * 85 / 100
-  if bytes > limit {
+  if bytes > limit || bytes < 0 {
     throw CLIError(
       String(
-        format: "%@ needs about %.1f GiB, more than 85%% of this machine's %.1f GiB; use --scale (e.g. --scale 0.5)",
-        what, Double(bytes) / 1_073_741_824, Double(physical) / 1_073_741_824))
+        format: "%@ needs about %.1f GiB, more than 85%% of this machine's %.1f GiB; %@",
+        what, bytes < 0 ? Double.infinity : Double(bytes) / 1_073_741_824, Double(physical) / 1_073_741_824, advice), status: .couldNotRun)
   }
 }

@@ -8,7 +8,8 @@ struct ReportCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "report",
     abstract: "Write a self-contained stability study (report.md, CSVs, gnuplot figures) for a model.",
-    discussion: """
+    discussion: prose(
+      """
       For each d_m (keys accumulated once, ascending) the full spectrum of C0 with the Marchenko-Pastur band, and for each B: C_eff = lambda C0 + K_E K_E^T and D = K_E^T C0^-1 K_E (rank, extreme eigenvalues, condition, Cholesky in fp32 and fp64), MEMIT and EMMET updates for a fixed W0 and V_E (edit distance to the largest d_m), and verify solve's route comparison for MEMIT at the smallest B (at most 16). The summary's sentences are computed from the numbers.
 
       The directory is written atomically: an interrupted run leaves the previous report or none. Figures need gnuplot (Debian's gnuplot-nox, installed by scripts/setup.sh).
@@ -17,7 +18,7 @@ struct ReportCommand: ParsableCommand {
         verify report --model llama2 --dm 0.5,1,1.5,2,3,4,10 --batch 1,16,64,256,1024 --out reports/llama2
         verify report --model gpt2-xl --scale 0.25 --dm 1,2,4 --batch 1,16 --out reports/gpt2-xl-quick
         verify report --model smollm2 --layer 4 --dm 0.5,1,2,4,10 --batch 1,16,64 --out reports/smollm2-layer4
-      """
+      """)
   )
 
   @Option(help: "Synthetic profile (gpt2-xl, gpt-j, llama2, isotropic) or real model (smollm2, PATH.gguf).")
@@ -34,15 +35,25 @@ struct ReportCommand: ParsableCommand {
   @Option(help: "Why --scale was used, stated in the report (e.g. 'full width takes ~2 h here').") var reason: String?
   @Flag(help: "No progress output.") var quiet = false
 
+  func validate() throws {
+    _ = try parsePositives(dm, flag: "--dm")
+    _ = try parseCounts(batch, flag: "--batch")
+    try checkOptions {
+      try MEMITConfig(lambda: lambda).validate()
+      try EMMETConfig(alpha: alpha).validate()
+      try ParameterError.fraction("scale", scale)
+      if let layer { try ParameterError.count("layer", layer, in: 0...Int.max) }
+    }
+    if RankCommand.isRealModel(model) {
+      if scale != 1 { throw ValidationError("--scale has no effect with a real model (its widths are its own); drop it") }
+    } else if layer != nil || corpus != "fortunes" {
+      throw ValidationError("--layer and --corpus are for real models (smollm2, PATH.gguf), not synthetic profiles")
+    }
+  }
+
   func run() throws {
-    let dms = try parseBudgets(dm, batch: 0).map { b -> Double in
-      if case .dynamicMultiplier(let v) = b { return v }
-      throw ValidationError("--dm takes numbers here")
-    }
-    let batches = batch.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-    guard !dms.isEmpty, !batches.isEmpty, batches.allSatisfy({ $0 >= 1 }) else {
-      throw ValidationError("--dm and --batch need at least one value each; B >= 1")
-    }
+    let dms = try parsePositives(dm, flag: "--dm")
+    let batches = try parseCounts(batch, flag: "--batch")
     let progress = Progress(quiet: quiet)
     let keys: KeyStream
     let edits: KeyStream

@@ -10,7 +10,8 @@ struct SolveCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "solve",
     abstract: "Check a closed-form update against independent direct, iterative and optimisation routes.",
-    discussion: """
+    discussion: prose(
+      """
       Computes the same ROME/EMMET/MEMIT update by independent routes and compares them with the reference (MEMIT: Cholesky of C_eff; EMMET/ROME: Cholesky of C0 then D): the other factorization path (identity 1), GSL's own Cholesky, CG preconditioned by an fp32 Cholesky factor, Jacobi-preconditioned CG (a diagnostic baseline), block-preconditioned MINRES on the KKT system, preconditioned LSQR on the stacked least-squares objective, and GSL's BFGS on the objective for small instances.
 
       Judging is a-posteriori. Every result is an approximate solution of one symmetric system whose exact solution is the update (A dW^T = K_E R^T with A = s C0 + K_E K_E^T when lambda or alpha > 0; the KKT system when alpha = 0). Its residual there gives LAPACK's forward error bound FERR (as ?porfs, for the unrefined result). A route agrees when, row by row, its difference to the reference is within 3x the sum of both FERRs (3: the norm estimator's usual accuracy), and, for routes that claim it (Cholesky of A, converged CG), its backward error on the system is within its claim (30 n eps; rtol + 30 n eps). A bound that reaches 1 guarantees no digit: such a route is "cannot be judged". Direct routes are judged on --bound-rows rows of dW (default 64); CG, MINRES and LSQR solve --sample columns or rows (default 8).
@@ -22,7 +23,7 @@ struct SolveCommand: ParsableCommand {
         verify solve --model llama2 --dm 1 --batch 16 --method memit --scale 0.1 --json
         verify solve --npy inputs/ --method memit --lambda 5000
         verify solve --model smollm2 --layer 4 --dm 2 --batch 16 --method memit
-      """
+      """)
   )
 
   @Option(help: "Synthetic profile (gpt2-xl, gpt-j, llama2, isotropic) or real model (smollm2, PATH.gguf).")

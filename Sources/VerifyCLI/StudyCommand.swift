@@ -8,7 +8,8 @@ struct StudyCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "study",
     abstract: "Edit a real model at several d_m and write a report of CounterFact scores and damage against d_m.",
-    discussion: """
+    discussion: prose(
+      """
       The seed paper's central claim on a real model: with P = d_m * d_k precomputed keys, d_m = 1
       breaks editing and d_m >= 2 matches full precomputation. Target vectors are optimised once
       per request on the unedited model; then for each d_m (and 'ref', the largest key count run)
@@ -20,7 +21,7 @@ struct StudyCommand: ParsableCommand {
 
       Example:
         verify study --model smollm2 --method memit --dm 1,2,3,4,10 --ref 50 --batch 1,16 --edits 32 --out reports/smollm2-memit-study
-      """
+      """)
   )
 
   @Option(help: "Real model (smollm2 or PATH.gguf).") var model: String = "smollm2"
@@ -41,6 +42,22 @@ struct StudyCommand: ParsableCommand {
   @Option(help: "Render the report again from a study.json (no computation; the other options are ignored).")
   var from: String?
   @Flag(help: "No progress output.") var quiet = false
+
+  func validate() throws {
+    if from != nil { return }
+    let dms = try parsePositives(dm, flag: "--dm")
+    _ = try parseCounts(batch, flag: "--batch")
+    if let layers { _ = try parseCounts(layers, flag: "--layers", minimum: 0) }
+    try checkOptions {
+      try MEMITConfig(lambda: lambda).validate()
+      try EMMETConfig(alpha: alpha).validate()
+      try ParameterError.nonNegative("ref", ref)
+      try ParameterError.count("edits", edits, in: 1...Int.max)
+      try ParameterError.count("steps", steps, in: 1...100_000)
+      try ParameterError.count("held_out", heldOut, in: 1...100_000)
+    }
+    guard ref == 0 || ref > (dms.max() ?? 0) else { throw ValidationError("--ref must exceed every --dm (or be 0)") }
+  }
 
   func run() throws {
     if let from {
@@ -70,13 +87,8 @@ struct StudyCommand: ParsableCommand {
       print("wrote \(out)/report.md")
       return
     }
-    let dms = dm.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
-    let batches = batch.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-    guard !dms.isEmpty, dms.allSatisfy({ $0 > 0 && $0.isFinite }) else {
-      throw ValidationError("--dm needs positive numbers")
-    }
-    guard !batches.isEmpty, batches.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--batch needs B >= 1") }
-    guard ref == 0 || ref > (dms.max() ?? 0) else { throw ValidationError("--ref must exceed every --dm (or be 0)") }
+    let dms = try parsePositives(dm, flag: "--dm")
+    let batches = try parseCounts(batch, flag: "--batch")
     let progress = Progress(quiet: quiet)
     do {
       let m = try LlamaModel(file: try GGUFFile(path: try ModelCache.resolve(model)))
