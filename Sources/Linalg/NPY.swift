@@ -204,7 +204,8 @@ public enum NPY {
       let bytes = try file.read(at: offset, count: count)
       guard bytes.count == count else {  // the file shrank while we read it
         throw .dataSizeMismatch(
-          name: name, shape: h.shape, descr: h.dtype, expected: layout.byteCount, actual: offset - h.dataOffset + bytes.count)
+          name: name, shape: h.shape, descr: h.dtype, expected: layout.byteCount,
+          actual: offset - h.dataOffset + bytes.count)
       }
       return bytes
     }

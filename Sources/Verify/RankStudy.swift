@@ -44,7 +44,8 @@ public struct RankRow: Encodable, Sendable {
   public var phases: [String: Double]
 
   enum CodingKeys: String, CodingKey {
-    case dm, budget, P, available, d_k, B, lambda, synthetic, model, keys, corpus, tokens, C0, C_eff, D, D_note, seconds, phases
+    case dm, budget, P, available, d_k, B, lambda, synthetic, model, keys, corpus, tokens, C0, C_eff, D, D_note,
+      seconds, phases
   }
 
   /// Missing matrices are explicit `null`s, so scripts can rely on the keys.
@@ -235,7 +236,8 @@ public struct RankStudy {
       rows.append(
         RankRow(
           dm: dm, budget: budget.description, P: p,
-          available: { if case .matrix(_, _, let n) = source { return n } else { return nil } }(), d_k: dk, B: batch, lambda: lambda, synthetic: synthetic,
+          available: { if case .matrix(_, _, let n) = source { return n } else { return nil } }(), d_k: dk, B: batch,
+          lambda: lambda, synthetic: synthetic,
           model: modelName, keys: keysDescription, corpus: corpus == "synthetic" ? nil : corpus,
           tokens: { if case .model(let k, _) = source { return k.tokensSeen } else { return nil } }(), C0: r0,
           C_eff: rEff,

@@ -54,7 +54,9 @@ struct EditCommand: ParsableCommand {
   var ke: String?
   @Option(help: "VE.npy: target values (d_v x B).")
   var ve: String?
-  @Option(parsing: .unconditional, help: "MEMIT's lambda on the mean second moment (default 15000 for .npy inputs, 5000 for --model).")
+  @Option(
+    parsing: .unconditional,
+    help: "MEMIT's lambda on the mean second moment (default 15000 for .npy inputs, 5000 for --model).")
   var lambda: Double?
   @Option(parsing: .unconditional, help: "EMMET's alpha on D.")
   var alpha: Double = 0.1
@@ -141,7 +143,8 @@ struct EditCommand: ParsableCommand {
     switch method {
     case .rome: return try rome(problem)
     case .emmet: return try emmet(problem, config: EMMETConfig(alpha: alpha))
-    case .memit: return try memit(problem, config: MEMITConfig(lambda: lambda ?? 15_000, epsilon: eps ?? 0, path: path ?? .direct))
+    case .memit:
+      return try memit(problem, config: MEMITConfig(lambda: lambda ?? 15_000, epsilon: eps ?? 0, path: path ?? .direct))
     }
   }
 
@@ -159,7 +162,8 @@ struct EditCommand: ParsableCommand {
       symmetryTolerance = Matrix<T>.symmetryTolerance(
         n: m.rows, unitRoundoff: stored ? Double(Float.ulpOfOne) / 2 : Double.ulpOfOne / 2)
       if symmetrize {
-        warn(String(format: "%@: relative asymmetry %.3g; using (C0 + C0^T) / 2 (--symmetrize)", c0, m.asymmetry().value))
+        warn(
+          String(format: "%@: relative asymmetry %.3g; using (C0 + C0^T) / 2 (--symmetrize)", c0, m.asymmetry().value))
         m = m.symmetrized()
       }
       c = m

@@ -23,7 +23,9 @@ struct FactsCommand: ParsableCommand {
   @Option(help: "Real model (smollm2 or PATH.gguf).") var model: String = "smollm2"
   @Option(help: "Candidate requests (.jsonl).") var candidates: String
   @Option(help: "Write the known requests here (.jsonl); without it only counts are printed.") var out: String?
-  @Option(parsing: .unconditional, help: "Keep at most this many, taken round-robin over relations (file order within each).") var limit: Int?
+  @Option(
+    parsing: .unconditional, help: "Keep at most this many, taken round-robin over relations (file order within each).")
+  var limit: Int?
   @Flag(help: "Print the per-relation counts as JSON.") var json = false
 
   struct Counts: Encodable {

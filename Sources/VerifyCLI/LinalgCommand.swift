@@ -153,7 +153,9 @@ struct LinalgCommand: ParsableCommand {
 
   func demonstration(progress: Progress) throws {
     let dms = try parsePositives(dm, flag: "--dm")
-    if let big = dms.first(where: { $0 > 1000 }) { throw ValidationError("--dm \(big): at most 1000 in the demonstration") }
+    if let big = dms.first(where: { $0 > 1000 }) {
+      throw ValidationError("--dm \(big): at most 1000 in the demonstration")
+    }
     let rng = GSLRandom(seed: seed)
     var rows: [DemoRow] = []
     for d in dms {

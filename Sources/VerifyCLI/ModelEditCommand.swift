@@ -10,8 +10,11 @@ struct ModelEditOptions: ParsableArguments {
   @Option(help: "Edit requests, one JSON object per line (format of fixtures/facts/).") var facts: String?
   @Option(parsing: .unconditional, help: "Number of requests (the first B after --offset).") var batch: Int = 1
   @Option(parsing: .unconditional, help: "First request used.") var offset: Int = 0
-  @Option(parsing: .unconditional, help: "Dynamic multiplier: C0 from P = d_m * d_k corpus keys per edited layer.") var dm: Double = 2
-  @Option(parsing: .unconditional, help: "Edited layers, comma-separated (default: 2,3,4,5,6 for MEMIT, 4 for ROME/EMMET).") var layers: String?
+  @Option(parsing: .unconditional, help: "Dynamic multiplier: C0 from P = d_m * d_k corpus keys per edited layer.")
+  var dm: Double = 2
+  @Option(
+    parsing: .unconditional, help: "Edited layers, comma-separated (default: 2,3,4,5,6 for MEMIT, 4 for ROME/EMMET).")
+  var layers: String?
   @Option(help: "Text corpus for C0 and the held-out NLL ('fortunes' or files).") var corpus: String = "fortunes"
   @Option(parsing: .unconditional, help: "Target-vector Adam steps.") var steps: Int = 25
   @Option(parsing: .unconditional, help: "Held-out windows of 128 tokens for the NLL change.") var heldOut: Int = 8
@@ -88,7 +91,9 @@ extension EditCommand {
       for l in config.layers {
         progress.begin("C0 of blk.\(l) from \(p) keys")
         covariances[l] = try timed("C0") {
-          try LayerCovariance.collect(model: m, layer: l, corpus: text, count: p, progress: { _, _ in })
+          try LayerCovariance.collect(
+            model: m, layer: l, corpus: text, count: p, progress: { progress.bar("C0 keys", done: $0, total: $1) },
+            note: { if !(o.quiet || json) { warn($0) } })
         }
       }
       progress.begin("context templates")

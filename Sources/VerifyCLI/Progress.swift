@@ -20,15 +20,18 @@ final class Progress: @unchecked Sendable {
       phase = name
       start = Date()
     }
+    let t = DispatchSource.makeTimerSource(queue: .global())
     if tty {
-      let t = DispatchSource.makeTimerSource(queue: .global())
       t.schedule(deadline: .now(), repeating: 0.25)
       t.setEventHandler { [weak self] in self?.draw(done: false) }
-      t.resume()
-      timer = t
     } else {
-      FileHandle.standardError.write(Data("\(name) ...\n".utf8))
+      // Not a terminal: the phase, then a timestamped "still running" line every 5 s.
+      FileHandle.standardError.write(Data("[\(Self.clock.string(from: Date()))] \(name) ...\n".utf8))
+      t.schedule(deadline: .now() + 5, repeating: 5)
+      t.setEventHandler { [weak self] in self?.logStillRunning() }
     }
+    t.resume()
+    timer = t
   }
 
   /// A progress bar for countable work (keys accumulated, ...), redrawn at most 10x a second.
@@ -45,16 +48,33 @@ final class Progress: @unchecked Sendable {
     let width = 30
     let filled = Int(frac * Double(width))
     let elapsed = now.timeIntervalSince(barStart ?? now)
+    let rate = elapsed > 0 ? Double(done) / elapsed : 0
+    let eta = done >= total ? "done" : (rate > 0 ? "ETA " + Self.duration(Double(total - done) / rate) : "ETA ?")
     let line = String(
-      format: "%@ [%@%@] %3.0f%% %d/%d %.1f s", label, String(repeating: "#", count: filled),
-      String(repeating: ".", count: width - filled), frac * 100, done, total, elapsed)
+      format: "%@ [%@%@] %3.0f%% %d/%d %.1f s, %@/s, %@", label, String(repeating: "#", count: filled),
+      String(repeating: ".", count: width - filled), frac * 100, done, total, elapsed, sci(rate), eta)
     if tty {
       FileHandle.standardError.write(Data(("\r\u{1B}[K" + line + (done >= total ? "\n" : "")).utf8))
-    } else if done >= total {
-      FileHandle.standardError.write(Data((line + "\n").utf8))
+    } else if done >= total || now.timeIntervalSince(lastLogLine) >= 5 {
+      // Not a terminal (a log file, CI): a timestamped line every 5 s and at the end.
+      lastLogLine = now
+      FileHandle.standardError.write(Data(("[\(Self.clock.string(from: now))] " + line + "\n").utf8))
     }
   }
   private var lastBar = Date.distantPast
+  private var lastLogLine = Date.distantPast
+  nonisolated(unsafe) private static let clock: DateFormatter = {
+    let f = DateFormatter()
+    f.dateFormat = "HH:mm:ss"
+    return f
+  }()
+
+  static func duration(_ s: Double) -> String {
+    if !s.isFinite { return "?" }
+    if s < 90 { return String(format: "%.0f s", s) }
+    if s < 5400 { return String(format: "%.0f min", s / 60) }
+    return String(format: "%.1f h", s / 3600)
+  }
   private var barStart: Date?
   private var barLabel = ""
 
@@ -62,7 +82,21 @@ final class Progress: @unchecked Sendable {
     guard !quiet, let t = timer else { return }
     t.cancel()
     timer = nil
-    draw(done: true)
+    if tty {
+      draw(done: true)
+    } else {
+      lock.withLock {
+        let s = String(format: "%.1f s", Date().timeIntervalSince(start))
+        FileHandle.standardError.write(Data("[\(Self.clock.string(from: Date()))] \(phase): done in \(s)\n".utf8))
+      }
+    }
+  }
+
+  private func logStillRunning() {
+    lock.withLock {
+      let s = String(format: "%.0f s", Date().timeIntervalSince(start))
+      FileHandle.standardError.write(Data("[\(Self.clock.string(from: Date()))] \(phase) ... \(s)\n".utf8))
+    }
   }
 
   private func draw(done: Bool) {

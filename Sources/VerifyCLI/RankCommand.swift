@@ -58,7 +58,8 @@ struct RankCommand: ParsableCommand {
   @Option(
     parsing: .unconditional,
     help:
-      "Dynamic multipliers d_m (comma-separated); P = round(d_m * d_k). 'min' is the theoretical minimum P = d_k - B. Default 1 (with --keys: all columns).")
+      "Dynamic multipliers d_m (comma-separated); P = round(d_m * d_k). 'min' is the theoretical minimum P = d_k - B. Default 1 (with --keys: all columns)."
+  )
   var dm: String?
 
   @Option(parsing: .unconditional, help: "With --keys: use the first P columns as preserved keys (default: N - B).")
@@ -148,7 +149,7 @@ struct RankCommand: ParsableCommand {
           edits: try ModelKeySource(model: m, layer: layer, corpus: text, context: context, seed: UInt64(seed) &+ 1000))
         note =
           "real model: \(m.config.name ?? name), blocks \(m.config.blockCount), width \(m.config.width), d_k = \(dk)"
-    }
+      }
     } else if let name = model {
       if layer != nil {
         throw ValidationError("--layer is for real models (smollm2, PATH.gguf), not synthetic profiles")
@@ -170,7 +171,9 @@ struct RankCommand: ParsableCommand {
         throw CLIError("\(path): keys must be a 2-D array d_k x N (one key per column), got shape \(header.shape)")
       }
       let (dk, n) = (header.shape[0], header.shape[1])
-      guard dk <= 1 << 17 else { throw CLIError("\(path): d_k = \(dk) rows is beyond what a d_k x d_k C0 can hold here") }
+      guard dk <= 1 << 17 else {
+        throw CLIError("\(path): d_k = \(dk) rows is beyond what a d_k x d_k C0 can hold here")
+      }
       if dm == nil {
         let p = keysUsed ?? n - batch
         guard p >= 1, p + batch <= n else {
@@ -183,10 +186,12 @@ struct RankCommand: ParsableCommand {
       let used = largest + batch
       guard used <= n else {
         throw CLIError(
-          "\(path) has N = \(n) keys (columns); the largest budget needs P = \(largest) plus B = \(batch) edit keys = \(used)")
+          "\(path) has N = \(n) keys (columns); the largest budget needs P = \(largest) plus B = \(batch) edit keys = \(used)"
+        )
       }
       try checkMemory(
-        Double(8 * dk) * Double(used) + Double(rankStudyMemoryBytes(dk: dk, width: 0, mlp: .isotropic, chunk: 2048, spectrum: spectrum)),
+        Double(8 * dk) * Double(used)
+          + Double(rankStudyMemoryBytes(dk: dk, width: 0, mlp: .isotropic, chunk: 2048, spectrum: spectrum)),
         what: "the rank study of \(used) keys of width \(dk) from \(path)",
         advice: "use fewer columns (--keys-used P or a smaller --dm)")
       progress.begin("reading \(used) of \(n) columns of \(path)")
@@ -285,6 +290,7 @@ func checkMemory(_ bytes: Int, what: String, advice: String = "use --scale (e.g.
     throw CLIError(
       String(
         format: "%@ needs about %.1f GiB, more than 85%% of this machine's %.1f GiB; %@",
-        what, bytes < 0 ? Double.infinity : Double(bytes) / 1_073_741_824, Double(physical) / 1_073_741_824, advice), status: .couldNotRun)
+        what, bytes < 0 ? Double.infinity : Double(bytes) / 1_073_741_824, Double(physical) / 1_073_741_824, advice),
+      status: .couldNotRun)
   }
 }

@@ -25,7 +25,8 @@ struct ReportCommand: ParsableCommand {
   var model: String
   @Option(parsing: .unconditional, help: "Real models: the block whose MLP keys are studied.") var layer: Int?
   @Option(help: "Real models: text corpus ('fortunes' or text files).") var corpus: String = "fortunes"
-  @Option(parsing: .unconditional, help: "Dynamic multipliers d_m (comma-separated).") var dm: String = "0.5,1,1.5,2,3,4,10"
+  @Option(parsing: .unconditional, help: "Dynamic multipliers d_m (comma-separated).") var dm: String =
+    "0.5,1,1.5,2,3,4,10"
   @Option(parsing: .unconditional, help: "Numbers of edits B (comma-separated).") var batch: String = "1,16,64,256,1024"
   @Option(parsing: .unconditional, help: "MEMIT's lambda.") var lambda: Double = 15_000
   @Option(parsing: .unconditional, help: "EMMET's alpha.") var alpha: Double = 0.1
@@ -45,7 +46,9 @@ struct ReportCommand: ParsableCommand {
       if let layer { try ParameterError.count("layer", layer, in: 0...Int.max) }
     }
     if RankCommand.isRealModel(model) {
-      if scale != 1 { throw ValidationError("--scale has no effect with a real model (its widths are its own); drop it") }
+      if scale != 1 {
+        throw ValidationError("--scale has no effect with a real model (its widths are its own); drop it")
+      }
     } else if layer != nil || corpus != "fortunes" {
       throw ValidationError("--layer and --corpus are for real models (smollm2, PATH.gguf), not synthetic profiles")
     }

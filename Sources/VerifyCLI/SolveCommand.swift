@@ -48,7 +48,8 @@ struct SolveCommand: ParsableCommand {
     parsing: .unconditional, help: "Columns (CG) or rows (MINRES, LSQR) the per-vector iterative routes compute.")
   var sample: Int = 8
   @Option(
-    parsing: .unconditional, help: "Rows of dW on which the direct routes are judged (FERR costs a few solves per row).")
+    parsing: .unconditional, help: "Rows of dW on which the direct routes are judged (FERR costs a few solves per row)."
+  )
   var boundRows: Int = 64
   @Flag(help: "Accept a C0.npy that is not symmetric (beyond rounding) and use (C0 + C0^T) / 2.") var symmetrize = false
   @Flag(help: "Print JSON.") var json = false
@@ -166,7 +167,8 @@ struct SolveCommand: ParsableCommand {
         let k0File = dir.appendingPathComponent("K0.npy")
         let fm = FileManager.default
         if fm.fileExists(atPath: c0File.path) && fm.fileExists(atPath: k0File.path) {
-          throw CLIError("\(npy!) holds both C0.npy and K0.npy; keep the one to use (C0 = K0 K0^T / P is otherwise formed)")
+          throw CLIError(
+            "\(npy!) holds both C0.npy and K0.npy; keep the one to use (C0 = K0 K0^T / P is otherwise formed)")
         }
         if fm.fileExists(atPath: c0File.path) {
           c0 = try load("C0.npy")

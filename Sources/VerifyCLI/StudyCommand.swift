@@ -29,9 +29,11 @@ struct StudyCommand: ParsableCommand {
   @Option(help: "Edit requests (.jsonl).") var facts: String = "fixtures/facts/facts.jsonl"
   @Option(parsing: .unconditional, help: "Number of requests studied (the first N).") var edits: Int = 32
   @Option(parsing: .unconditional, help: "Dynamic multipliers d_m, comma-separated.") var dm: String = "1,2,3,4,10"
-  @Option(parsing: .unconditional, help: "The reference d_m ('ref'): the largest key count to run (0: none).") var ref: Double = 50
+  @Option(parsing: .unconditional, help: "The reference d_m ('ref'): the largest key count to run (0: none).") var ref:
+    Double = 50
   @Option(parsing: .unconditional, help: "Batch sizes B, comma-separated.") var batch: String = "1,16"
-  @Option(parsing: .unconditional, help: "Edited layers (default 2,3,4,5,6 for MEMIT, 4 otherwise).") var layers: String?
+  @Option(parsing: .unconditional, help: "Edited layers (default 2,3,4,5,6 for MEMIT, 4 otherwise).") var layers:
+    String?
   @Option(parsing: .unconditional, help: "MEMIT's lambda on the mean second moment.") var lambda: Double = 5000
   @Option(parsing: .unconditional, help: "EMMET's alpha.") var alpha: Double = 0.1
   @Option(parsing: .unconditional, help: "Target-vector Adam steps.") var steps: Int = 25

@@ -30,11 +30,14 @@ import Testing
   /// Keys from a matrix: rank deficiency at d_m < 1 is exact (P < d_k keys span P dimensions).
   @Test func fewerKeysThanDimensions() throws {
     let k: Matrix<Double> = GSLRandom(seed: 8).gaussianMatrix(50, 200)
-    let rows = try RankStudy(source: .matrix(k, name: "k", available: k.columns), dms: [0.5, 2], batch: 0, lambda: 1, spectrum: true).run()
+    let rows = try RankStudy(
+      source: .matrix(k, name: "k", available: k.columns), dms: [0.5, 2], batch: 0, lambda: 1, spectrum: true
+    ).run()
     #expect(rows[0].P == 25 && rows[0].C0.rank == 25 && rows[0].C0.choleskyFp64 != "ok")
     #expect(rows[1].C0.rank == 50 && rows[1].C0.choleskyFp64 == "ok")
     #expect(throws: EditError.self) {
-      try RankStudy(source: .matrix(k, name: "k", available: k.columns), dms: [5], batch: 0, lambda: 1, spectrum: false).run()
+      try RankStudy(source: .matrix(k, name: "k", available: k.columns), dms: [5], batch: 0, lambda: 1, spectrum: false)
+        .run()
     }
   }
 }
@@ -59,7 +62,8 @@ import Testing
   @Test func theoreticalMinimumBudget() throws {
     let k: Matrix<Double> = GSLRandom(seed: 8).gaussianMatrix(40, 100)
     let rows = try RankStudy(
-      source: .matrix(k, name: "k", available: k.columns), budgets: [.theoreticalMinimum(batch: 3)], batch: 3, lambda: 1, spectrum: true
+      source: .matrix(k, name: "k", available: k.columns), budgets: [.theoreticalMinimum(batch: 3)], batch: 3,
+      lambda: 1, spectrum: true
     ).run()
     // P = d_k - B keys: C0 has rank 37, and C_eff = lambda C0 + K_E K_Eᵀ is just full rank.
     #expect(rows[0].P == 37 && rows[0].C0.rank == 37 && rows[0].C_eff?.rank == 40)

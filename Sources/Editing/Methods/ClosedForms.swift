@@ -40,15 +40,22 @@ public func memit<T: LinalgScalar>(
   let lambda = T(config.lambda)
   switch config.path {
   case .direct:
-    var cEff = lambda * p.C0
-    do { try cEff.addGram(of: p.KE) } catch { throw .linalg("C_eff: \(error)") }
-    if config.epsilon > 0 { cEff = cEff.addingToDiagonal(T(config.epsilon)) }
+    // C_eff is factored as C_eff / s with s = 4^k the power of four nearest lambda: scaling by
+    // a power of two is exact, so the factor, the solve and dW are bit for bit those of C_eff
+    // itself, but a huge lambda (1e308) no longer overflows the 1-norm in the condition
+    // estimate (rcond is scale-invariant).
+    let k = (config.lambda.exponent / 2)
+    let s = T(Double(sign: .plus, exponent: 2 * k, significand: 1))
+    let root = T(Double(sign: .plus, exponent: k, significand: 1))
+    var cEff = (lambda / s) * p.C0
+    do { try cEff.addGram(of: (1 / root) * p.KE) } catch { throw .linalg("C_eff: \(error)") }
+    if config.epsilon > 0 { cEff = cEff.addingToDiagonal(T(config.epsilon) / s) }
     let name = config.epsilon > 0 ? "C_eff + eps I" : "C_eff"
     let f = try FactoredMatrix(
       cEff, name: name,
       advice: "C_eff = lambda C0 + K_E K_E^T is singular at this precision: use more preserved keys "
         + "(larger d_m), a regulariser (eps I), or fp64.")
-    let y = try f.solve(p.KE)  // C_eff^-1 K_E, d_k x B
+    let y = (1 / s) * (try f.solve(p.KE))  // C_eff^-1 K_E = (C_eff / s)^-1 K_E / s, d_k x B
     let dW: Matrix<T>
     do { dW = try Matrix.multiply(p.residual(), y, transB: .transpose) } catch { throw .linalg("\(error)") }
     let d = EditDiagnostics(

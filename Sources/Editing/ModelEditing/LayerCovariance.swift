@@ -10,39 +10,116 @@ public enum LayerCovariance {
     URL(fileURLWithPath: ModelCache.directory).appendingPathComponent("stats")
   }
 
+  /// What happened to the cache for one layer, in a sentence for the run's output.
+  public enum CacheOutcome: Sendable, Equatable, CustomStringConvertible {
+    /// Read from the cache file.
+    case cached(file: String)
+    /// Computed and written to the cache file.
+    case computed(file: String)
+    /// The cache file was unusable (corrupt, another identity, ...): recomputed and replaced.
+    case replaced(file: String, reason: String)
+    /// Computed; the cache could not be written (the reason), nothing else is affected.
+    case notWritten(file: String, reason: String)
+    /// Computed without the cache (`cache: false`).
+    case uncached
+
+    public var description: String {
+      switch self {
+      case .cached(let f): return "C0 from the cache (\(f))"
+      case .computed(let f): return "C0 computed and cached (\(f))"
+      case .replaced(let f, let r): return "C0 recomputed: the cache file \(f) was unusable (\(r)) and is replaced"
+      case .notWritten(let f, let r): return "C0 computed; the cache \(f) could not be written: \(r)"
+      case .uncached: return "C0 computed (cache off)"
+      }
+    }
+  }
+
+  /// The identity the statistics of `layer` are keyed by: the model file's and the corpus's
+  /// SHA-256, the layer and width, the key precision, and how the windows are drawn.
+  public static func identity(
+    model: LlamaModel, modelDigest: String, layer: Int, corpus: TextCorpus, count: Int, seed: UInt64
+  ) -> StatsIdentity {
+    StatsIdentity(
+      model: "\(model.config.name ?? "model") sha256:\(modelDigest)", layer: layer, dk: model.config.mlpWidth,
+      corpus: "sha256:\(corpus.digest)", keyPrecision: "fp32",
+      settings:
+        "keys of blk.\(layer) input of ffn_down; documents shuffled with seed \(seed), packed into windows of \(ModelKeySource.defaultContext) tokens, all positions, first \(count) keys"
+    )
+  }
+
+  /// The cache file of an identity: a readable prefix and the SHA-256 of the whole identity.
+  public static func cacheFile(for id: StatsIdentity, count: Int) -> URL {
+    var h = SHA256()
+    h.update(
+      "kevstat-key-v2|\(id.model)|\(id.layer)|\(id.dk)|\(id.corpus)|\(id.keyPrecision)|\(id.settings ?? "")|\(count)")
+    let prefix = id.model.prefix { $0 != " " }.filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." }
+    return cacheDirectory.appendingPathComponent(
+      "\(prefix.isEmpty ? "model" : String(prefix))-blk\(id.layer)-P\(count)-\(h.hexDigest().prefix(24)).kevstat")
+  }
+
+  nonisolated(unsafe) private static var digests: [String: String] = [:]
+  private static let digestLock = NSLock()
+
+  /// SHA-256 of the model file, computed once per process and path.
+  public static func modelDigest(_ model: LlamaModel) throws -> String {
+    if let d = digestLock.withLock({ digests[model.path] }) { return d }
+    let d = try SHA256.file(model.path)
+    digestLock.withLock { digests[model.path] = d }
+    return d
+  }
+
   /// The mean second moment `K0 K0ᵀ / P` of the first `count` keys of block `layer` over
   /// `corpus` (seeded order). Must run on the unedited model. `progress(done, total)` per window.
   public static func collect(
     model: LlamaModel, layer: Int, corpus: TextCorpus, count: Int, seed: UInt64 = 1, cache: Bool = true,
-    progress: (Int, Int) -> Void = { _, _ in }
+    progress: (Int, Int) -> Void = { _, _ in }, note: (String) -> Void = { _ in }
   ) throws -> Matrix<Double> {
     try collect(
-      model: model, layers: [layer], corpus: corpus, count: count, seed: seed, cache: cache, progress: progress)[layer]!
+      model: model, layers: [layer], corpus: corpus, count: count, seed: seed, cache: cache, progress: progress,
+      note: note)[layer]!
   }
 
   /// The same for several layers with one forward pass per corpus window (each layer gets the
   /// keys a `ModelKeySource` of that layer would give: same windows, same order).
+  ///
+  /// Caching is by content: the file name is a hash of the identity (``identity(model:modelDigest:layer:corpus:count:seed:)``),
+  /// the identity is stored inside and checked on read, so another corpus or model file never
+  /// hits; a damaged or foreign file is recomputed and replaced atomically; concurrent runs
+  /// each write a complete file and the last rename wins. `note` gets one ``CacheOutcome``
+  /// sentence per layer.
   public static func collect(
     model: LlamaModel, layers: [Int], corpus: TextCorpus, count: Int, seed: UInt64 = 1, cache: Bool = true,
-    progress: (Int, Int) -> Void = { _, _ in }
+    progress: (Int, Int) -> Void = { _, _ in }, note: (String) -> Void = { _ in }
   ) throws -> [Int: Matrix<Double>] {
     guard count >= 1 else { throw EditError.badInput("the key count must be >= 1, got \(count)") }
-    let name = URL(fileURLWithPath: model.path).deletingPathExtension().lastPathComponent
+    let digest = try modelDigest(model)
     func identity(_ l: Int) -> StatsIdentity {
-      StatsIdentity(model: name, layer: l, dk: model.config.mlpWidth, corpus: corpus.name, keyPrecision: "fp32")
-    }
-    func file(_ l: Int) -> URL {
-      cacheDirectory.appendingPathComponent("\(name)-blk\(l)-\(corpus.name)-P\(count)-seed\(seed).kevstat")
+      Self.identity(model: model, modelDigest: digest, layer: l, corpus: corpus, count: count, seed: seed)
     }
     var out: [Int: Matrix<Double>] = [:]
     var missing: [Int] = []
+    var outcome: [Int: CacheOutcome] = [:]
     for l in Set(layers).sorted() {
-      if cache, FileManager.default.fileExists(atPath: file(l).path),
-        let acc = try? SecondMomentAccumulator.read(from: file(l), expecting: identity(l)), acc.count == count
-      {
-        out[l] = try acc.mean()
-      } else {
+      let file = cacheFile(for: identity(l), count: count)
+      guard cache else {
         missing.append(l)
+        outcome[l] = .uncached
+        continue
+      }
+      guard FileManager.default.fileExists(atPath: file.path) else {
+        missing.append(l)
+        continue
+      }
+      do {
+        let acc = try SecondMomentAccumulator.read(from: file, expecting: identity(l))
+        guard acc.count == count else {
+          throw StatsError.mismatch(field: "token count", expected: "\(count)", found: "\(acc.count)")
+        }
+        out[l] = try acc.mean()
+        note("blk.\(l): " + CacheOutcome.cached(file: file.path).description)
+      } catch {
+        missing.append(l)
+        outcome[l] = .replaced(file: file.path, reason: "\(error)")
       }
     }
     guard let first = missing.first else {
@@ -50,7 +127,8 @@ public enum LayerCovariance {
       return out
     }
     let source = try ModelKeySource(model: model, layer: first, corpus: corpus, seed: seed)
-    var accs = Dictionary(uniqueKeysWithValues: missing.map { ($0, SecondMomentAccumulator(identity: identity($0))) })
+    var accs = Dictionary(
+      uniqueKeysWithValues: missing.map { ($0, SecondMomentAccumulator(identity: identity($0))) })
     var done = 0
     while done < count {
       let got = try source.nextWindow(capturing: missing)
@@ -64,9 +142,16 @@ public enum LayerCovariance {
     }
     for l in missing {
       if cache {
-        try? FileManager.default.createDirectory(at: cacheDirectory, withIntermediateDirectories: true)
-        try? accs[l]!.write(to: file(l))
+        let file = cacheFile(for: identity(l), count: count)
+        do {
+          try FileManager.default.createDirectory(at: cacheDirectory, withIntermediateDirectories: true)
+          try accs[l]!.write(to: file)
+          if outcome[l] == nil { outcome[l] = .computed(file: file.path) }
+        } catch {
+          outcome[l] = .notWritten(file: file.path, reason: "\(error)")
+        }
       }
+      note("blk.\(l): " + (outcome[l] ?? .uncached).description)
       out[l] = try accs[l]!.mean()
     }
     return out

@@ -9,6 +9,8 @@ public final class ModelKeySource {
   public let model: LlamaModel
   public let layer: Int
   public let what: Capture
+  /// Tokens per window unless stated (the statistics cache records it).
+  public static let defaultContext = 256
   public let context: Int
   public let corpus: TextCorpus
   public let seed: UInt64
@@ -21,7 +23,8 @@ public final class ModelKeySource {
   private var bufferedUsed = 0
 
   public init(
-    model: LlamaModel, layer: Int, what: Capture = .keys, corpus: TextCorpus, context: Int = 256, seed: UInt64 = 1
+    model: LlamaModel, layer: Int, what: Capture = .keys, corpus: TextCorpus, context: Int = defaultContext,
+    seed: UInt64 = 1
   ) throws {
     guard layer >= 0 && layer < model.config.blockCount else {
       throw ModelError.layerOutOfRange(layer: layer, blocks: model.config.blockCount)

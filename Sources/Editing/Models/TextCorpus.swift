@@ -11,7 +11,18 @@ public struct TextCorpus: Sendable {
     guard !docs.isEmpty else { throw .invalid(path: name, offset: 0, message: "the corpus is empty (no text)") }
     self.name = name
     self.documents = docs
+    var h = SHA256()
+    for d in docs {
+      let bytes = Data(d.utf8)
+      withUnsafeBytes(of: UInt64(bytes.count).littleEndian) { h.update($0) }
+      h.update(bytes)
+    }
+    digest = h.hexDigest()
   }
+
+  /// SHA-256 of the documents (each preceded by its UTF-8 length): what the corpus *is*,
+  /// whatever its path; the key of cached statistics.
+  public let digest: String
 
   /// The Debian package `fortunes` (quotations and jokes in natural English, installed by the
   /// setup): every file of /usr/share/games/fortunes except the ASCII-art one, split at the

@@ -38,13 +38,17 @@ public enum KeyBudget: Sendable, Equatable, CustomStringConvertible {
       guard p <= Double(Self.maximumKeys) else {
         throw .invalidParameter(
           ParameterError(
-            name: "d_m", value: "\(dm)", requirement: "at most \(Self.maximumKeys / Swift.max(dk, 1)) at d_k = \(dk) (P = d_m * d_k <= \(Self.maximumKeys))"))
+            name: "d_m", value: "\(dm)",
+            requirement:
+              "at most \(Self.maximumKeys / Swift.max(dk, 1)) at d_k = \(dk) (P = d_m * d_k <= \(Self.maximumKeys))"))
       }
       return Swift.max(1, Int(p))
     case .theoreticalMinimum(let b):
       guard b >= 0, b < dk else {
         throw .invalidParameter(
-          ParameterError(name: "B", value: "\(b)", requirement: "in 0...\(dk - 1) for the theoretical minimum P = d_k - B (d_k = \(dk))"))
+          ParameterError(
+            name: "B", value: "\(b)",
+            requirement: "in 0...\(dk - 1) for the theoretical minimum P = d_k - B (d_k = \(dk))"))
       }
       return dk - b
     case .count(let p):

@@ -14,17 +14,20 @@ public struct StatsIdentity: Codable, Equatable, Sendable {
   public var corpus: String
   /// Precision in which the keys were computed ("fp32" or "fp64"); sums are always fp64.
   public var keyPrecision: String
+  /// How the keys were drawn (window length, order seed, windowing), when it matters.
+  public var settings: String?
 
-  public init(model: String, layer: Int, dk: Int, corpus: String, keyPrecision: String) {
+  public init(model: String, layer: Int, dk: Int, corpus: String, keyPrecision: String, settings: String? = nil) {
     self.model = model
     self.layer = layer
     self.dk = dk
     self.corpus = corpus
     self.keyPrecision = keyPrecision
+    self.settings = settings
   }
 
   enum CodingKeys: String, CodingKey {
-    case model, layer, dk = "d_k", corpus, keyPrecision = "key_precision"
+    case model, layer, dk = "d_k", corpus, keyPrecision = "key_precision", settings
   }
 }
 
@@ -106,6 +109,9 @@ public struct SecondMomentAccumulator: Sendable {
     }
     if found.keyPrecision != expected.keyPrecision {
       throw .mismatch(field: "key precision", expected: expected.keyPrecision, found: found.keyPrecision)
+    }
+    if found.settings != expected.settings {
+      throw .mismatch(field: "settings", expected: expected.settings ?? "none", found: found.settings ?? "none")
     }
   }
 }

@@ -89,10 +89,11 @@ public func runEditStudy(
   var cells: [EditStudyCell] = []
   let plan = dms.map { ($0, String(format: "%g", $0)) } + (refDm.map { [($0, "ref")] } ?? [])
   for (dm, label) in plan {
-    let p = Int((dm * Double(dk)).rounded())
+    let p = try KeyBudget.dynamicMultiplier(dm).keyCount(dk: dk)
     progress("d_m = \(label): C0 of blk.\(config.layers.map(String.init).joined(separator: ",")) from \(p) keys")
     let c0 = try LayerCovariance.collect(
-      model: model, layers: config.layers, corpus: corpus, count: p, progress: { bar("C0 keys", $0, $1) })
+      model: model, layers: config.layers, corpus: corpus, count: p, progress: { bar("C0 keys", $0, $1) },
+      note: { progress($0) })
     for b in batches {
       let t = Date()
       let runs = requests.count / b

@@ -184,6 +184,26 @@ public struct EditStudyWriter {
     return s
   }
 
+  /// The scores-and-damage table: one row per (d_m, B) cell.
+  func scoresTable() -> MarkdownTable {
+    var t = MarkdownTable([
+      "d_m", "P", "B", "batches", "ES", "PS", "NS", "S", "neighbours kept", "same relation kept",
+      "held-out NLL change", "mean ||dW||/||W0||", "mean written fraction", "failed batches",
+    ])
+    for cl in data.cells {
+      let s = cl.scores
+      t.add([
+        cl.label, "\(cl.P)", "\(cl.B)", "\(cl.runs)", Self.f(s?.ES), Self.f(s?.PS), Self.f(s?.NS), Self.f(s?.S),
+        s.map { "\($0.neighborsKept)/\($0.neighborsTotal)" } ?? "-",
+        cl.spillTotal.map { "\(cl.spillKept ?? 0)/\($0)" } ?? "-",
+        cl.heldOutNLLChange.map { String(format: "%+.4f", $0) } ?? "-",
+        Self.mean(cl.relativeNorms).map { String(format: "%.3g", $0) } ?? "-",
+        Self.f(Self.mean(cl.writtenFractions), 3), "\(cl.failures.count)",
+      ])
+    }
+    return t
+  }
+
   func markdown() -> String {
     let c = data.config
     var md = "# Edit study: \(c.method.rawValue.uppercased()) on \(data.model) against d_m\n\n## What was run\n\n"
@@ -210,24 +230,18 @@ public struct EditStudyWriter {
       "\n## Summary (computed from the numbers below)\n\n" + summary().map { "- \($0)" }.joined(separator: "\n")
       + "\n\n"
     md += "## Scores and damage against d_m\n\n"
-    md +=
-      "| d_m | P | B | batches | ES | PS | NS | S | neighbours kept | held-out NLL change | mean ||dW||/||W0|| | mean written fraction | failed batches |\n"
-    md += "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
-    for cl in data.cells {
-      let s = cl.scores
-      md +=
-        "| \(cl.label) | \(cl.P) | \(cl.B) | \(cl.runs) | \(Self.f(s?.ES)) | \(Self.f(s?.PS)) | \(Self.f(s?.NS)) | \(Self.f(s?.S)) | \(s.map { "\($0.neighborsKept)/\($0.neighborsTotal)" } ?? "-") | \(cl.spillTotal.map { "\(cl.spillKept ?? 0)/\($0)" } ?? "-") | \(cl.heldOutNLLChange.map { String(format: "%+.4f", $0) } ?? "-") | \(Self.mean(cl.relativeNorms).map { String(format: "%.3g", $0) } ?? "-") | \(Self.f(Self.mean(cl.writtenFractions), 3)) | \(cl.failures.count) |\n"
-    }
+    md += scoresTable().render()
     md += "\n![scores](scores.svg)\n\n![damage](damage.svg)\n\n![update size](update_size.svg)\n\n"
     md += "## Next to the seed paper (MEMIT, B = 16, score S)\n\n"
-    md += "| model | full / ref | d_m = 1 | d_m = 2 | d_m = 10 |\n|---|---:|---:|---:|---:|\n"
+    var seed = MarkdownTable(["model", "full / ref", "d_m = 1", "d_m = 2", "d_m = 10"])
     for r in Self.seedScores {
-      md += "| \(r.model) (seed paper) | \(r.full) | \(r.dm1) | \(r.dm2) | \(r.dm10) |\n"
+      seed.add(["\(r.model) (seed paper)", "\(r.full)", "\(r.dm1)", "\(r.dm2)", "\(r.dm10)"])
     }
     if data.batches.contains(16) {
       let s = { (l: String) in Self.f(self.cell(l, 16)?.scores?.S) }
-      md += "| \(data.model) (this study, \(c.method.rawValue)) | \(s("ref")) | \(s("1")) | \(s("2")) | \(s("10")) |\n"
+      seed.add(["\(data.model) (this study, \(c.method.rawValue))", s("ref"), s("1"), s("2"), s("10")])
     }
+    md += seed.render()
     md +=
       "\nFiles: `study.csv` (every number of the table), `fig_study.csv` (the figures' columns), `study.json` (everything, per request), `*.gp` (gnuplot scripts).\n"
     if data.cells.contains(where: { !$0.failures.isEmpty }) {

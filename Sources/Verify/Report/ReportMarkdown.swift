@@ -135,30 +135,42 @@ extension ReportWriter {
     md += "\n## Summary (computed from the numbers below)\n\n"
     md += summary().map { "- \($0)" }.joined(separator: "\n") + "\n\n"
     md += "## C0 against d_m\n\n"
-    md += "| d_m | P | rank | eig_min | eig_max | cond | MP cond (isotropic) | chol fp32 | chol fp64 | time (s) |\n"
-    md += "|---:|---:|---:|---:|---:|---:|---:|---|---|---:|\n"
+    var c0 = MarkdownTable(
+      ["d_m", "P", "rank", "eig_min", "eig_max", "cond", "MP cond (isotropic)", "chol fp32", "chol fp64", "time (s)"],
+      alignments: [.right, .right, .right, .right, .right, .right, .right, .left, .left, .right])
     for r in data.rows {
-      md +=
-        "| \(r.dm) | \(r.P) | \(r.C0.rank) | \(sci(r.C0.eigMin)) | \(sci(r.C0.eigMax)) | \(sci(r.C0.cond)) | \(sci(r.C0.mpCondPrediction)) | \(r.C0.choleskyFp32) | \(r.C0.choleskyFp64) | \(String(format: "%.1f", r.seconds)) |\n"
+      c0.add([
+        "\(r.dm)", "\(r.P)", "\(r.C0.rank)", sci(r.C0.eigMin), sci(r.C0.eigMax), sci(r.C0.cond),
+        sci(r.C0.mpCondPrediction), r.C0.choleskyFp32, r.C0.choleskyFp64, String(format: "%.1f", r.seconds),
+      ])
     }
+    md += c0.render()
     md += "\n![spectra](spectra.svg)\n\n![conditioning](conditioning.svg)\n\n![rank](rank.svg)\n\n"
     md += "## C_eff and D against (d_m, B)\n\n"
-    md +=
-      "| d_m | B | cond C_eff | chol fp32 | cond D | MEMIT edit distance | EMMET edit distance | MEMIT output distance | EMMET output distance |\n"
-    md += "|---:|---:|---:|---|---:|---:|---:|---:|---:|\n"
+    var cells = MarkdownTable(
+      [
+        "d_m", "B", "cond C_eff", "chol fp32", "cond D", "MEMIT edit distance", "EMMET edit distance",
+        "MEMIT output distance", "EMMET output distance",
+      ], alignments: [.right, .right, .right, .left, .right, .right, .right, .right, .right])
     for r in data.rows {
       for c in r.cells {
-        md +=
-          "| \(r.dm) | \(c.B) | \(sci(c.C_eff.cond)) | \(c.C_eff.choleskyFp32) | \(sci(c.D?.cond)) | \(sci(c.memitEditDistance)) | \(sci(c.emmetEditDistance)) | \(sci(c.memitOutputDistance)) | \(sci(c.emmetOutputDistance)) |\n"
+        cells.add([
+          "\(r.dm)", "\(c.B)", sci(c.C_eff.cond), c.C_eff.choleskyFp32, sci(c.D?.cond), sci(c.memitEditDistance),
+          sci(c.emmetEditDistance), sci(c.memitOutputDistance), sci(c.emmetOutputDistance),
+        ])
       }
     }
+    md += cells.render()
     md += "\n![conditioning vs batch](conditioning_vs_batch.svg)\n\n![cholesky map](cholesky_map.svg)\n\n"
     md += "## Closed form vs independent routes (MEMIT, B = \(data.routeBatch))\n\n"
-    md += "| d_m | agree | worst difference / bound | verdict |\n|---:|---|---:|---|\n"
+    var routes = MarkdownTable(
+      ["d_m", "agree", "worst difference / bound", "verdict"], alignments: [.right, .left, .right, .left])
     for r in data.rows {
-      md +=
-        "| \(r.dm) | \(r.routesAgree.map { $0 ? "yes" : "no" } ?? "-") | \(sci(r.routesWorstRatio)) | \((r.routesNote ?? "-").replacingOccurrences(of: "|", with: "/")) |\n"
+      routes.add([
+        "\(r.dm)", r.routesAgree.map { $0 ? "yes" : "no" } ?? "-", sci(r.routesWorstRatio), r.routesNote ?? "-",
+      ])
     }
+    md += routes.render()
     md +=
       "\n![routes](routes.svg)\n\n![edit distance](edit_distance.svg)\n\n![output distance](output_distance.svg)\n\n"
     md +=

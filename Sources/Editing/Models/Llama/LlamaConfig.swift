@@ -68,19 +68,77 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
     let embd = try f.requireTensor("token_embd.weight")
     vocabularySize = embd.shape.count == 2 ? embd.shape[1] : 0
     tiedOutput = f.tensor("output.weight") == nil
-    guard blockCount > 0, width > 0, mlpWidth > 0, headCount > 0, kvHeadCount > 0, width % headCount == 0,
-      headCount % kvHeadCount == 0, rmsEpsilon > 0, ropeBase > 0
-    else {
+    headDim = headCount > 0 && width % headCount == 0 ? width / headCount : 0
+    ropeDimensions = f.metadata["\(arch).rope.dimension_count"]?.int ?? headDim
+    let problems = problems(against: f)
+    guard problems.isEmpty else {
       throw .invalid(
         path: f.path, offset: 0,
-        message:
-          "inconsistent llama hyperparameters: blocks \(blockCount), width \(width), heads \(headCount)/\(kvHeadCount), mlp \(mlpWidth)"
-      )
+        message: "inconsistent \(arch) hyperparameters: " + problems.joined(separator: "; "))
     }
-    headDim = width / headCount
-    ropeDimensions = f.metadata["\(arch).rope.dimension_count"]?.int ?? headDim
-    guard embd.shape == [width, vocabularySize] else {
-      throw .shapeMismatch(tensor: embd.name, expected: "[\(width), vocab]", got: "\(embd.shape)")
+  }
+
+  /// Everything in the hyperparameters that contradicts itself or the file's tensors, in
+  /// words (empty when the model can run): positive sizes, heads that divide the width, a
+  /// RoPE dimension that is even and at most the head size, finite positive epsilon and base,
+  /// a vocabulary that matches the embedding and the tokenizer, and every block's tensors in
+  /// the shapes these numbers imply (GGUF order: input width first).
+  public func problems(against f: GGUFFile) -> [String] {
+    var p: [String] = []
+    func positive(_ name: String, _ v: Int) { if v <= 0 { p.append("\(name) = \(v) must be > 0") } }
+    positive("block_count", blockCount)
+    positive("embedding_length", width)
+    positive("feed_forward_length", mlpWidth)
+    positive("attention.head_count", headCount)
+    positive("attention.head_count_kv", kvHeadCount)
+    positive("context_length", contextLength)
+    if blockCount > 4096 { p.append("block_count = \(blockCount) is implausible (> 4096)") }
+    if headCount > 0 && width % headCount != 0 {
+      p.append("embedding_length \(width) is not a multiple of head_count \(headCount)")
     }
+    if kvHeadCount > 0 && headCount % kvHeadCount != 0 {
+      p.append("head_count \(headCount) is not a multiple of head_count_kv \(kvHeadCount)")
+    }
+    if ropeDimensions <= 0 || ropeDimensions % 2 != 0 || (headDim > 0 && ropeDimensions > headDim) {
+      p.append("rope.dimension_count = \(ropeDimensions) must be even and in 2...\(headDim) (the head size)")
+    }
+    if !(rmsEpsilon.isFinite && rmsEpsilon > 0) {
+      p.append("layer_norm_rms_epsilon = \(rmsEpsilon) must be finite and > 0")
+    }
+    if !(ropeBase.isFinite && ropeBase > 1) { p.append("rope.freq_base = \(ropeBase) must be finite and > 1") }
+    guard p.isEmpty else { return p }
+    if let embd = f.tensor("token_embd.weight"), embd.shape != [width, vocabularySize] || vocabularySize <= 0 {
+      p.append("token_embd.weight has shape \(embd.shape), expected [\(width), vocabulary]")
+    }
+    if let n = f.metadata["tokenizer.ggml.tokens"]?.array?.count, n != vocabularySize {
+      p.append("the tokenizer has \(n) tokens but the embedding has \(vocabularySize) rows")
+    }
+    let q = headCount * headDim
+    let kv = kvHeadCount * headDim
+    var expected: [(String, [Int])] = [("output_norm.weight", [width])]
+    if !tiedOutput { expected.append(("output.weight", [width, vocabularySize])) }
+    for l in 0..<blockCount {
+      expected += [
+        ("blk.\(l).attn_norm.weight", [width]), ("blk.\(l).attn_q.weight", [width, q]),
+        ("blk.\(l).attn_k.weight", [width, kv]), ("blk.\(l).attn_v.weight", [width, kv]),
+        ("blk.\(l).attn_output.weight", [q, width]), ("blk.\(l).ffn_norm.weight", [width]),
+        ("blk.\(l).ffn_gate.weight", [width, mlpWidth]), ("blk.\(l).ffn_up.weight", [width, mlpWidth]),
+        ("blk.\(l).ffn_down.weight", [mlpWidth, width]),
+      ]
+    }
+    var bad = 0
+    for (name, shape) in expected {
+      guard let t = f.tensor(name) else {
+        bad += 1
+        if bad <= 4 { p.append("tensor \(name) is missing") }
+        continue
+      }
+      if t.shape != shape {
+        bad += 1
+        if bad <= 4 { p.append("tensor \(name) has shape \(t.shape), the hyperparameters imply \(shape)") }
+      }
+    }
+    if bad > 4 { p.append("\(bad - 4) more tensors missing or misshapen") }
+    return p
   }
 }
