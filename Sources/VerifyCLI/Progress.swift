@@ -1,4 +1,5 @@
 import Foundation
+import Verify
 
 /// Phase messages on standard error, with a live elapsed-time ticker when stderr is a
 /// terminal (a single LAPACK call cannot report its own progress; the ticker shows it is

@@ -31,6 +31,14 @@ import Testing
     #expect(md.contains("S is at most 5 points below the reference at d_m in {2}"))
     #expect(md.contains("more than 5 points below (or no edit) at d_m in {1, 3}"))
     #expect(md.contains("d_m = 3: no edit computed (C_eff is not positive definite)"))
+    // The scores table (issue 14, case 6): every row has the header's cell count, ||dW|| is escaped.
+    let table = md.components(separatedBy: "\n").filter {
+      $0.hasPrefix("| ") && $0.contains("held-out") || $0.hasPrefix("| 1 |") || $0.hasPrefix("| ref |")
+    }
+    #expect(table.count == 3)
+    let counts = table.map { line in line.replacingOccurrences(of: "\\|", with: "").filter { $0 == "|" }.count }
+    #expect(Set(counts).count == 1, "cells per line: \(counts)")
+    #expect(table[0].contains("\\|\\|dW\\|\\|"))
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kev-study-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: dir) }
     try EditStudyWriter(data: data, commandLine: "verify study").write(to: dir)

@@ -1,0 +1,136 @@
+import Foundation
+import Linalg
+import Testing
+
+@testable import Editing
+
+/// Issue 14: every parameter has one validation point that speaks of the quantity; C0 must be
+/// symmetric; the cache key is the content; model hyperparameters are checked against the file.
+@Suite("Hardening: parameters, symmetry, content digests, hyperparameters") struct HardeningTests {
+  @Test func parametersAreRefusedByName() throws {
+    for bad in [0, -1, .nan, .infinity, -.infinity] as [Double] {
+      #expect(throws: EditError.self) { try MEMITConfig(lambda: bad).validate() }
+      do {
+        try MEMITConfig(lambda: bad).validate()
+      } catch {
+        guard case .invalidParameter(let p) = error else {
+          Issue.record("lambda \(bad): \(error)")
+          continue
+        }
+        #expect(p.name == "lambda")
+      }
+    }
+    for bad in [-1, .nan, .infinity] as [Double] {
+      #expect(throws: EditError.self) { try EMMETConfig(alpha: bad).validate() }
+      #expect(throws: EditError.self) { try MEMITConfig(lambda: 1, epsilon: bad).validate() }
+      #expect(throws: EditError.self) { try KeyBudget.dynamicMultiplier(bad).validate() }
+    }
+    try EMMETConfig(alpha: 0).validate()
+    #expect(throws: EditError.self) { try KeyBudget.dynamicMultiplier(1e12).keyCount(dk: 1536) }
+    #expect(throws: EditError.self) { try KeyBudget.theoreticalMinimum(batch: -1).keyCount(dk: 10) }
+    #expect(try KeyBudget.count(7).keyCount(dk: 3) == 7)
+  }
+
+  /// A non-symmetric C0 was silently replaced by its lower triangle; now it is refused with a
+  /// tolerance derived from its precision, and rounding-level asymmetry still passes.
+  @Test func asymmetricC0IsRefused() throws {
+    let w = Matrix<Double>(rows: 2, columns: 3) { i, j in Double(i + j) }
+    var c = Matrix<Double>.identity(3)
+    c[0, 1] = 0.3
+    let ke = Matrix<Double>(rows: 3, columns: 1) { i, _ in Double(i + 1) }
+    let ve = Matrix<Double>(rows: 2, columns: 1)
+    #expect(throws: EditError.self) { try EditProblem(W0: w, C0: c, KE: ke, VE: ve) }
+    c[1, 0] = 0.3 * (1 + 4 * Double.ulpOfOne)
+    _ = try EditProblem(W0: w, C0: c, KE: ke, VE: ve)
+  }
+
+  /// NIST FIPS 180-4 example vectors.
+  @Test func sha256Vectors() {
+    var a = SHA256()
+    a.update("abc")
+    #expect(a.hexDigest() == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    #expect(SHA256().hexDigest() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    var b = SHA256()
+    let msg = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"
+    for ch in msg { b.update(String(ch)) }  // byte by byte: the buffering path
+    #expect(b.hexDigest() == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+    var c = SHA256()
+    c.update(Data(repeating: 0x61, count: 1_000_000))
+    #expect(c.hexDigest() == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+  }
+
+  /// The model file's digest matches the sha256 that scripts/fetch-models.sh checks.
+  @Test func modelDigestIsTheFileSHA256() throws {
+    let script = try String(contentsOfFile: "scripts/fetch-models.sh", encoding: .utf8)
+    let d = try SHA256.file(ModelCache.smolLM2)
+    #expect(script.contains(d), "the digest \(d) of \(ModelCache.smolLM2) is not the one fetch-models.sh checks")
+  }
+
+  /// Two corpora with the same description but different text get different cache files; the
+  /// same text under another name gets the same one (issue 14, case 3b).
+  @Test func cacheKeyIsContent() throws {
+    let m = try LlamaModel(file: try GGUFFile(path: ModelCache.smolLM2), upToLayer: 1)
+    let a = try TextCorpus(name: "text files: corpus.txt", documents: ["One text about cats."])
+    let b = try TextCorpus(name: "text files: corpus.txt", documents: ["Another text about dogs."])
+    let c = try TextCorpus(name: "text files: elsewhere/corpus.txt", documents: ["One text about cats."])
+    let digest = try LayerCovariance.modelDigest(m)
+    func file(_ t: TextCorpus, layer: Int = 1, seed: UInt64 = 1) -> String {
+      LayerCovariance.cacheFile(
+        for: LayerCovariance.identity(model: m, modelDigest: digest, layer: layer, corpus: t, count: 100, seed: seed),
+        count: 100
+      ).lastPathComponent
+    }
+    #expect(file(a) != file(b))
+    #expect(file(a) == file(c))
+    #expect(file(a) != file(a, layer: 0))
+    #expect(file(a) != file(a, seed: 2))
+    #expect(!file(a).contains("/"))
+  }
+
+  /// A GGUF whose RoPE dimension exceeds the head size crashed the forward pass; now the
+  /// configuration refuses it and names the key (issue 14, case 4).
+  @Test func inconsistentHyperparametersAreRefused() throws {
+    var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: ModelCache.smolLM2)))
+    let key = Array("llama.rope.dimension_count".utf8)
+    guard let at = (0..<(bytes.count - key.count)).first(where: { Array(bytes[$0..<($0 + key.count)]) == key }) else {
+      Issue.record("the key is not in the file")
+      return
+    }
+    let value = at + key.count + 4  // after the u32 type tag
+    #expect(bytes[(at + key.count)..<value] == [4, 0, 0, 0])  // GGUF type 4 = uint32
+    #expect(bytes[value..<(value + 4)] == [64, 0, 0, 0])
+    bytes.replaceSubrange(value..<(value + 4), with: [0xE8, 0x03, 0, 0])  // 1000
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kev-rope-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent("rope1000.gguf").path
+    try Data(bytes).write(to: URL(fileURLWithPath: path))
+    let f = try GGUFFile(path: path)
+    #expect(throws: ModelFileError.self) { try LlamaConfig(f) }
+    do { _ = try LlamaConfig(f) } catch { #expect("\(error)".contains("rope.dimension_count = 1000")) }
+    #expect(ModelSummary(f).configError?.contains("rope.dimension_count") == true)
+    // The untouched file is consistent.
+    #expect(
+      try LlamaConfig(GGUFFile(path: ModelCache.smolLM2)).problems(against: GGUFFile(path: ModelCache.smolLM2)).isEmpty)
+  }
+
+  /// MEMIT's direct path at lambda = 1e308: the condition estimate is finite and equals the
+  /// one at lambda = 1e200 to rounding (both are rcond(C0) to about 1e-100); it was infinite.
+  @Test func hugeLambdaKeepsTheConditionEstimate() throws {
+    let dk = 12
+    var state: UInt64 = 3
+    func r() -> Double {
+      state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+      return Double(state >> 11) / Double(1 << 53) - 0.5
+    }
+    let k0 = Matrix<Double>(rows: dk, columns: 3 * dk) { _, _ in r() }
+    let c0 = try k0.gram(scale: 1 / Double(3 * dk))
+    let ke = Matrix<Double>(rows: dk, columns: 2) { i, j in cos(Double(i + 5 * j)) }
+    let w = Matrix<Double>(rows: 3, columns: dk) { i, j in Double(i - j) / 10 }
+    let p = try EditProblem(W0: w, C0: c0, KE: ke, VE: Matrix(rows: 3, columns: 2))
+    let big = try memit(p, config: MEMITConfig(lambda: 1e308)).diagnostics.rcond["C_eff"]!
+    let ref = try memit(p, config: MEMITConfig(lambda: 1e200)).diagnostics.rcond["C_eff"]!
+    #expect(big > 0 && big.isFinite)
+    #expect(abs(big - ref) <= 1e-12 * ref)
+  }
+}
