@@ -2,7 +2,7 @@
 SWIFT ?= swift
 RELEASE_BIN = .build/release/verify
 
-.PHONY: setup run test lint format bench bench-model smoke
+.PHONY: setup run test lint format bench bench-model smoke fuzz-cli
 
 setup:
 	@scripts/setup.sh
@@ -22,10 +22,18 @@ smoke: setup
 	$(SWIFT) build --product verify
 	scripts/cli-smoke.sh .build/debug/verify
 
+# The CLI fuzz test (issue 14): hostile values for every numeric option of every subcommand;
+# every run must end with a documented status (0-3) and a message, never a signal.
+FUZZ_BUDGET ?= 60
+fuzz-cli: setup
+	$(SWIFT) build --product verify
+	python3 scripts/cli-fuzz.py .build/debug/verify --budget $(FUZZ_BUDGET)
+
 test: setup lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	$(MAKE) --no-print-directory smoke
+	$(MAKE) --no-print-directory fuzz-cli
 
 # Benchmarks run with the machine's OpenBLAS pins unset in that command alone (the environment
 # notes' advice for benchmarking against current numpy / PyTorch; tests and CI keep them).

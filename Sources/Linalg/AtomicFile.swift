@@ -214,7 +214,17 @@ enum Interrupts {
         let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
         s.setEventHandler {
           let pending = lock.withLock { paths }
-          for p in pending { try? FileManager.default.removeItem(atPath: p) }
+          for p in pending {
+            // Rename first, so that the main thread's next write into it fails instead of
+            // refilling it; then remove, retrying while a child (gnuplot) still closes files.
+            let gone = p + ".interrupted"
+            let target = rename(p, gone) == 0 ? gone : p
+            for _ in 0..<20 {
+              try? FileManager.default.removeItem(atPath: target)
+              if !FileManager.default.fileExists(atPath: target) { break }
+              usleep(20_000)
+            }
+          }
           signal(sig, SIG_DFL)
           kill(getpid(), sig)
         }

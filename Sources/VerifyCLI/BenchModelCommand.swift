@@ -50,6 +50,14 @@ struct BenchModelCommand: ParsableCommand {
       let t0 = Date()
       let m = try LlamaModel(file: try GGUFFile(path: try ModelCache.resolve(model)))
       let load = Date().timeIntervalSince(t0)
+      let longest = lengths.max()!
+      guard longest <= m.config.contextLength else {
+        throw CLIError("--tokens \(longest): the model's context is \(m.config.contextLength) tokens")
+      }
+      // Logits at every position (fp32) plus the per-layer activations of the pass.
+      try checkMemory(
+        Double(longest) * Double(m.config.vocabularySize + 16 * m.config.width + 4 * m.config.mlpWidth) * 4,
+        what: "a forward pass over \(longest) tokens", advice: "use shorter --tokens")
       let text = try TextCorpus.named(corpus)
       var ids: [Int] = []
       for d in text.documents where ids.count < lengths.max()! {
@@ -57,7 +65,7 @@ struct BenchModelCommand: ParsableCommand {
         ids += m.tokenizer.encode(d)
       }
       if let p = idsOut {
-        try JSONEncoder().encode(Array(ids.prefix(lengths.max()!))).write(to: URL(fileURLWithPath: p), options: .atomic)
+        try AtomicFile.write(try JSONEncoder().encode(Array(ids.prefix(longest))), to: URL(fileURLWithPath: p))
       }
       var rows: [Row] = []
       for t in lengths {

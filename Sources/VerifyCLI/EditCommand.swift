@@ -33,7 +33,7 @@ struct EditCommand: ParsableCommand {
       C0 from d_m * d_k corpus keys per edited layer (cached), then the closed form per layer;
       prints CounterFact's ES/PS/NS/S before and after, the neighbourhood prompts that flipped,
       the held-out NLL change, n-gram entropy of generated text, ||dW||/||W0|| and the written
-      fraction of every edit per layer (identity 9).
+      fraction of every edit per layer (identity 9). C0 is cached by content (the SHA-256 of the model file, the corpus text, the layer, the window settings and the key count; see README); the output says whether it came from the cache. Exit status 1 when an edit did not take (P(new) <= P(old) on its prompt after the edit), unless --allow-missed.
 
       Examples:
         verify edit --method memit --w0 W0.npy --k0 K0.npy --ke KE.npy --ve VE.npy --lambda 5000 --out dW.npy

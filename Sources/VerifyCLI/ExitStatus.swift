@@ -8,7 +8,7 @@ import Verify
 ///
 /// - 0: success.
 /// - 1: the work ran and its answer is "no": routes DISAGREE (`verify solve`), an edit did not
-///   take (`verify edit --model` with `--require-success`).
+///   take (`verify edit --model`, unless `--allow-missed`).
 /// - 2: bad input: an impossible option value, a malformed or inconsistent file (shapes,
 ///   NaN/Inf, a non-symmetric matrix that must be symmetric, a lying header), a model whose
 ///   hyperparameters contradict its tensors.
@@ -23,7 +23,7 @@ enum ExitStatus: Int32, CaseIterable {
 
   /// One line per status, for `verify --help`.
   static let helpText = """
-    Exit status: 0 success; 1 a verification failed (routes DISAGREE, an edit did not take); 2 bad input (an impossible option value, a malformed or inconsistent file or model); 3 could not run (too large for memory, with the estimate; not invertible at the stated precision; output not writable; gnuplot missing). Signals never: report any crash as a bug.
+    Exit status: 0 success; 1 a verification failed (verify solve: routes DISAGREE; verify edit --model: an edit did not take, unless --allow-missed); 2 bad input (an impossible option value, a malformed or inconsistent file or model); 3 could not run (too large for memory, with the estimate; not invertible at the stated precision; output not writable; gnuplot missing). Signals never: report any crash as a bug.
     """
 
   /// The status an error maps to.

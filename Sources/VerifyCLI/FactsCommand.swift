@@ -86,7 +86,7 @@ struct FactsCommand: ParsableCommand {
         enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var text = ""
         for r in kept { text += String(decoding: try enc.encode(r), as: UTF8.self) + "\n" }
-        try Data(text.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
+        try AtomicFile.write(Data(text.utf8), to: URL(fileURLWithPath: out))
       }
       if json {
         try printJSON(

@@ -22,6 +22,7 @@ struct ModelEditOptions: ParsableArguments {
   @Option(help: "Save the edited model here as GGUF (edited ffn_down tensors in F32, the rest copied).") var save:
     String?
   @Flag(help: "No progress output.") var quiet = false
+  @Flag(help: "Exit 0 even when some edits did not take (by default: exit status 1).") var allowMissed = false
 
   /// The checks that need no model: counts, d_m, layers as a list.
   func validateValues() throws {
@@ -141,6 +142,12 @@ extension EditCommand {
         try printJSON(report)
       } else {
         printModelEdit(report)
+      }
+      let missed = after.requests.filter { !$0.efficacy }.map(\.prompt)
+      if !missed.isEmpty && !o.allowMissed {
+        throw VerificationFailed(
+          "\(missed.count) of \(after.requests.count) edits did not take (P(new) <= P(old) on the edit prompt: \(missed.prefix(3).joined(separator: "; "))\(missed.count > 3 ? "; ..." : "")); exit status 1 (--allow-missed: 0)"
+        )
       }
     }
   }

@@ -13,7 +13,7 @@ struct StudyCommand: ParsableCommand {
       The seed paper's central claim on a real model: with P = d_m * d_k precomputed keys, d_m = 1
       breaks editing and d_m >= 2 matches full precomputation. Target vectors are optimised once
       per request on the unedited model; then for each d_m (and 'ref', the largest key count run)
-      C0 of every edited layer comes from P corpus keys (cached under $KEV_MODEL_CACHE/stats), and
+      C0 of every edited layer comes from P corpus keys (cached under $KEV_MODEL_CACHE/stats by content: the SHA-256 of the model file, the corpus text, layer, window settings and key count), and
       for each B the requests are edited in consecutive batches of B, each batch on the unedited
       weights, and scored: ES/PS/NS/S, neighbourhood prompts kept, held-out NLL change,
       ||dW||/||W0||, written fractions. The report (report.md, CSVs, gnuplot figures, study.json)

@@ -213,6 +213,14 @@ import Testing
     #expect(same <= tol, "reloaded vs in memory: \(same) > \(tol)")
     #expect(
       unedited > 10 * tol, "the edit barely changes the logits (\(unedited)): the test would not notice a lost edit")
+    // Saving again over the same path replaces the file (issue 14, case 2: the second save
+    // used to delete the first and fail), and leaves no temporary file behind.
+    var again = down
+    for i in stride(from: 3, to: again.storage.count, by: 11) { again.storage[i] = -again.storage[i] }
+    try m.setDown(3, again)
+    try m.save(to: path, editedLayers: [3])
+    #expect(try GGUFFile(path: path).matrix("blk.3.ffn_down.weight").storage == again.storage)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["edited.gguf"])
     // Bad input: a replacement of the wrong size is refused and nothing is written.
     let bad = dir.appendingPathComponent("bad.gguf").path
     #expect(throws: ModelFileError.self) {
