@@ -27,7 +27,7 @@ smoke: setup
 FUZZ_BUDGET ?= 60
 fuzz-cli: setup
 	$(SWIFT) build --product verify
-	python3 scripts/cli-fuzz.py .build/debug/verify --budget $(FUZZ_BUDGET)
+	python3 scripts/cli-fuzz.py .build/debug/verify --strict --budget $(FUZZ_BUDGET)
 
 test: setup lint
 	$(SWIFT) build --build-tests

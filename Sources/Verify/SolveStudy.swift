@@ -100,10 +100,13 @@ public struct SolveComparison: Encodable, Sendable {
   public var allConverged: Bool
   public var verdict: String
   public var routes: [SolveRoute]
+  /// The reference itself could not be computed (its matrix is not invertible at fp64): there
+  /// is nothing to compare, which is not a disagreement.
+  public var referenceFailed = false
 
   enum CodingKeys: String, CodingKey {
     case method, d_k, d_v, B, lambda, alpha, reference, kappa, tolerance, agree, verdict, routes
-    case boundingSystem = "bounding_system", allConverged = "all_converged"
+    case boundingSystem = "bounding_system", allConverged = "all_converged", referenceFailed = "reference_failed"
   }
 }
 
@@ -339,7 +342,7 @@ public func compareRoutes(
     return SolveComparison(
       method: method.rawValue, d_k: n, d_v: p.dv, B: b, lambda: isMEMIT ? o.lambda : nil,
       alpha: isMEMIT ? nil : shift, reference: referenceName, kappa: kappa, boundingSystem: boundingSystem,
-      tolerance: 1, agree: false, allConverged: false, verdict: verdict, routes: routes)
+      tolerance: 1, agree: false, allConverged: false, verdict: verdict, routes: routes, referenceFailed: true)
   }
   let refJudged = selectRows(refDW, judgeRows)
   let refBounds = rowBounds(refJudged, rows: judgeRows)

@@ -97,6 +97,7 @@ struct EditCommand: ParsableCommand {
       throw ValidationError("give --w0, --ke and --ve (.npy inputs), or --model and --facts to edit a real model")
     }
     if (c0 == nil) == (k0 == nil) { throw ValidationError("give exactly one of --c0 C0.npy or --k0 K0.npy") }
+    try refuseIgnored(real.given, mode: ".npy inputs (these options edit a real model, with --model)")
   }
 
   struct Report: Encodable {

@@ -48,6 +48,11 @@ enum ExitStatus: Int32, CaseIterable {
       case .empty, .nonFinite, .dimensionMismatch, .notSquare, .invalidArgument, .notSymmetric: return .badInput
       default: return .couldNotRun
       }
+    case let e as ModelError:
+      switch e {
+      case .memory: return .couldNotRun
+      default: return .badInput
+      }
     case is DecodingError, is ParameterError: return .badInput
     case is AtomicFileError: return .couldNotRun
     default: return .couldNotRun

@@ -8,17 +8,51 @@ import Verify
 struct ModelEditOptions: ParsableArguments {
   @Option(help: "Real model to edit (smollm2 or PATH.gguf).") var model: String?
   @Option(help: "Edit requests, one JSON object per line (format of fixtures/facts/).") var facts: String?
-  @Option(parsing: .unconditional, help: "Number of requests (the first B after --offset).") var batch: Int = 1
-  @Option(parsing: .unconditional, help: "First request used.") var offset: Int = 0
-  @Option(parsing: .unconditional, help: "Dynamic multiplier: C0 from P = d_m * d_k corpus keys per edited layer.")
-  var dm: Double = 2
   @Option(
-    parsing: .unconditional, help: "Edited layers, comma-separated (default: 2,3,4,5,6 for MEMIT, 4 for ROME/EMMET).")
+    name: .customLong("batch"), parsing: .unconditional,
+    help: "Number of requests (the first B after --offset; default 1).")
+  var batchOption: Int?
+  @Option(name: .customLong("offset"), parsing: .unconditional, help: "First request used (default 0).")
+  var offsetOption: Int?
+  @Option(
+    name: .customLong("dm"), parsing: .unconditional,
+    help: "Dynamic multiplier: C0 from P = d_m * d_k corpus keys per edited layer (default 2).")
+  var dmOption: Double?
+  @Option(
+    parsing: .unconditional,
+    help: "Edited layers, comma-separated (default: 2,3,4,5,6 for MEMIT, 4 for ROME/EMMET).")
   var layers: String?
-  @Option(help: "Text corpus for C0 and the held-out NLL ('fortunes' or files).") var corpus: String = "fortunes"
-  @Option(parsing: .unconditional, help: "Target-vector Adam steps.") var steps: Int = 25
-  @Option(parsing: .unconditional, help: "Held-out windows of 128 tokens for the NLL change.") var heldOut: Int = 8
-  @Option(parsing: .unconditional, help: "Seed (context templates, held-out order, generation).") var seed: UInt = 1
+  @Option(
+    name: .customLong("corpus"), help: "Text corpus for C0 and the held-out NLL ('fortunes', the default, or files).")
+  var corpusOption: String?
+  @Option(name: .customLong("steps"), parsing: .unconditional, help: "Target-vector Adam steps (default 25).")
+  var stepsOption: Int?
+  @Option(
+    name: .customLong("held-out"), parsing: .unconditional,
+    help: "Held-out windows of 128 tokens for the NLL change (default 8).")
+  var heldOutOption: Int?
+  @Option(
+    name: .customLong("seed"), parsing: .unconditional,
+    help: "Seed (context templates, held-out order, generation; default 1).")
+  var seedOption: UInt?
+
+  var batch: Int { batchOption ?? 1 }
+  var offset: Int { offsetOption ?? 0 }
+  var dm: Double { dmOption ?? 2 }
+  var corpus: String { corpusOption ?? "fortunes" }
+  var steps: Int { stepsOption ?? 25 }
+  var heldOut: Int { heldOutOption ?? 8 }
+  var seed: UInt { seedOption ?? 1 }
+
+  /// The real-model options given on the command line (refused with .npy inputs).
+  var given: [(String, Bool)] {
+    [
+      ("--facts", facts != nil), ("--batch", batchOption != nil), ("--offset", offsetOption != nil),
+      ("--dm", dmOption != nil), ("--layers", layers != nil), ("--corpus", corpusOption != nil),
+      ("--steps", stepsOption != nil), ("--held-out", heldOutOption != nil), ("--seed", seedOption != nil),
+      ("--save", save != nil), ("--allow-missed", allowMissed),
+    ]
+  }
   @Option(help: "Save the edited model here as GGUF (edited ffn_down tensors in F32, the rest copied).") var save:
     String?
   @Flag(help: "No progress output.") var quiet = false

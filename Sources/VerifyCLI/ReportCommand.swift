@@ -37,7 +37,10 @@ struct ReportCommand: ParsableCommand {
   @Flag(help: "No progress output.") var quiet = false
 
   func validate() throws {
-    _ = try parsePositives(dm, flag: "--dm")
+    let dms = try parsePositives(dm, flag: "--dm")
+    if Set(dms).count < 2 {
+      throw ValidationError("--dm: give at least two distinct values (the report compares each d_m with the largest)")
+    }
     _ = try parseCounts(batch, flag: "--batch")
     try checkOptions {
       try MEMITConfig(lambda: lambda).validate()

@@ -199,6 +199,7 @@ struct SolveCommand: ParsableCommand {
     progress.finish()
     if json {
       try printJSON(cmp)
+      if cmp.referenceFailed { throw CLIError(cmp.verdict, status: .couldNotRun) }
       if !cmp.agree { throw VerificationFailed("routes DISAGREE: \(cmp.verdict)") }
       return
     }
@@ -222,7 +223,8 @@ struct SolveCommand: ParsableCommand {
       ])
     }
     print(t.render())
-    print("\nverdict: \(cmp.agree ? "AGREE" : "DISAGREE") - \(cmp.verdict)")
+    print("\nverdict: \(cmp.agree ? "AGREE" : (cmp.referenceFailed ? "COULD NOT RUN" : "DISAGREE")) - \(cmp.verdict)")
+    if cmp.referenceFailed { throw CLIError("could not run (exit status 3): \(cmp.verdict)", status: .couldNotRun) }
     if !cmp.agree { throw VerificationFailed("routes DISAGREE (exit status 1): \(cmp.verdict)") }
   }
 }

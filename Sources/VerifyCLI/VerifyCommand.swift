@@ -13,6 +13,8 @@ struct VerifyCommand: ParsableCommand {
       Start with `verify rank --model llama2 --dm 1,10` (synthetic keys at Llama-2-7B's widths), `verify rank --keys K.npy` (your keys), `verify edit ...` (an update from .npy inputs, or `--model smollm2 --facts fixtures/facts/facts.jsonl` to edit the real model) or `verify linalg --npy FILE.npy` (any matrix). Every rank and every "not invertible" states its tolerance and its precision.
 
       \(ExitStatus.helpText)
+
+      Caching and outputs: a real model's C0 is cached in $KEV_MODEL_CACHE/stats under the SHA-256 of what it depends on (the model file's and the corpus text's SHA-256, layer, key precision, window settings, seed, key count), checked again on read; a different corpus or model never reuses it, a damaged file is recomputed and replaced, and every run says whether C0 came from the cache. Every output file and report directory is replaced atomically: a failed or interrupted run leaves the previous one.
       """),
     version: "verify 0.6.0 (knowledge-edit-verify)",
     subcommands: [

@@ -31,6 +31,9 @@ public final class ModelKeySource {
     }
     guard layer < model.loadedBlocks else { throw ModelError.notLoaded(layer: layer, loaded: model.loadedBlocks) }
     guard context >= 1 else { throw ModelError.emptyInput }
+    guard context <= model.config.contextLength else {
+      throw ModelError.contextTooLong(context: context, limit: model.config.contextLength)
+    }
     self.model = model
     self.layer = layer
     self.what = what

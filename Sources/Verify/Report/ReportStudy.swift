@@ -76,6 +76,18 @@ public func runReportStudy(
   keyProgress: (Int, Int) -> Void = { _, _ in }
 ) throws -> ReportData {
   let dk = keys.dimension
+  // Every figure compares each d_m with the largest: one d_m has nothing to compare.
+  guard Set(dms).count >= 2 else {
+    throw EditError.invalidParameter(
+      ParameterError(
+        name: "d_m", value: dms.map { "\($0)" }.joined(separator: ","),
+        requirement: "at least two distinct values (the report compares each d_m with the largest)"))
+  }
+  for b in batches {
+    do { try ParameterError.count("B", b, in: 1...dk) } catch { throw EditError.invalidParameter(error) }
+  }
+  try MEMITConfig(lambda: lambda).validate()
+  try EMMETConfig(alpha: alpha).validate()
   let sortedDms = dms.sorted()
   let counts = try sortedDms.map { try KeyBudget.dynamicMultiplier($0).keyCount(dk: dk) }
   let maxB = batches.max() ?? 0

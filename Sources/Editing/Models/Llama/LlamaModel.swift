@@ -23,6 +23,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable, Sendable {
   case emptyInput
   case notLoaded(layer: Int, loaded: Int)
   case memory(needed: Int, available: Int, what: String)
+  /// A window longer than the model's context length.
+  case contextTooLong(context: Int, limit: Int)
 
   public var description: String {
     switch self {
@@ -30,6 +32,7 @@ public enum ModelError: Error, CustomStringConvertible, Equatable, Sendable {
     case .layerOutOfRange(let l, let b): "layer \(l) is out of range: the model has blocks 0...\(b - 1)"
     case .emptyInput: "no tokens to run (empty text?)"
     case .notLoaded(let l, let n): "layer \(l) was not loaded (blocks 0...\(n - 1) are)"
+    case .contextTooLong(let c, let l): "a window of \(c) tokens exceeds the model's context length of \(l)"
     case .memory(let n, let a, let w):
       "\(w) needs about \(n >> 20) MiB but only \(a >> 20) MiB are available; load fewer layers (up to the one you capture)"
     }
