@@ -133,3 +133,35 @@ cp -r "$root/reports/smollm2-memit-study" "$tmp/study"
 grep -q "S is at most 5 points below the reference" "$tmp/study2/report.md" \
   || { echo "cli-smoke: study re-render lacks its summary" >&2; exit 1; }
 echo "cli-smoke: verify study --from re-renders the committed study"
+
+# verify rank --keys (issue 14): all columns by default (P = N - B of N), the edit keys the last
+# B; with --dm the first P columns and the B after the largest P; numbers as numpy's.
+python3 - "$tmp" <<'PY'
+import sys, numpy as np
+np.save(f"{sys.argv[1]}/keys.npy", np.random.default_rng(11).standard_normal((40, 3000)))
+PY
+"$bin" rank --keys "$tmp/keys.npy" --batch 4 --json --quiet >"$tmp/rk_all.json"
+"$bin" rank --keys "$tmp/keys.npy" --batch 4 --dm 1,2 --json --quiet >"$tmp/rk_dm.json"
+python3 - "$tmp" <<'PY'
+import json, sys, numpy as np
+d = sys.argv[1]
+k = np.load(f"{d}/keys.npy")
+def check(row, p, edit):
+    assert row["P"] == p and row["available"] == 3000, (row["P"], row["available"])
+    c0 = k[:, :p] @ k[:, :p].T / p
+    ke = k[:, edit:edit + 4]
+    for name, m in [("C0", c0), ("C_eff", 15000 * c0 + ke @ ke.T)]:
+        ev = np.linalg.eigvalsh(m)[-1]
+        assert abs(row[name]["eig_max"] - ev) <= 1e-12 * ev, (name, row[name]["eig_max"], ev)
+check(json.load(open(f"{d}/rk_all.json"))[0], 2996, 2996)
+rows = json.load(open(f"{d}/rk_dm.json"))
+check(rows[0], 40, 80); check(rows[1], 80, 80)
+print("cli-smoke: rank --keys uses all columns by default, says P of N, and agrees with numpy")
+PY
+# Exit statuses: bad input 2, a verification that fails 1 (documented in verify --help).
+set +e
+"$bin" solve --model gpt2-xl --scale 0.05 --lambda 0 --quiet 2>/dev/null; s_bad=$?
+"$bin" solve --model gpt2-xl --scale 0.05 --dm 2 --batch 4 --max-iterations 1 --quiet >/dev/null 2>&1; s_fail=$?
+set -e
+[ "$s_bad" = 2 ] && [ "$s_fail" = 1 ] || { echo "cli-smoke: exit statuses $s_bad (want 2), $s_fail (want 1)" >&2; exit 1; }
+echo "cli-smoke: exit status 2 for bad input, 1 for routes that do not converge (DISAGREE)"

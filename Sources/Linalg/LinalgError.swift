@@ -46,8 +46,8 @@ public enum LinalgError: Error, Equatable, CustomStringConvertible, Sendable {
     case .notSymmetric(let op, let a, let tol, let r, let c):
       return
         "\(op): the matrix is not symmetric: max |a_ij - a_ji| / max |a_ij| = \(a) at row \(r), column \(c)"
-        + " (0-based), above the tolerance \(tol); only one triangle would be used. Symmetrise it"
-        + " ((A + A^T) / 2) if that is what you mean"
+        + " (0-based), above the tolerance \(tol); only one triangle would be used. Symmetrise it,"
+        + " (A + A^T) / 2, if that is what you mean"
     case .notPositiveDefinite(let p, let prec):
       return
         "Cholesky failed in \(prec): the leading minor of order \(p) is not positive definite"

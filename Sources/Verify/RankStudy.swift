@@ -10,6 +10,10 @@ public enum KeySource {
   /// columns: the first `P` columns are the preserved keys, the `B` columns after the largest
   /// `P` the edit keys.
   case matrix(Matrix<Double>, name: String, available: Int)
+  /// A user's `.npy` key file (`d_k x available`), streamed: each chunk of columns is read
+  /// when it is accumulated, so memory stays at `C0` and one chunk however long the file.
+  /// Preserved and edit keys as for ``matrix(_:name:available:)``.
+  case npyFile(URL, dk: Int, available: Int)
   /// Real keys of a model at one layer over a corpus; edit keys from a second stream of the
   /// same corpus in another order.
   case model(ModelKeySource, edits: ModelKeySource)
@@ -121,6 +125,7 @@ public struct RankStudy {
     switch source {
     case .profile(let p, _): return p.keyWidth
     case .matrix(let m, _, _): return m.rows
+    case .npyFile(_, let dk, _): return dk
     case .model(let k, _): return k.dimension
     }
   }
@@ -130,6 +135,7 @@ public struct RankStudy {
     switch source {
     case .profile(let p, let seed): return SyntheticKeySource.describe(profile: p, seed: seed)
     case .matrix(let m, let name, let n): return "user keys from \(name) (fp64; \(m.columns) of its \(n) columns read)"
+    case .npyFile(let url, _, let n): return "user keys from \(url.path) (\(n) columns, streamed in chunks, fp64)"
     case .model(let k, _): return k.description
     }
   }
@@ -138,6 +144,7 @@ public struct RankStudy {
     switch source {
     case .profile(let p, let seed): return "synthetic:\(p.name)(d=\(p.width),d_k=\(p.keyWidth),seed=\(seed))"
     case .matrix(_, let name, _): return "keys:\(name)"
+    case .npyFile(let url, _, _): return "keys:\(url.path)"
     case .model(let k, _): return "\(k.model.config.name ?? k.model.path) layer \(k.layer)"
     }
   }
@@ -153,7 +160,10 @@ public struct RankStudy {
     let plan = unsorted.sorted { $0.1 < $1.1 }
     let counts = plan.map(\.1)
     let keyPrecision: String
-    if case .matrix = source { keyPrecision = "fp64" } else { keyPrecision = "fp32" }
+    switch source {
+    case .matrix, .npyFile: keyPrecision = "fp64"
+    default: keyPrecision = "fp32"
+    }
     var layer = 0
     var corpus = "synthetic"
     if case .model(let k, _) = source {
@@ -181,6 +191,16 @@ public struct RankStudy {
         )
       }
       if batch > 0 { editKeys = k.submatrix(rows: 0..<dk, columns: largest..<(largest + batch)) }
+    case .npyFile(let url, _, let available):
+      let largest = counts.max() ?? 0
+      guard available >= largest + batch else {
+        throw EditError.badInput(
+          "\(url.path) has \(available) keys (columns); the largest budget needs P = \(largest) plus B = \(batch) edit keys = \(largest + batch)"
+        )
+      }
+      if batch > 0 {
+        editKeys = try NPY.read(url, as: Double.self, requireFinite: true, columns: largest..<(largest + batch))
+      }
     case .model(_, let edits):
       if batch > 0 { editKeys = try edits.next(batch).converted(to: Double.self) }
     }
@@ -195,6 +215,11 @@ public struct RankStudy {
         switch source {
         case .profile:
           let keys = phases.time("keys: generate (MLP forward)") { generator!.next(n) }
+          try phases.time("keys: accumulate (dsyrk, fp64)") { () throws(StatsError) in try acc.add(keys: keys) }
+        case .npyFile(let url, _, _):
+          let keys = try phases.time("keys: read the file") { () throws(NPYError) in
+            try NPY.read(url, as: Double.self, requireFinite: true, columns: acc.count..<(acc.count + n))
+          }
           try phases.time("keys: accumulate (dsyrk, fp64)") { () throws(StatsError) in try acc.add(keys: keys) }
         case .matrix(let k, _, _):
           let keys = k.submatrix(rows: 0..<dk, columns: acc.count..<(acc.count + n))  // fp64 as given
@@ -236,7 +261,12 @@ public struct RankStudy {
       rows.append(
         RankRow(
           dm: dm, budget: budget.description, P: p,
-          available: { if case .matrix(_, _, let n) = source { return n } else { return nil } }(), d_k: dk, B: batch,
+          available: {
+            switch source {
+            case .matrix(_, _, let n), .npyFile(_, _, let n): return n
+            default: return nil
+            }
+          }(), d_k: dk, B: batch,
           lambda: lambda, synthetic: synthetic,
           model: modelName, keys: keysDescription, corpus: corpus == "synthetic" ? nil : corpus,
           tokens: { if case .model(let k, _) = source { return k.tokensSeen } else { return nil } }(), C0: r0,

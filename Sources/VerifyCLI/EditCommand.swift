@@ -162,6 +162,7 @@ struct EditCommand: ParsableCommand {
       let stored = try NPY.header(of: URL(fileURLWithPath: c0)).dtype.hasSuffix("f4")
       symmetryTolerance = Matrix<T>.symmetryTolerance(
         n: m.rows, unitRoundoff: stored ? Double(Float.ulpOfOne) / 2 : Double.ulpOfOne / 2)
+      if !symmetrize { try requireSymmetric(m, file: c0, tolerance: symmetryTolerance!) }
       if symmetrize {
         warn(
           String(format: "%@: relative asymmetry %.3g; using (C0 + C0^T) / 2 (--symmetrize)", c0, m.asymmetry().value))

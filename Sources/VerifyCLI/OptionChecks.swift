@@ -113,3 +113,10 @@ private func continued(_ line: String, width: Int) -> [String] {
   lines.append(current)
   return lines
 }
+
+/// Refuses a C0 read from `file` that is not symmetric beyond rounding, with the way out.
+func requireSymmetric<T: LinalgScalar>(_ c0: Matrix<T>, file: String, tolerance: Double) throws {
+  do { try c0.checkSymmetric(file, tolerance: tolerance) } catch {
+    throw CLIError("\(error) (--symmetrize does that)")
+  }
+}

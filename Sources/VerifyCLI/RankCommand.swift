@@ -101,6 +101,7 @@ struct RankCommand: ParsableCommand {
       if let keysUsed { try ParameterError.count("keys_used", keysUsed, in: 1...Int.max) }
     }
     if dm != nil && keysUsed != nil { throw ValidationError("give --dm or --keys-used, not both") }
+    _ = try parseBudgets(dm ?? "1", batch: batch)
     if keys != nil {
       try refuseIgnored(
         [
@@ -189,14 +190,11 @@ struct RankCommand: ParsableCommand {
           "\(path) has N = \(n) keys (columns); the largest budget needs P = \(largest) plus B = \(batch) edit keys = \(used)"
         )
       }
+      // The keys are streamed from the file in chunks: memory is C0 and its copies, not the file.
       try checkMemory(
-        Double(8 * dk) * Double(used)
-          + Double(rankStudyMemoryBytes(dk: dk, width: 0, mlp: .isotropic, chunk: 2048, spectrum: spectrum)),
-        what: "the rank study of \(used) keys of width \(dk) from \(path)",
-        advice: "use fewer columns (--keys-used P or a smaller --dm)")
-      progress.begin("reading \(used) of \(n) columns of \(path)")
-      let k: Matrix<Double> = try NPY.read(url, requireFinite: true, columns: 0..<used)
-      source = .matrix(k, name: path, available: n)
+        Double(rankStudyMemoryBytes(dk: dk, width: 0, mlp: .isotropic, chunk: 2048, spectrum: spectrum)),
+        what: "the rank study at d_k = \(dk) from \(path)", advice: "d_k is the file's; nothing smaller helps")
+      source = .npyFile(url, dk: dk, available: n)
     }
     let study = RankStudy(source: source, budgets: budgets, batch: batch, lambda: lambda, spectrum: spectrum)
     let rows: [RankRow]
@@ -229,7 +227,7 @@ struct RankCommand: ParsableCommand {
       s += "  [SYNTHETIC]\nkeys: " + SyntheticKeySource.describe(profile: p, seed: seed)
     }
     if case .model(let k, _) = study.source { s += "  [REAL]\nkeys: " + k.description }
-    if case .matrix = study.source { s += "\nkeys: " + study.keysDescription }
+    if case .npyFile = study.source { s += "\nkeys: " + study.keysDescription }
     if let note { s += "\nnote: \(note)" }
     s += "\nC0 = K0 K0^T / P (mean second moment), C_eff = lambda C0 + K_E K_E^T with lambda = \(sci(study.lambda)), "
     s += "D = K_E^T C0^-1 K_E; all analysed in fp64, Cholesky tried in fp32 and fp64."

@@ -175,6 +175,7 @@ struct SolveCommand: ParsableCommand {
           // The file's own precision decides what rounding can explain.
           let u = try NPY.header(of: c0File).dtype.hasSuffix("f4") ? Double(Float.ulpOfOne) / 2 : Double.ulpOfOne / 2
           symmetryTolerance = Matrix<Double>.symmetryTolerance(n: c0.rows, unitRoundoff: u)
+          if !symmetrize { try requireSymmetric(c0, file: "C0.npy", tolerance: symmetryTolerance!) }
           if symmetrize {
             let a = c0.asymmetry()
             warn(String(format: "C0.npy: relative asymmetry %.3g; using (C0 + C0^T) / 2 (--symmetrize)", a.value))

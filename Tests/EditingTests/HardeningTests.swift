@@ -87,6 +87,45 @@ import Testing
     #expect(!file(a).contains("/"))
   }
 
+  /// The cache end to end on SmolLM2 (blocks 0-1, 300 keys): computed then read back equal;
+  /// another corpus with the same description is computed, not reused; a damaged file is
+  /// recomputed, replaced, and read back equal again (issue 14, case 3).
+  @Test func cacheHitsOnlyTheSameContentAndRepairsDamage() throws {
+    let m = try LlamaModel(file: try GGUFFile(path: ModelCache.smolLM2), upToLayer: 1)
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kev-cache-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let text = try TextCorpus.fortunes()
+    let other = try TextCorpus(name: text.name, documents: Array(text.documents.reversed()))
+    var notes: [String] = []
+    func c0(_ t: TextCorpus) throws -> Matrix<Double> {
+      try LayerCovariance.collect(
+        model: m, layer: 1, corpus: t, count: 300, cacheDirectory: dir, note: { notes.append($0) })
+    }
+    let first = try c0(text)
+    #expect(notes.last?.contains("computed and cached") == true)
+    let again = try c0(text)
+    #expect(notes.last?.contains("from the cache") == true)
+    #expect(again.storage == first.storage)
+    let mixed = try c0(other)
+    #expect(notes.last?.contains("computed and cached") == true)
+    #expect(mixed.storage != first.storage)
+    let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".kevstat") }
+    #expect(files.count == 2)
+    // Damage one file (flip a byte in the data): detected, recomputed, replaced.
+    let digest = try LayerCovariance.modelDigest(m)
+    let f = LayerCovariance.cacheFile(
+      for: LayerCovariance.identity(model: m, modelDigest: digest, layer: 1, corpus: text, count: 300, seed: 1),
+      count: 300, in: dir)
+    var bytes = [UInt8](try Data(contentsOf: f))
+    bytes[bytes.count - 9] ^= 0x40
+    try Data(bytes).write(to: f)
+    let repaired = try c0(text)
+    #expect(notes.last?.contains("unusable") == true && notes.last?.contains("replaced") == true)
+    #expect(repaired.storage == first.storage)
+    _ = try c0(text)
+    #expect(notes.last?.contains("from the cache") == true)
+  }
+
   /// A GGUF whose RoPE dimension exceeds the head size crashed the forward pass; now the
   /// configuration refuses it and names the key (issue 14, case 4).
   @Test func inconsistentHyperparametersAreRefused() throws {

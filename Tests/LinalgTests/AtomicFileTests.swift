@@ -68,6 +68,19 @@ import Testing
     #expect(try siblings(out) == ["b.md"])
   }
 
+  /// Concurrent writers of one target: the file ends as one complete version, never a
+  /// mixture, and no temporary remains.
+  @Test func concurrentWritersLeaveOneCompleteFile() throws {
+    let d = try tempDir()
+    defer { try? FileManager.default.removeItem(at: d) }
+    let f = d.appendingPathComponent("stats.kevstat")
+    let versions = (0..<8).map { i in Data(repeating: UInt8(i), count: 1 << 20) }
+    DispatchQueue.concurrentPerform(iterations: 8) { i in try? AtomicFile.write(versions[i], to: f) }
+    let got = try Data(contentsOf: f)
+    #expect(versions.contains(got))
+    #expect(try siblings(d) == ["stats.kevstat"])
+  }
+
   @Test func npyWriteTwiceReplaces() throws {
     let d = try tempDir()
     defer { try? FileManager.default.removeItem(at: d) }

@@ -48,12 +48,12 @@ public enum LayerCovariance {
   }
 
   /// The cache file of an identity: a readable prefix and the SHA-256 of the whole identity.
-  public static func cacheFile(for id: StatsIdentity, count: Int) -> URL {
+  public static func cacheFile(for id: StatsIdentity, count: Int, in directory: URL = cacheDirectory) -> URL {
     var h = SHA256()
     h.update(
       "kevstat-key-v2|\(id.model)|\(id.layer)|\(id.dk)|\(id.corpus)|\(id.keyPrecision)|\(id.settings ?? "")|\(count)")
     let prefix = id.model.prefix { $0 != " " }.filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." }
-    return cacheDirectory.appendingPathComponent(
+    return directory.appendingPathComponent(
       "\(prefix.isEmpty ? "model" : String(prefix))-blk\(id.layer)-P\(count)-\(h.hexDigest().prefix(24)).kevstat")
   }
 
@@ -72,11 +72,12 @@ public enum LayerCovariance {
   /// `corpus` (seeded order). Must run on the unedited model. `progress(done, total)` per window.
   public static func collect(
     model: LlamaModel, layer: Int, corpus: TextCorpus, count: Int, seed: UInt64 = 1, cache: Bool = true,
-    progress: (Int, Int) -> Void = { _, _ in }, note: (String) -> Void = { _ in }
+    cacheDirectory: URL = LayerCovariance.cacheDirectory, progress: (Int, Int) -> Void = { _, _ in },
+    note: (String) -> Void = { _ in }
   ) throws -> Matrix<Double> {
     try collect(
-      model: model, layers: [layer], corpus: corpus, count: count, seed: seed, cache: cache, progress: progress,
-      note: note)[layer]!
+      model: model, layers: [layer], corpus: corpus, count: count, seed: seed, cache: cache,
+      cacheDirectory: cacheDirectory, progress: progress, note: note)[layer]!
   }
 
   /// The same for several layers with one forward pass per corpus window (each layer gets the
@@ -89,7 +90,8 @@ public enum LayerCovariance {
   /// sentence per layer.
   public static func collect(
     model: LlamaModel, layers: [Int], corpus: TextCorpus, count: Int, seed: UInt64 = 1, cache: Bool = true,
-    progress: (Int, Int) -> Void = { _, _ in }, note: (String) -> Void = { _ in }
+    cacheDirectory: URL = LayerCovariance.cacheDirectory, progress: (Int, Int) -> Void = { _, _ in },
+    note: (String) -> Void = { _ in }
   ) throws -> [Int: Matrix<Double>] {
     guard count >= 1 else { throw EditError.badInput("the key count must be >= 1, got \(count)") }
     let digest = try modelDigest(model)
@@ -100,7 +102,7 @@ public enum LayerCovariance {
     var missing: [Int] = []
     var outcome: [Int: CacheOutcome] = [:]
     for l in Set(layers).sorted() {
-      let file = cacheFile(for: identity(l), count: count)
+      let file = cacheFile(for: identity(l), count: count, in: cacheDirectory)
       guard cache else {
         missing.append(l)
         outcome[l] = .uncached
@@ -142,7 +144,7 @@ public enum LayerCovariance {
     }
     for l in missing {
       if cache {
-        let file = cacheFile(for: identity(l), count: count)
+        let file = cacheFile(for: identity(l), count: count, in: cacheDirectory)
         do {
           try FileManager.default.createDirectory(at: cacheDirectory, withIntermediateDirectories: true)
           try accs[l]!.write(to: file)

@@ -50,7 +50,7 @@ public struct SyntheticProfile: Sendable, Codable, Equatable {
 
   /// All widths multiplied by `factor` (rounded, at least 8), for quick runs.
   public func scaled(_ factor: Double) throws(EditError) -> SyntheticProfile {
-    guard factor > 0, factor <= 1, factor.isFinite else { throw .badInput("--scale must be in (0, 1], got \(factor)") }
+    do { try ParameterError.fraction("scale", factor) } catch { throw .invalidParameter(error) }
     var p = self
     p.width = Swift.max(8, Int((Double(width) * factor).rounded()))
     p.keyWidth = Swift.max(8, Int((Double(keyWidth) * factor).rounded()))
