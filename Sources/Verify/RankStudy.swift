@@ -2,21 +2,38 @@ import Editing
 import Foundation
 import Linalg
 
-/// Where the preserved and edit keys of a rank study come from.
-public enum KeySource {
-  /// A synthetic profile (keys streamed from its generator).
-  case profile(SyntheticProfile, seed: UInt)
-  /// User-supplied keys, `d_k x n` (columns are keys) read from a file of `available`
-  /// columns: the first `P` columns are the preserved keys, the `B` columns after the largest
-  /// `P` the edit keys.
-  case matrix(Matrix<Double>, name: String, available: Int)
-  /// A user's `.npy` key file (`d_k x available`), streamed: each chunk of columns is read
-  /// when it is accumulated, so memory stays at `C0` and one chunk however long the file.
-  /// Preserved and edit keys as for ``matrix(_:name:available:)``.
-  case npyFile(URL, dk: Int, available: Int)
-  /// Real keys of a model at one layer over a corpus; edit keys from a second stream of the
-  /// same corpus in another order.
-  case model(ModelKeySource, edits: ModelKeySource)
+/// Where the edit keys `K_E` of a rank study come from.
+public enum EditKeySource {
+  /// None: only `C0` (and `C_eff = lambda C0`) are analysed.
+  case none
+  /// A separate stream (a synthetic generator with another seed, the corpus in another order).
+  case stream(KeyStream)
+  /// The `B` columns right after the largest `P` of a finite key source (a user's key matrix
+  /// or file): the first `P` columns are preserved keys, the next `B` the edits.
+  case followingPreserved
+}
+
+/// A finite key source whose columns can be taken by index.
+public protocol ColumnKeySource: KeyStream {
+  func columns(_ range: Range<Int>) throws -> KeyChunk
+}
+
+extension MatrixKeyStream: ColumnKeySource {
+  public func columns(_ r: Range<Int>) throws -> KeyChunk {
+    guard r.upperBound <= keys.columns else {
+      throw EditError.badInput("\(name) has \(keys.columns) keys (columns); columns up to \(r.upperBound) asked for")
+    }
+    return .fp64(keys.submatrix(rows: 0..<keys.rows, columns: r))
+  }
+}
+
+extension NPYKeyStream: ColumnKeySource {
+  public func columns(_ r: Range<Int>) throws -> KeyChunk {
+    guard r.upperBound <= columnCount else {
+      throw EditError.badInput("\(url.path) has \(columnCount) keys (columns); columns up to \(r.upperBound) asked for")
+    }
+    return .fp64(try NPY.read(url, as: Double.self, requireFinite: true, columns: r))
+  }
 }
 
 /// One `d_m` of a rank study: `C0`, and with a batch `C_eff` and `D`.
@@ -84,6 +101,7 @@ struct PhaseTimer {
     defer { seconds[name, default: 0] += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 }
     return try body()
   }
+  mutating func add(_ name: String, _ s: Double) { seconds[name, default: 0] += s }
 }
 
 /// Memory a rank study needs, estimated before allocating anything.
@@ -100,7 +118,9 @@ public func rankStudyMemoryBytes(dk: Int, width: Int, mlp: MLPKind, chunk: Int, 
 /// keys are generated once and a sweep costs no more than its largest `d_m`), and analyse
 /// `C0 = K0 K0ᵀ / P`, `C_eff = lambda C0 + K_E K_Eᵀ` and `D = K_Eᵀ C0^-1 K_E`.
 public struct RankStudy {
-  public var source: KeySource
+  /// The preserved keys.
+  public var keys: KeyStream
+  public var edits: EditKeySource
   /// Key budgets, visited in order of their key counts.
   public var budgets: [KeyBudget]
   public var batch: Int
@@ -108,46 +128,28 @@ public struct RankStudy {
   public var spectrum: Bool
   public var chunk = 2048
 
-  public init(source: KeySource, dms: [Double], batch: Int, lambda: Double, spectrum: Bool) {
+  public init(keys: KeyStream, edits: EditKeySource, dms: [Double], batch: Int, lambda: Double, spectrum: Bool) {
     self.init(
-      source: source, budgets: dms.map { .dynamicMultiplier($0) }, batch: batch, lambda: lambda, spectrum: spectrum)
+      keys: keys, edits: edits, budgets: dms.map { .dynamicMultiplier($0) }, batch: batch, lambda: lambda,
+      spectrum: spectrum)
   }
 
-  public init(source: KeySource, budgets: [KeyBudget], batch: Int, lambda: Double, spectrum: Bool) {
-    self.source = source
+  public init(
+    keys: KeyStream, edits: EditKeySource, budgets: [KeyBudget], batch: Int, lambda: Double, spectrum: Bool
+  ) {
+    self.keys = keys
+    self.edits = edits
     self.budgets = budgets
     self.batch = batch
     self.lambda = lambda
     self.spectrum = spectrum
   }
 
-  public var dk: Int {
-    switch source {
-    case .profile(let p, _): return p.keyWidth
-    case .matrix(let m, _, _): return m.rows
-    case .npyFile(_, let dk, _): return dk
-    case .model(let k, _): return k.dimension
-    }
-  }
-
+  public var dk: Int { keys.dimension }
   /// Where the keys come from, for every output.
-  public var keysDescription: String {
-    switch source {
-    case .profile(let p, let seed): return SyntheticKeySource.describe(profile: p, seed: seed)
-    case .matrix(let m, let name, let n): return "user keys from \(name) (fp64; \(m.columns) of its \(n) columns read)"
-    case .npyFile(let url, _, let n): return "user keys from \(url.path) (\(n) columns, streamed in chunks, fp64)"
-    case .model(let k, _): return k.description
-    }
-  }
-
-  public var modelName: String {
-    switch source {
-    case .profile(let p, let seed): return "synthetic:\(p.name)(d=\(p.width),d_k=\(p.keyWidth),seed=\(seed))"
-    case .matrix(_, let name, _): return "keys:\(name)"
-    case .npyFile(let url, _, _): return "keys:\(url.path)"
-    case .model(let k, _): return "\(k.model.config.name ?? k.model.path) layer \(k.layer)"
-    }
-  }
+  public var keysDescription: String { keys.streamDescription }
+  public var modelName: String { keys.sourceName }
+  public var isSynthetic: Bool { keys is SyntheticKeySource }
 
   /// Runs the study. `progress(phase, done, total)` reports key accumulation and phases.
   public func run(
@@ -159,50 +161,34 @@ public struct RankStudy {
     let unsorted = try budgets.map { b throws(EditError) in (b, try b.keyCount(dk: dk)) }
     let plan = unsorted.sorted { $0.1 < $1.1 }
     let counts = plan.map(\.1)
-    let keyPrecision: String
-    switch source {
-    case .matrix, .npyFile: keyPrecision = "fp64"
-    default: keyPrecision = "fp32"
-    }
-    var layer = 0
-    var corpus = "synthetic"
-    if case .model(let k, _) = source {
-      layer = k.layer
-      corpus = k.corpus.name
-    }
-    let identity = StatsIdentity(model: modelName, layer: layer, dk: dk, corpus: corpus, keyPrecision: keyPrecision)
+    let layer = (keys as? ModelKeySource)?.layer ?? 0
+    let corpus = keys.corpusName ?? "synthetic"
+    let identity = StatsIdentity(
+      model: modelName, layer: layer, dk: dk, corpus: corpus, keyPrecision: keys.keyPrecision)
     var acc = SecondMomentAccumulator(identity: identity)
 
-    // Edit keys: from a separate stream, the same for every d_m.
+    // Edit keys: the same for every d_m.
     var editKeys: Matrix<Double>? = nil
-    var generator: SyntheticKeySource? = nil
-    var synthetic = false
-    switch source {
-    case .profile(let p, let seed):
-      synthetic = true
-      generator = SyntheticKeySource(profile: p, seed: seed)
-      if batch > 0 { editKeys = SyntheticKeySource(profile: p, seed: seed &+ 1).next(batch).converted(to: Double.self) }
-    case .matrix(let k, let name, let available):
-      let largest = counts.max() ?? 0
-      let needed = largest + batch
-      guard k.columns >= needed else {
-        throw EditError.badInput(
-          "\(name) has \(available) keys (columns), \(k.columns) read; the largest budget needs P = \(largest) plus B = \(batch) edit keys = \(needed)"
-        )
+    if batch > 0 {
+      switch edits {
+      case .none: break
+      case .stream(let s): editKeys = try s.nextKeys(batch).double
+      case .followingPreserved:
+        let largest = counts.max() ?? 0
+        guard let finite = keys as? ColumnKeySource, let available = keys.available else {
+          throw EditError.badInput("edit keys after the preserved ones need a finite key source (a matrix or file)")
+        }
+        guard available >= largest + batch else {
+          throw EditError.badInput(
+            "\(keys.sourceName) has \(available) keys (columns); the largest budget needs P = \(largest) plus B = \(batch) edit keys = \(largest + batch)"
+          )
+        }
+        editKeys = try finite.columns(largest..<(largest + batch)).double
       }
-      if batch > 0 { editKeys = k.submatrix(rows: 0..<dk, columns: largest..<(largest + batch)) }
-    case .npyFile(let url, _, let available):
-      let largest = counts.max() ?? 0
-      guard available >= largest + batch else {
-        throw EditError.badInput(
-          "\(url.path) has \(available) keys (columns); the largest budget needs P = \(largest) plus B = \(batch) edit keys = \(largest + batch)"
-        )
-      }
-      if batch > 0 {
-        editKeys = try NPY.read(url, as: Double.self, requireFinite: true, columns: largest..<(largest + batch))
-      }
-    case .model(_, let edits):
-      if batch > 0 { editKeys = try edits.next(batch).converted(to: Double.self) }
+    }
+    if let available = keys.available, let largest = counts.max(), largest > available {
+      throw EditError.badInput(
+        "\(keys.sourceName) has \(available) keys (columns); the largest budget needs P = \(largest)")
     }
 
     var rows: [RankRow] = []
@@ -210,26 +196,9 @@ public struct RankStudy {
       let dm = Double(p) / Double(dk)
       let t0 = Date()
       var phases = PhaseTimer()
-      while acc.count < p {
-        let n = Swift.min(chunk, p - acc.count)
-        switch source {
-        case .profile:
-          let keys = phases.time("keys: generate (MLP forward)") { generator!.next(n) }
-          try phases.time("keys: accumulate (dsyrk, fp64)") { () throws(StatsError) in try acc.add(keys: keys) }
-        case .npyFile(let url, _, _):
-          let keys = try phases.time("keys: read the file") { () throws(NPYError) in
-            try NPY.read(url, as: Double.self, requireFinite: true, columns: acc.count..<(acc.count + n))
-          }
-          try phases.time("keys: accumulate (dsyrk, fp64)") { () throws(StatsError) in try acc.add(keys: keys) }
-        case .matrix(let k, _, _):
-          let keys = k.submatrix(rows: 0..<dk, columns: acc.count..<(acc.count + n))  // fp64 as given
-          try phases.time("keys: accumulate (dsyrk, fp64)") { () throws(StatsError) in try acc.add(keys: keys) }
-        case .model(let ks, _):
-          let keys = try phases.time("keys: model forward (fp32)") { try ks.next(n) }
-          try phases.time("keys: accumulate (dsyrk, fp64)") { () throws(StatsError) in try acc.add(keys: keys) }
-        }
-        keyProgress(acc.count, counts.last!)
-      }
+      try acc.accumulate(
+        from: keys, until: p, chunk: chunk, progress: { done, _ in keyProgress(done, counts.last!) },
+        timing: { phases.add($0, $1) })
       let c0 = try phases.time("C0 = sum / P") { () throws(StatsError) in try acc.mean() }
       let mp = MarchenkoPastur.conditionPrediction(dynamicMultiplier: Double(p) / Double(dk))
       progress("d_m = \(dm): C0")
@@ -261,15 +230,10 @@ public struct RankStudy {
       rows.append(
         RankRow(
           dm: dm, budget: budget.description, P: p,
-          available: {
-            switch source {
-            case .matrix(_, _, let n), .npyFile(_, _, let n): return n
-            default: return nil
-            }
-          }(), d_k: dk, B: batch,
-          lambda: lambda, synthetic: synthetic,
+          available: keys.available, d_k: dk, B: batch,
+          lambda: lambda, synthetic: isSynthetic,
           model: modelName, keys: keysDescription, corpus: corpus == "synthetic" ? nil : corpus,
-          tokens: { if case .model(let k, _) = source { return k.tokensSeen } else { return nil } }(), C0: r0,
+          tokens: keys.tokensRun, C0: r0,
           C_eff: rEff,
           D: rD, D_note: dNote, seconds: Date().timeIntervalSince(t0), phases: phases.seconds))
     }

@@ -2,11 +2,6 @@ import Editing
 import Foundation
 import Linalg
 
-/// The editing method whose update is verified.
-public enum EditMethod: String, CaseIterable, Codable, Sendable {
-  case rome, emmet, memit
-}
-
 /// One independent way of computing the same update, and how it fared.
 public struct SolveRoute: Encodable, Sendable {
   public var name: String
@@ -112,8 +107,8 @@ public struct SolveComparison: Encodable, Sendable {
 
 /// Options of the route comparison.
 public struct SolveOptions: Sendable {
-  public var lambda: Double = 15_000
-  public var alpha: Double = 0.1
+  public var lambda: Double = MEMITConfig.defaultLambda
+  public var alpha: Double = EMMETConfig.defaultAlpha
   public var epsilon: Double = 0
   /// Relative residual at which the Krylov routes stop.
   public var iterativeRtol: Double = 1e-12

@@ -20,7 +20,7 @@ struct BenchEditCommand: ParsableCommand {
   @Option(parsing: .unconditional, help: "Key width d_k.") var dk: Int = 6400
   @Option(parsing: .unconditional, help: "Value width d_v.") var dv: Int = 1600
   @Option(parsing: .unconditional, help: "Batch sizes (comma-separated).") var batches: String = "1,16,64,256,1024"
-  @Option(parsing: .unconditional, help: "MEMIT lambda.") var lambda: Double = 15_000
+  @Option(parsing: .unconditional, help: "MEMIT lambda.") var lambda: Double = MEMITConfig.defaultLambda
   @Option(parsing: .unconditional, help: "Timed repeats per batch.") var repeats: Int = 3
   @Option(parsing: .unconditional, help: "Seed.") var seed: UInt = 1
   @Flag(help: "Print JSON.") var json = false

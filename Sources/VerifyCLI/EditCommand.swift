@@ -4,7 +4,6 @@ import Foundation
 import Linalg
 import Verify
 
-enum MethodOption: String, ExpressibleByArgument, CaseIterable { case rome, emmet, memit }
 extension SolvePath: ExpressibleByArgument {}
 
 struct EditCommand: ParsableCommand {
@@ -43,7 +42,7 @@ struct EditCommand: ParsableCommand {
   )
 
   @Option(help: "rome, emmet or memit.")
-  var method: MethodOption
+  var method: EditMethod
   @Option(help: "W0.npy (d_v x d_k).")
   var w0: String?
   @Option(help: "C0.npy: mean second moment K0 K0^T / P (d_k x d_k).")
@@ -59,7 +58,7 @@ struct EditCommand: ParsableCommand {
     help: "MEMIT's lambda on the mean second moment (default 15000 for .npy inputs, 5000 for --model).")
   var lambda: Double?
   @Option(parsing: .unconditional, help: "EMMET's alpha on D.")
-  var alpha: Double = 0.1
+  var alpha: Double = EMMETConfig.defaultAlpha
   @Option(parsing: .unconditional, help: "MEMIT's extra ridge eps I on C_eff (.npy inputs; default 0).")
   var eps: Double?
   @Option(help: "MEMIT's path: direct or woodbury (.npy inputs; default direct).")
@@ -124,7 +123,8 @@ struct EditCommand: ParsableCommand {
 
   func run() throws {
     if real.model != nil {
-      try runModelEdit(method: method, lambda: lambda ?? 5000, alpha: alpha, json: json, options: real)
+      try runModelEdit(
+        method: method, lambda: lambda ?? ModelEditConfig.smolLM2Lambda, alpha: alpha, json: json, options: real)
       return
     }
     switch precision ?? .fp64 {
@@ -145,7 +145,9 @@ struct EditCommand: ParsableCommand {
     case .rome: return try rome(problem)
     case .emmet: return try emmet(problem, config: EMMETConfig(alpha: alpha))
     case .memit:
-      return try memit(problem, config: MEMITConfig(lambda: lambda ?? 15_000, epsilon: eps ?? 0, path: path ?? .direct))
+      return try memit(
+        problem,
+        config: MEMITConfig(lambda: lambda ?? MEMITConfig.defaultLambda, epsilon: eps ?? 0, path: path ?? .direct))
     }
   }
 
@@ -187,7 +189,7 @@ struct EditCommand: ParsableCommand {
     let report = Report(
       method: method.rawValue, path: method == .memit ? d.path : "woodbury (factor C0)", precision: d.precision,
       d_k: w.columns, d_v: w.rows, B: kE.columns, P: p,
-      lambda: method == .memit ? (lambda ?? 15_000) : nil,
+      lambda: method == .memit ? (lambda ?? MEMITConfig.defaultLambda) : nil,
       alpha: method == .emmet ? alpha : (method == .rome ? 0 : nil),
       eps: method == .memit ? (eps ?? 0) : nil, constraint_residual: d.constraintResidual,
       cond: d.rcond.mapValues { $0 > 0 ? 1 / $0 : nil }, rcond: d.rcond, dW_norm: dwNorm,

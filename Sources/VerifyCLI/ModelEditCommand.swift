@@ -98,8 +98,7 @@ struct ModelEditReport: Encodable {
 }
 
 extension EditCommand {
-  func runModelEdit(method: MethodOption, lambda: Double, alpha: Double, json: Bool, options o: ModelEditOptions) throws
-  {
+  func runModelEdit(method: EditMethod, lambda: Double, alpha: Double, json: Bool, options o: ModelEditOptions) throws {
     let progress = Progress(quiet: o.quiet || json)
     do {
       let m = try LlamaModel(file: try GGUFFile(path: try ModelCache.resolve(o.model!)))
@@ -110,7 +109,6 @@ extension EditCommand {
       }
       let requests = Array(all[o.offset..<(o.offset + o.batch)])
       try FactSet.validate(requests, tokenizer: m.tokenizer)
-      let editMethod = ModelEditMethod(rawValue: method.rawValue)!
       let config = ModelEditConfig.fromOptions(
         method: method, layers: o.layers, lambda: lambda, alpha: alpha, steps: o.steps)
       try config.validate(blocks: m.config.blockCount)
@@ -165,8 +163,8 @@ extension EditCommand {
       }
       progress.finish()
       let report = ModelEditReport(
-        model: m.config.name ?? o.model!, method: editMethod.rawValue, layers: config.layers,
-        lambda: editMethod == .memit ? lambda : nil, alpha: editMethod == .emmet ? alpha : nil, dm: o.dm, P: p,
+        model: m.config.name ?? o.model!, method: method.rawValue, layers: config.layers,
+        lambda: method == .memit ? lambda : nil, alpha: method == .emmet ? alpha : nil, dm: o.dm, P: p,
         corpus: text.name, requests: requests.count, templates: templates.templates, before: before, after: after,
         relationSpillBefore: spillBefore, relationSpillAfter: spillAfter,
         heldOutNLLBefore: nllBefore, heldOutNLLAfter: nllAfter, heldOutTokens: windows.count * 127,
@@ -239,10 +237,10 @@ extension EditCommand {
 extension ModelEditConfig {
   /// The config of `verify edit --model` and `verify study`: SmolLM2's defaults for the method,
   /// with the layers (comma-separated), lambda, alpha and target steps from the command line.
-  static func fromOptions(method: MethodOption, layers: String?, lambda: Double, alpha: Double, steps: Int)
+  static func fromOptions(method: EditMethod, layers: String?, lambda: Double, alpha: Double, steps: Int)
     -> ModelEditConfig
   {
-    var config = ModelEditConfig.smolLM2(ModelEditMethod(rawValue: method.rawValue)!)
+    var config = ModelEditConfig.smolLM2(method)
     if let layers {
       config.layers = (try? parseCounts(layers, flag: "--layers", minimum: 0)) ?? []
     }

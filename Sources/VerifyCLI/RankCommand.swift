@@ -69,7 +69,7 @@ struct RankCommand: ParsableCommand {
   var batch: Int = 0
 
   @Option(parsing: .unconditional, help: "MEMIT's lambda (mom2_update_weight) in C_eff = lambda C0 + K_E K_E^T.")
-  var lambda: Double = 15_000
+  var lambda: Double = MEMITConfig.defaultLambda
 
   @Option(parsing: .unconditional, help: "Shrink all widths by this factor (0 < f <= 1) for quick runs (synthetic).")
   var scale: Double?
@@ -130,7 +130,8 @@ struct RankCommand: ParsableCommand {
     let corpus = self.corpus ?? "fortunes"
     let scale = self.scale ?? 1
     let progress = Progress(quiet: quiet)
-    let source: KeySource
+    let keyStream: KeyStream
+    let edits: EditKeySource
     var note: String? = nil
     if let name = model, Self.isRealModel(name) {
       guard let layer else {
@@ -145,9 +146,9 @@ struct RankCommand: ParsableCommand {
         try checkMemory(
           rankStudyMemoryBytes(dk: dk, width: m.config.width, mlp: .isotropic, chunk: 2048, spectrum: spectrum),
           what: "the rank study at d_k = \(dk)")
-        source = .model(
-          try ModelKeySource(model: m, layer: layer, corpus: text, context: context, seed: UInt64(seed)),
-          edits: try ModelKeySource(model: m, layer: layer, corpus: text, context: context, seed: UInt64(seed) &+ 1000))
+        keyStream = try ModelKeySource(model: m, layer: layer, corpus: text, context: context, seed: UInt64(seed))
+        edits = .stream(
+          try ModelKeySource(model: m, layer: layer, corpus: text, context: context, seed: UInt64(seed) &+ 1000))
         note =
           "real model: \(m.config.name ?? name), blocks \(m.config.blockCount), width \(m.config.width), d_k = \(dk)"
       }
@@ -163,15 +164,12 @@ struct RankCommand: ParsableCommand {
       note = p.note
       let need = rankStudyMemoryBytes(dk: p.keyWidth, width: p.width, mlp: p.mlp, chunk: 2048, spectrum: spectrum)
       try checkMemory(need, what: "\(p.name) at d_k = \(p.keyWidth)")
-      source = .profile(p, seed: seed)
+      keyStream = SyntheticKeySource(profile: p, seed: seed)
+      edits = .stream(SyntheticKeySource(profile: p, seed: seed &+ 1))
     } else {
       let path = keys!
-      let url = URL(fileURLWithPath: path)
-      let header = try NPY.header(of: url)
-      guard header.shape.count == 2, header.shape[0] >= 1 else {
-        throw CLIError("\(path): keys must be a 2-D array d_k x N (one key per column), got shape \(header.shape)")
-      }
-      let (dk, n) = (header.shape[0], header.shape[1])
+      let file = try NPYKeyStream(url: URL(fileURLWithPath: path))
+      let (dk, n) = (file.dimension, file.columnCount)
       guard dk <= 1 << 17 else {
         throw CLIError("\(path): d_k = \(dk) rows is beyond what a d_k x d_k C0 can hold here")
       }
@@ -194,9 +192,12 @@ struct RankCommand: ParsableCommand {
       try checkMemory(
         Double(rankStudyMemoryBytes(dk: dk, width: 0, mlp: .isotropic, chunk: 2048, spectrum: spectrum)),
         what: "the rank study at d_k = \(dk) from \(path)", advice: "d_k is the file's; nothing smaller helps")
-      source = .npyFile(url, dk: dk, available: n)
+      keyStream = file
+      edits = .followingPreserved
     }
-    let study = RankStudy(source: source, budgets: budgets, batch: batch, lambda: lambda, spectrum: spectrum)
+    let study = RankStudy(
+      keys: keyStream, edits: batch > 0 ? edits : .none, budgets: budgets, batch: batch, lambda: lambda,
+      spectrum: spectrum)
     let rows: [RankRow]
     do {
       rows = try study.run(
@@ -223,11 +224,11 @@ struct RankCommand: ParsableCommand {
 
   func header(study: RankStudy, note: String?) -> String {
     var s = "\(study.modelName)"
-    if case .profile(let p, let seed) = study.source {
-      s += "  [SYNTHETIC]\nkeys: " + SyntheticKeySource.describe(profile: p, seed: seed)
+    switch study.keys {
+    case is SyntheticKeySource: s += "  [SYNTHETIC]\nkeys: " + study.keysDescription
+    case is ModelKeySource: s += "  [REAL]\nkeys: " + study.keysDescription
+    default: s += "\nkeys: " + study.keysDescription
     }
-    if case .model(let k, _) = study.source { s += "  [REAL]\nkeys: " + k.description }
-    if case .npyFile = study.source { s += "\nkeys: " + study.keysDescription }
     if let note { s += "\nnote: \(note)" }
     s += "\nC0 = K0 K0^T / P (mean second moment), C_eff = lambda C0 + K_E K_E^T with lambda = \(sci(study.lambda)), "
     s += "D = K_E^T C0^-1 K_E; all analysed in fp64, Cholesky tried in fp32 and fp64."

@@ -28,8 +28,8 @@ struct ReportCommand: ParsableCommand {
   @Option(parsing: .unconditional, help: "Dynamic multipliers d_m (comma-separated).") var dm: String =
     "0.5,1,1.5,2,3,4,10"
   @Option(parsing: .unconditional, help: "Numbers of edits B (comma-separated).") var batch: String = "1,16,64,256,1024"
-  @Option(parsing: .unconditional, help: "MEMIT's lambda.") var lambda: Double = 15_000
-  @Option(parsing: .unconditional, help: "EMMET's alpha.") var alpha: Double = 0.1
+  @Option(parsing: .unconditional, help: "MEMIT's lambda.") var lambda: Double = MEMITConfig.defaultLambda
+  @Option(parsing: .unconditional, help: "EMMET's alpha.") var alpha: Double = EMMETConfig.defaultAlpha
   @Option(parsing: .unconditional, help: "Shrink synthetic widths by this factor.") var scale: Double = 1
   @Option(parsing: .unconditional, help: "Seed.") var seed: UInt = 1
   @Option(help: "Output directory (replaced atomically).") var out: String

@@ -38,8 +38,9 @@ struct SolveCommand: ParsableCommand {
   @Option(parsing: .unconditional, help: "Shrink all widths by this factor, 0 < f <= 1 (synthetic; default 1).")
   var scale: Double?
   @Option(parsing: .unconditional, help: "Seed (--model; default 1).") var seed: UInt?
-  @Option(parsing: .unconditional, help: "MEMIT's lambda on the mean second moment.") var lambda: Double = 15_000
-  @Option(parsing: .unconditional, help: "EMMET's alpha.") var alpha: Double = 0.1
+  @Option(parsing: .unconditional, help: "MEMIT's lambda on the mean second moment.") var lambda: Double = MEMITConfig
+    .defaultLambda
+  @Option(parsing: .unconditional, help: "EMMET's alpha.") var alpha: Double = EMMETConfig.defaultAlpha
   @Option(parsing: .unconditional, help: "MEMIT's extra ridge eps I.") var eps: Double = 0
   @Option(parsing: .unconditional, help: "Relative residual at which CG/MINRES/LSQR stop, in (0, 1).")
   var rtol: Double = 1e-12
@@ -115,10 +116,7 @@ struct SolveCommand: ParsableCommand {
         var acc = SecondMomentAccumulator(
           identity: StatsIdentity(
             model: m.config.name ?? name, layer: layer, dk: dk, corpus: text.name, keyPrecision: "fp32"))
-        while acc.count < pCount {
-          try acc.add(keys: try keys.next(min(2048, pCount - acc.count)))
-          progress.bar("keys", done: acc.count, total: pCount)
-        }
+        try acc.accumulate(from: keys, until: pCount, progress: { progress.bar("keys", done: $0, total: $1) })
         let edits = try ModelKeySource(
           model: m, layer: layer, corpus: text, context: context, seed: UInt64(seed) &+ 1000)
         let ke = try edits.next(b).converted(to: Double.self)
@@ -140,10 +138,7 @@ struct SolveCommand: ParsableCommand {
         let source = SyntheticKeySource(profile: prof, seed: seed)
         var acc = SecondMomentAccumulator(
           identity: StatsIdentity(model: prof.name, layer: 0, dk: dk, corpus: "synthetic", keyPrecision: "fp32"))
-        while acc.count < pCount {
-          try acc.add(keys: source.next(min(2048, pCount - acc.count)))
-          progress.bar("keys", done: acc.count, total: pCount)
-        }
+        try acc.accumulate(from: source, until: pCount, progress: { progress.bar("keys", done: $0, total: $1) })
         let c0 = try acc.mean()
         let ke = SyntheticKeySource(profile: prof, seed: seed &+ 1).next(b).converted(to: Double.self)
         let rng = GSLRandom(seed: seed &+ 2)

@@ -25,7 +25,7 @@ struct StudyCommand: ParsableCommand {
   )
 
   @Option(help: "Real model (smollm2 or PATH.gguf).") var model: String = "smollm2"
-  @Option(help: "rome, emmet or memit.") var method: MethodOption = .memit
+  @Option(help: "rome, emmet or memit.") var method: EditMethod = .memit
   @Option(help: "Edit requests (.jsonl).") var facts: String = "fixtures/facts/facts.jsonl"
   @Option(parsing: .unconditional, help: "Number of requests studied (the first N).") var edits: Int = 32
   @Option(parsing: .unconditional, help: "Dynamic multipliers d_m, comma-separated.") var dm: String = "1,2,3,4,10"
@@ -34,8 +34,9 @@ struct StudyCommand: ParsableCommand {
   @Option(parsing: .unconditional, help: "Batch sizes B, comma-separated.") var batch: String = "1,16"
   @Option(parsing: .unconditional, help: "Edited layers (default 2,3,4,5,6 for MEMIT, 4 otherwise).") var layers:
     String?
-  @Option(parsing: .unconditional, help: "MEMIT's lambda on the mean second moment.") var lambda: Double = 5000
-  @Option(parsing: .unconditional, help: "EMMET's alpha.") var alpha: Double = 0.1
+  @Option(parsing: .unconditional, help: "MEMIT's lambda on the mean second moment.") var lambda: Double =
+    ModelEditConfig.smolLM2Lambda
+  @Option(parsing: .unconditional, help: "EMMET's alpha.") var alpha: Double = EMMETConfig.defaultAlpha
   @Option(parsing: .unconditional, help: "Target-vector Adam steps.") var steps: Int = 25
   @Option(help: "Text corpus for C0 and the held-out NLL.") var corpus: String = "fortunes"
   @Option(parsing: .unconditional, help: "Held-out windows of 128 tokens.") var heldOut: Int = 4

@@ -12,10 +12,16 @@ import Testing
   @Test func fastRouteAgreesWithSpectrum() throws {
     let profile = try SyntheticProfile.llama2.scaled(0.02)  // d = 82, d_k = 220
     for dm in [1.0, 3.0] {
-      let fast = try RankStudy(source: .profile(profile, seed: 4), dms: [dm], batch: 4, lambda: 100, spectrum: false)
-        .run()[0]
-      let full = try RankStudy(source: .profile(profile, seed: 4), dms: [dm], batch: 4, lambda: 100, spectrum: true)
-        .run()[0]
+      let fast = try RankStudy(
+        keys: SyntheticKeySource(profile: profile, seed: 4),
+        edits: .stream(SyntheticKeySource(profile: profile, seed: 5)), dms: [dm], batch: 4, lambda: 100, spectrum: false
+      )
+      .run()[0]
+      let full = try RankStudy(
+        keys: SyntheticKeySource(profile: profile, seed: 4),
+        edits: .stream(SyntheticKeySource(profile: profile, seed: 5)), dms: [dm], batch: 4, lambda: 100, spectrum: true
+      )
+      .run()[0]
       #expect(fast.P == full.P && fast.d_k == 220)
       #expect(abs(fast.C0.eigMax - full.C0.eigMax) <= 1e-6 * full.C0.eigMax)
       #expect(fast.C0.rank == full.C0.rank, "d_m \(dm): fast rank \(fast.C0.rank), spectrum rank \(full.C0.rank)")
@@ -31,13 +37,16 @@ import Testing
   @Test func fewerKeysThanDimensions() throws {
     let k: Matrix<Double> = GSLRandom(seed: 8).gaussianMatrix(50, 200)
     let rows = try RankStudy(
-      source: .matrix(k, name: "k", available: k.columns), dms: [0.5, 2], batch: 0, lambda: 1, spectrum: true
+      keys: MatrixKeyStream(k, name: "k"), edits: .followingPreserved, dms: [0.5, 2], batch: 0, lambda: 1,
+      spectrum: true
     ).run()
     #expect(rows[0].P == 25 && rows[0].C0.rank == 25 && rows[0].C0.choleskyFp64 != "ok")
     #expect(rows[1].C0.rank == 50 && rows[1].C0.choleskyFp64 == "ok")
     #expect(throws: EditError.self) {
-      try RankStudy(source: .matrix(k, name: "k", available: k.columns), dms: [5], batch: 0, lambda: 1, spectrum: false)
-        .run()
+      try RankStudy(
+        keys: MatrixKeyStream(k, name: "k"), edits: .followingPreserved, dms: [5], batch: 0, lambda: 1, spectrum: false
+      )
+      .run()
     }
   }
 }
@@ -50,7 +59,8 @@ import Testing
     let profile = try SyntheticProfile.isotropic.scaled(1024.0 / 6400.0)
     #expect(profile.keyWidth == 1024)
     let rows = try RankStudy(
-      source: .profile(profile, seed: 1), dms: [1.5, 2, 4, 10], batch: 0, lambda: 1, spectrum: false
+      keys: SyntheticKeySource(profile: profile, seed: 1), edits: .none, dms: [1.5, 2, 4, 10], batch: 0, lambda: 1,
+      spectrum: false
     ).run()
     for r in rows {
       let mp = try #require(r.C0.mpCondPrediction)
@@ -62,7 +72,8 @@ import Testing
   @Test func theoreticalMinimumBudget() throws {
     let k: Matrix<Double> = GSLRandom(seed: 8).gaussianMatrix(40, 100)
     let rows = try RankStudy(
-      source: .matrix(k, name: "k", available: k.columns), budgets: [.theoreticalMinimum(batch: 3)], batch: 3,
+      keys: MatrixKeyStream(k, name: "k"), edits: .followingPreserved, budgets: [.theoreticalMinimum(batch: 3)],
+      batch: 3,
       lambda: 1, spectrum: true
     ).run()
     // P = d_k - B keys: C0 has rank 37, and C_eff = lambda C0 + K_E K_Eᵀ is just full rank.

@@ -13,7 +13,9 @@ public struct ROMEConfig: Sendable, Codable, Equatable {
 public struct EMMETConfig: Sendable, Codable, Equatable {
   /// Regulariser on `D = K_Eᵀ C0^-1 K_E`; the unified-editing paper uses 0.1.
   public var alpha: Double
-  public init(alpha: Double = 0.1) { self.alpha = alpha }
+  /// 0.1, the unified-editing paper's value.
+  public static let defaultAlpha = 0.1
+  public init(alpha: Double = defaultAlpha) { self.alpha = alpha }
   public func validate() throws(EditError) {
     do { try ParameterError.nonNegative("alpha", alpha) } catch { throw .invalidParameter(error) }
   }
@@ -27,7 +29,10 @@ public struct MEMITConfig: Sendable, Codable, Equatable {
   /// Extra ridge `eps I` on `C_eff` (used for Llama-2 at small batches).
   public var epsilon: Double
   public var path: SolvePath
-  public init(lambda: Double = 15_000, epsilon: Double = 0, path: SolvePath = .direct) {
+  /// 15000: `mom2_update_weight` of MEMIT's configs for GPT-J and Llama-2-7B (the default of
+  /// every synthetic study and of `.npy` edits).
+  public static let defaultLambda = 15_000.0
+  public init(lambda: Double = defaultLambda, epsilon: Double = 0, path: SolvePath = .direct) {
     self.lambda = lambda
     self.epsilon = epsilon
     self.path = path

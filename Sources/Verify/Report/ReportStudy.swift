@@ -2,24 +2,6 @@ import Editing
 import Foundation
 import Linalg
 
-/// Anything that streams keys (`dimension x n`, fp32): a synthetic profile or a real model.
-public protocol KeyStream: AnyObject {
-  var dimension: Int { get }
-  var streamDescription: String { get }
-  func nextKeys(_ n: Int) throws -> Matrix<Float>
-}
-
-extension SyntheticKeySource: KeyStream {
-  public var dimension: Int { profile.keyWidth }
-  public var streamDescription: String { SyntheticKeySource.describe(profile: profile, seed: seed) }
-  public func nextKeys(_ n: Int) throws -> Matrix<Float> { next(n) }
-}
-
-extension ModelKeySource: KeyStream {
-  public var streamDescription: String { description }
-  public func nextKeys(_ n: Int) throws -> Matrix<Float> { try next(n) }
-}
-
 /// One (d_m, B) cell of a report.
 public struct ReportCell: Codable, Sendable {
   public var dm: Double
@@ -92,7 +74,7 @@ public func runReportStudy(
   let counts = try sortedDms.map { try KeyBudget.dynamicMultiplier($0).keyCount(dk: dk) }
   let maxB = batches.max() ?? 0
   guard maxB <= dk else { throw EditError.badInput("B = \(maxB) exceeds d_k = \(dk)") }
-  let allEdits = maxB > 0 ? try edits.nextKeys(maxB).converted(to: Double.self) : Matrix<Double>(rows: dk, columns: 0)
+  let allEdits = maxB > 0 ? try edits.nextKeys(maxB).double : Matrix<Double>(rows: dk, columns: 0)
   let rng = GSLRandom(seed: seed &+ 2)
   let w0: Matrix<Double> = rng.gaussianMatrix(dv, dk, sigma: 1 / Double(dk).squareRoot())
   let routeB = batches.filter { $0 > 0 }.min().map { min($0, 16) } ?? 0
@@ -105,10 +87,7 @@ public func runReportStudy(
   var step = 0
   for (dm, p) in zip(sortedDms, counts) {
     let t0 = Date()
-    while acc.count < p {
-      try acc.add(keys: try keys.nextKeys(min(2048, p - acc.count)))
-      keyProgress(acc.count, counts.last!)
-    }
+    try acc.accumulate(from: keys, until: p, progress: { done, _ in keyProgress(done, counts.last!) })
     let c0 = try acc.mean()
     step += 1
     progress("[\(step)/\(totalSteps)] d_m = \(dm): spectrum of C0")

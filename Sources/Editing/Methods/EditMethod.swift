@@ -1,0 +1,10 @@
+/// The locate-then-edit methods this suite computes, verifies and applies (one enum for the
+/// closed forms, the route comparison, real-model edits and the command line).
+public enum EditMethod: String, Codable, Sendable, CaseIterable {
+  /// Rank-one equality-constrained edit at one layer, one fact per update (applied in sequence).
+  case rome
+  /// Batched equality-constrained edit at one layer.
+  case emmet
+  /// Batched least-squares edit spread over several layers.
+  case memit
+}
