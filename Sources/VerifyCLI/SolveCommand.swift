@@ -96,99 +96,36 @@ struct SolveCommand: ParsableCommand {
 
   func run() throws {
     let progress = Progress(quiet: quiet || json)
-    let problem: EditProblem<Double>
-    var header = ""
     let dm = self.dm ?? 2
     let seed = self.seed ?? 1
-    let context = self.context ?? 256
-    do {
-      if let name = model, RankCommand.isRealModel(name) {
-        guard let layer else { throw CLIError("real models need --layer L (the block whose ffn_down is edited)") }
-        let file = try GGUFFile(path: try ModelCache.resolve(name))
-        progress.begin("loading blocks 0...\(layer) of \(name) (fp32)")
-        let m = try LlamaModel(file: file, upToLayer: layer) { progress.bar("load", done: $0, total: $1) }
-        let text = try TextCorpus.named(corpus ?? "fortunes")
-        let dk = m.config.mlpWidth
-        let b = method == .rome ? 1 : batch ?? 16
-        guard b <= dk else { throw CLIError("--batch: B = \(b) edits exceed d_k = \(dk); they cannot be independent") }
-        let pCount = try KeyBudget.dynamicMultiplier(dm).keyCount(dk: dk)
-        let keys = try ModelKeySource(model: m, layer: layer, corpus: text, context: context, seed: UInt64(seed))
-        var acc = SecondMomentAccumulator(
-          identity: StatsIdentity(
-            model: m.config.name ?? name, layer: layer, dk: dk, corpus: text.name, keyPrecision: "fp32"))
-        try acc.accumulate(from: keys, until: pCount, progress: { progress.bar("keys", done: $0, total: $1) })
-        let edits = try ModelKeySource(
-          model: m, layer: layer, corpus: text, context: context, seed: UInt64(seed) &+ 1000)
-        let ke = try edits.next(b).converted(to: Double.self)
-        let w0 = m.blocks[layer].down.transposed.converted(to: Double.self)  // d x d_k
-        let old = w0 * ke
-        let change: Matrix<Double> = GSLRandom(seed: seed &+ 2).gaussianMatrix(
-          m.config.width, b, sigma: old.norm(.frobenius) / Double(m.config.width * b).squareRoot())
-        problem = try EditProblem(W0: w0, C0: try acc.mean(), KE: ke, VE: old + change)
-        header =
-          "REAL \(m.config.name ?? name) blk.\(layer).ffn_down: d = \(m.config.width), d_k = \(dk), P = \(pCount) (d_m = \(dm)) keys over \(text.name), \(keys.tokensSeen) tokens; B = \(b), seed \(seed)"
-      } else if let name = model {
-        guard let base = SyntheticProfile.named(name) else { throw CLIError("unknown --model '\(name)'") }
-        let prof = try base.scaled(scale ?? 1)
-        let b = method == .rome ? 1 : batch ?? 16
-        let dk = prof.keyWidth
-        guard b <= dk else { throw CLIError("--batch: B = \(b) edits exceed d_k = \(dk); they cannot be independent") }
-        try checkMemory(8 * (6 * dk * dk + 4 * prof.width * dk), what: "\(prof.name) at d_k = \(dk)")
-        let pCount = try KeyBudget.dynamicMultiplier(dm).keyCount(dk: dk)
-        let source = SyntheticKeySource(profile: prof, seed: seed)
-        var acc = SecondMomentAccumulator(
-          identity: StatsIdentity(model: prof.name, layer: 0, dk: dk, corpus: "synthetic", keyPrecision: "fp32"))
-        try acc.accumulate(from: source, until: pCount, progress: { progress.bar("keys", done: $0, total: $1) })
-        let c0 = try acc.mean()
-        let ke = SyntheticKeySource(profile: prof, seed: seed &+ 1).next(b).converted(to: Double.self)
-        let rng = GSLRandom(seed: seed &+ 2)
-        let w0: Matrix<Double> = rng.gaussianMatrix(prof.width, dk, sigma: 1 / Double(dk).squareRoot())
-        let old = w0 * ke
-        let change: Matrix<Double> = rng.gaussianMatrix(
-          prof.width, b, sigma: old.norm(.frobenius) / Double(prof.width * b).squareRoot())
-        problem = try EditProblem(W0: w0, C0: c0, KE: ke, VE: old + change)
-        header =
-          "SYNTHETIC \(prof.name): d = \(prof.width), d_k = \(dk), P = \(pCount) (d_m = \(dm)), B = \(b), seed \(seed)"
-      } else {
-        let dir = URL(fileURLWithPath: npy!)
-        func load(_ f: String) throws -> Matrix<Double> {
-          try NPY.read(dir.appendingPathComponent(f), as: Double.self, requireFinite: true)
-        }
-        let w0 = try load("W0.npy")
-        var c0: Matrix<Double>
-        var pInfo = ""
-        var symmetryTolerance: Double? = nil
-        let c0File = dir.appendingPathComponent("C0.npy")
-        let k0File = dir.appendingPathComponent("K0.npy")
-        let fm = FileManager.default
-        if fm.fileExists(atPath: c0File.path) && fm.fileExists(atPath: k0File.path) {
-          throw CLIError(
-            "\(npy!) holds both C0.npy and K0.npy; keep the one to use (C0 = K0 K0^T / P is otherwise formed)")
-        }
-        if fm.fileExists(atPath: c0File.path) {
-          c0 = try load("C0.npy")
-          // The file's own precision decides what rounding can explain.
-          let u = try NPY.header(of: c0File).dtype.hasSuffix("f4") ? Double(Float.ulpOfOne) / 2 : Double.ulpOfOne / 2
-          symmetryTolerance = Matrix<Double>.symmetryTolerance(n: c0.rows, unitRoundoff: u)
-          if !symmetrize { try requireSymmetric(c0, file: "C0.npy", tolerance: symmetryTolerance!) }
-          if symmetrize {
-            let a = c0.asymmetry()
-            warn(String(format: "C0.npy: relative asymmetry %.3g; using (C0 + C0^T) / 2 (--symmetrize)", a.value))
-            c0 = c0.symmetrized()
-          }
-        } else {
-          let k0 = try load("K0.npy")
-          guard k0.rows == w0.columns else {
-            throw CLIError("K0.npy must be d_k x P with d_k = \(w0.columns), got \(k0.shapeDescription)")
-          }
-          c0 = try k0.gram(scale: 1 / Double(k0.columns))
-          pInfo = ", P = \(k0.columns)"
-        }
-        problem = try EditProblem(
-          W0: w0, C0: c0, KE: try load("KE.npy"), VE: try load("VE.npy"), symmetryTolerance: symmetryTolerance)
-        header = "\(npy!): d_v = \(problem.dv), d_k = \(problem.dk)\(pInfo), B = \(problem.batch)"
+    let b = method == .rome ? 1 : batch ?? 16
+    let bar: (Int, Int) -> Void = { progress.bar("keys", done: $0, total: $1) }
+    let built: SolveProblem
+    if let name = model, RankCommand.isRealModel(name) {
+      guard let layer else { throw CLIError("real models need --layer L (the block whose ffn_down is edited)") }
+      let file = try GGUFFile(path: try ModelCache.resolve(name))
+      progress.begin("loading blocks 0...\(layer) of \(name) (fp32)")
+      let m = try LlamaModel(file: file, upToLayer: layer) { progress.bar("load", done: $0, total: $1) }
+      built = try SolveProblem.realModel(
+        m, name: name, layer: layer, corpus: try TextCorpus.named(corpus ?? "fortunes"), context: context ?? 256,
+        dm: dm, batch: b, seed: seed, keyProgress: bar)
+    } else if let name = model {
+      guard let base = SyntheticProfile.named(name) else { throw CLIError("unknown --model '\(name)'") }
+      let prof = try base.scaled(scale ?? 1)
+      let dk = prof.keyWidth
+      try checkMemory(8 * (6 * dk * dk + 4 * prof.width * dk), what: "\(prof.name) at d_k = \(dk)")
+      built = try SolveProblem.synthetic(profile: prof, dm: dm, batch: b, seed: seed, keyProgress: bar)
+    } else {
+      do {
+        built = try SolveProblem.npyDirectory(
+          URL(fileURLWithPath: npy!), name: npy!, symmetrize: symmetrize, note: { warn($0) })
+      } catch let e as LinalgError {
+        if case .notSymmetric = e { throw CLIError("\(e) (--symmetrize does that)") }
+        throw e
       }
     }
+    let problem = built.problem
+    let header = built.header
     let o = options
     let cmp: SolveComparison
     cmp = try compareRoutes(problem, method: method, options: o, progress: { progress.begin($0) })

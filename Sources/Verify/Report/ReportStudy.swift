@@ -113,10 +113,8 @@ public func runReportStudy(
           d.symmetrizeByAveraging()
           rD = try SymmetricReport.analyze(d, spectrum: true, mpPrediction: nil)
         }
-        let old = w0 * ke
-        let change: Matrix<Double> = GSLRandom(seed: seed &+ 3).gaussianMatrix(
-          dv, b, sigma: old.norm(.frobenius) / Double(dv * b).squareRoot())
-        let problem = try EditProblem(W0: w0, C0: c0, KE: ke, VE: old + change)
+        let problem = try EditProblem(
+          W0: w0, C0: c0, KE: ke, VE: randomTargets(W0: w0, KE: ke, rng: GSLRandom(seed: seed &+ 3)))
         memitDW = try? memit(problem, config: MEMITConfig(lambda: lambda, path: .direct)).dW
         emmetDW = try? emmet(problem, config: EMMETConfig(alpha: alpha)).dW
       }
@@ -132,15 +130,13 @@ public func runReportStudy(
       step += 1
       progress("[\(step)/\(totalSteps)] d_m = \(dm): MEMIT routes at B = \(routeB)")
       let ke = allEdits.submatrix(rows: 0..<dk, columns: 0..<routeB)
-      let old = w0 * ke
-      let change: Matrix<Double> = GSLRandom(seed: seed &+ 3).gaussianMatrix(
-        dv, routeB, sigma: old.norm(.frobenius) / Double(dv * routeB).squareRoot())
       var o = SolveOptions()
       o.lambda = lambda
       o.maxIterations = 500
       o.bfgsMaxVariables = 0
       if let cmp = try? compareRoutes(
-        try EditProblem(W0: w0, C0: c0, KE: ke, VE: old + change), method: .memit, options: o)
+        try EditProblem(W0: w0, C0: c0, KE: ke, VE: randomTargets(W0: w0, KE: ke, rng: GSLRandom(seed: seed &+ 3))),
+        method: .memit, options: o)
       {
         agree = cmp.agree
         worst = cmp.routes.compactMap(\.boundRatio).max()
