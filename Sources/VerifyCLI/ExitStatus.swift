@@ -36,7 +36,8 @@ enum ExitStatus: Int32, CaseIterable {
     case let e as EditError:
       switch e {
       case .badInput, .invalidParameter: return .badInput
-      case .notInvertible, .linalg: return .couldNotRun
+      case .notInvertible: return .couldNotRun
+      case .linalg(let cause, _): return of(cause)
       }
     case let e as StatsError:
       switch e {

@@ -48,7 +48,7 @@ public func memit<T: LinalgScalar>(
     let s = T(Double(sign: .plus, exponent: 2 * k, significand: 1))
     let root = T(Double(sign: .plus, exponent: k, significand: 1))
     var cEff = (lambda / s) * p.C0
-    do { try cEff.addGram(of: (1 / root) * p.KE) } catch { throw .linalg("C_eff: \(error)") }
+    do { try cEff.addGram(of: (1 / root) * p.KE) } catch { throw .linalg(error, context: "C_eff") }
     if config.epsilon > 0 { cEff = cEff.addingToDiagonal(T(config.epsilon) / s) }
     let name = config.epsilon > 0 ? "C_eff + eps I" : "C_eff"
     let f = try FactoredMatrix(
@@ -57,7 +57,7 @@ public func memit<T: LinalgScalar>(
         + "(larger d_m), a regulariser (eps I), or fp64.")
     let y = (1 / s) * (try f.solve(p.KE))  // C_eff^-1 K_E = (C_eff / s)^-1 K_E / s, d_k x B
     let dW: Matrix<T>
-    do { dW = try Matrix.multiply(p.residual(), y, transB: .transpose) } catch { throw .linalg("\(error)") }
+    do { dW = try Matrix.multiply(p.residual(), y, transB: .transpose) } catch { throw .linalg(error, context: "") }
     let d = EditDiagnostics(
       path: SolvePath.direct.rawValue, precision: T.precisionName, rcond: [name: f.rcond],
       constraintResidual: p.constraintResidual(dW), eigenvaluesOfD: nil, writtenFractions: nil)
@@ -85,17 +85,17 @@ func reducedSolve<T: LinalgScalar>(
   }
   let y = try factor.solve(p.KE)  // d_k x B
   var dMat: Matrix<T>
-  do { dMat = try Matrix.multiply(p.KE, y, transA: .transpose) } catch { throw .linalg("\(error)") }
+  do { dMat = try Matrix.multiply(p.KE, y, transA: .transpose) } catch { throw .linalg(error, context: "") }
   // D is symmetric in exact arithmetic; make it so exactly before factoring.
   dMat.symmetrizeByAveraging()
   let eigD: [Double]
-  do { eigD = try dMat.symmetricEigenvalues().map { Double($0) } } catch { throw .linalg("eigenvalues of D: \(error)") }
+  do { eigD = try dMat.symmetricEigenvalues().map { Double($0) } } catch { throw .linalg(error, context: "eigenvalues of D") }
   let name = shift > 0 ? "D + \(shiftName) I" : "D"
   let m = try FactoredMatrix(
     shift > 0 ? dMat.addingToDiagonal(T(shift)) : dMat, name: name, advice: FactoredMatrix<T>.dAdvice)
   let s = try m.solve(p.residual().transposed)  // (D + sI)^-1 Rᵀ, B x d_v
   let dW: Matrix<T>
-  do { dW = try Matrix.multiply(s, y, transA: .transpose, transB: .transpose) } catch { throw .linalg("\(error)") }
+  do { dW = try Matrix.multiply(s, y, transA: .transpose, transB: .transpose) } catch { throw .linalg(error, context: "") }
   let fractions = eigD.map { shift > 0 ? $0 / ($0 + shift) : 1 }
   let d = EditDiagnostics(
     path: path.rawValue, precision: T.precisionName, rcond: [factor.name: factor.rcond, name: m.rcond],

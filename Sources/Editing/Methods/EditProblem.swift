@@ -71,8 +71,8 @@ public enum EditError: Error, CustomStringConvertible, Equatable, Sendable {
   case invalidParameter(ParameterError)
   /// A factorization failed: which matrix, in which precision, at which pivot, and advice.
   case notInvertible(matrix: String, precision: String, pivot: Int, advice: String)
-  /// Any other linear-algebra failure.
-  case linalg(String)
+  /// Any other linear-algebra failure, with the Linalg error as a value and where it happened.
+  case linalg(LinalgError, context: String)
 
   public var description: String {
     switch self {
@@ -80,7 +80,7 @@ public enum EditError: Error, CustomStringConvertible, Equatable, Sendable {
     case .invalidParameter(let e): return e.description
     case .notInvertible(let m, let p, let k, let advice):
       return "\(m) is not positive definite in \(p) (Cholesky fails at pivot \(k)). \(advice)"
-    case .linalg(let s): return s
+    case .linalg(let e, let context): return context.isEmpty ? e.description : "\(context): \(e)"
     }
   }
 }

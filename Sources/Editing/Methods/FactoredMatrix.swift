@@ -23,15 +23,17 @@ public struct FactoredMatrix<T: LinalgScalar>: Sendable {
       self.rcond = Double(try c.reciprocalConditionEstimate())
     } catch let e as EditError {
       throw e
+    } catch let e as LinalgError {
+      throw .linalg(e, context: name)
     } catch {
-      throw .linalg("\(name): \(error)")
+      throw .badInput("\(name): \(error)")
     }
     self.name = name
   }
 
   /// `A^-1 B`.
   public func solve(_ b: Matrix<T>) throws(EditError) -> Matrix<T> {
-    do { return try cholesky.solve(b) } catch { throw .linalg("\(name) solve: \(error)") }
+    do { return try cholesky.solve(b) } catch { throw .linalg(error, context: "\(name) solve") }
   }
 
   /// Advice for a preserved-key covariance that does not factor.
