@@ -71,20 +71,13 @@ struct StudyCommand: ParsableCommand {
       do { data = try dec.decode(EditStudyData.self, from: Data(contentsOf: URL(fileURLWithPath: from))) } catch {
         throw CLIError("cannot read \(from): \(error)")
       }
-      // The original command line, from the report next to the JSON when there is one.
-      let md =
-        (try? String(
-          contentsOfFile: URL(fileURLWithPath: from).deletingLastPathComponent()
-            .appendingPathComponent("report.md").path, encoding: .utf8)) ?? ""
-      let original = md.components(separatedBy: "```\n").dropFirst().first?.components(separatedBy: "\n").first
-      let commit = md.components(separatedBy: "\n").first { $0.hasPrefix("- commit: ") }?.dropFirst(10)
       let writer = EditStudyWriter(
-        data: data, commandLine: original ?? "(unknown)",
+        data: data, commandLine: data.commandLine ?? "(unknown)",
         notes: [
           "corpus: \(data.corpus)",
           "text and figures rendered again from study.json by `"
             + (["verify"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
-            + "` (numbers unchanged, computed at commit \(commit.map(String.init) ?? "unknown"))",
+            + "` (numbers unchanged, computed at commit \(data.computedAtCommit ?? "unknown"))",
         ])
       try writer.write(to: URL(fileURLWithPath: out))
       print("wrote \(out)/report.md")
@@ -102,12 +95,14 @@ struct StudyCommand: ParsableCommand {
       let config = ModelEditConfig.fromOptions(
         method: method, layers: layers, lambda: lambda, alpha: alpha, steps: steps)
       let text = try TextCorpus.named(corpus)
-      let data = try runEditStudy(
+      var data = try runEditStudy(
         model: m, requests: Array(all.prefix(edits)), pool: all, factsName: facts, config: config, dms: dms,
         refDm: ref > 0 ? ref : nil, batches: batches, corpus: text, heldOutWindows: heldOut, seed: seed,
         progress: { progress.begin($0) }, bar: { progress.bar($0, done: $1, total: $2) })
+      data.commandLine = (["verify"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+      data.computedAtCommit = ReportDirectory.commit()
       let writer = EditStudyWriter(
-        data: data, commandLine: (["verify"] + CommandLine.arguments.dropFirst()).joined(separator: " "),
+        data: data, commandLine: data.commandLine!,
         notes: ["corpus: \(text.name)"])
       try writer.write(to: URL(fileURLWithPath: out)) { progress.begin($0) }
       progress.finish()

@@ -89,13 +89,17 @@ func reducedSolve<T: LinalgScalar>(
   // D is symmetric in exact arithmetic; make it so exactly before factoring.
   dMat.symmetrizeByAveraging()
   let eigD: [Double]
-  do { eigD = try dMat.symmetricEigenvalues().map { Double($0) } } catch { throw .linalg(error, context: "eigenvalues of D") }
+  do { eigD = try dMat.symmetricEigenvalues().map { Double($0) } } catch {
+    throw .linalg(error, context: "eigenvalues of D")
+  }
   let name = shift > 0 ? "D + \(shiftName) I" : "D"
   let m = try FactoredMatrix(
     shift > 0 ? dMat.addingToDiagonal(T(shift)) : dMat, name: name, advice: FactoredMatrix<T>.dAdvice)
   let s = try m.solve(p.residual().transposed)  // (D + sI)^-1 Rᵀ, B x d_v
   let dW: Matrix<T>
-  do { dW = try Matrix.multiply(s, y, transA: .transpose, transB: .transpose) } catch { throw .linalg(error, context: "") }
+  do { dW = try Matrix.multiply(s, y, transA: .transpose, transB: .transpose) } catch {
+    throw .linalg(error, context: "")
+  }
   let fractions = eigD.map { shift > 0 ? $0 / ($0 + shift) : 1 }
   let d = EditDiagnostics(
     path: path.rawValue, precision: T.precisionName, rcond: [factor.name: factor.rcond, name: m.rcond],

@@ -46,6 +46,10 @@ public struct EditStudyData: Codable, Sendable {
   public var targetDeltaOverH: Double
   public var targetFinalProbability: Double
   public var cells: [EditStudyCell]
+  /// The command that computed the study and the commit it ran at (provenance that
+  /// `verify study --from` repeats; nil in files written before they were recorded).
+  public var commandLine: String?
+  public var computedAtCommit: String?
 }
 
 /// The d_m study on a real model: target vectors once per request (unedited model), then for

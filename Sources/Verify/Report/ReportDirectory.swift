@@ -43,20 +43,7 @@ public enum ReportDirectory {
   /// What was run where: commit (when run inside a git checkout), machine, date.
   public static func provenance() -> [String] {
     var lines: [String] = []
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["git", "rev-parse", "--short", "HEAD"]
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardError = FileHandle.nullDevice
-    var commit = "unknown (not run inside a git checkout)"
-    if (try? p.run()) != nil {
-      p.waitUntilExit()
-      let s = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        .trimmingCharacters(in: .whitespacesAndNewlines)
-      if p.terminationStatus == 0 && !s.isEmpty { commit = s }
-    }
-    lines.append("- commit: \(commit)")
+    lines.append("- commit: \(commit() ?? "unknown (not run inside a git checkout)")")
     let info = ProcessInfo.processInfo
     lines.append(
       "- machine: \(info.operatingSystemVersionString), \(info.activeProcessorCount) cores, \(info.physicalMemory >> 30) GiB; OPENBLAS_CORETYPE=\(info.environment["OPENBLAS_CORETYPE"] ?? "unset")"
@@ -66,4 +53,18 @@ public enum ReportDirectory {
     return lines
   }
 
+  /// The short commit of the checkout this runs in (nil outside a git checkout).
+  public static func commit() -> String? {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["git", "rev-parse", "--short", "HEAD"]
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = FileHandle.nullDevice
+    guard (try? p.run()) != nil else { return nil }
+    p.waitUntilExit()
+    let s = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+      .trimmingCharacters(in: .whitespacesAndNewlines)
+    return p.terminationStatus == 0 && !s.isEmpty ? s : nil
+  }
 }
