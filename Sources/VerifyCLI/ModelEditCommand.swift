@@ -71,32 +71,6 @@ struct ModelEditOptions: ParsableArguments {
   }
 }
 
-struct ModelEditReport: Encodable {
-  var model: String
-  var method: String
-  var layers: [Int]
-  var lambda: Double?
-  var alpha: Double?
-  var dm: Double
-  var P: Int
-  var corpus: String
-  var requests: Int
-  var templates: [String]
-  var before: FactScores
-  var after: FactScores
-  /// Other subjects of the same relation (from the facts file) keeping their answer.
-  var relationSpillBefore: SpillScores
-  var relationSpillAfter: SpillScores
-  var heldOutNLLBefore: Double
-  var heldOutNLLAfter: Double
-  var heldOutTokens: Int
-  var fluencyBefore: Double
-  var fluencyAfter: Double
-  var generatedAfter: [String]
-  var edit: ModelEditOutcome
-  var seconds: [String: Double]
-}
-
 extension EditCommand {
   func runModelEdit(method: EditMethod, lambda: Double, alpha: Double, json: Bool, options o: ModelEditOptions) throws {
     let progress = Progress(quiet: o.quiet || json)
@@ -108,77 +82,23 @@ extension EditCommand {
           "--offset \(o.offset) --batch \(o.batch) needs \(o.offset + o.batch) requests; \(o.facts!) has \(all.count)")
       }
       let requests = Array(all[o.offset..<(o.offset + o.batch)])
-      try FactSet.validate(requests, tokenizer: m.tokenizer)
       let config = ModelEditConfig.fromOptions(
         method: method, layers: o.layers, lambda: lambda, alpha: alpha, steps: o.steps)
-      try config.validate(blocks: m.config.blockCount)
-      var seconds: [String: Double] = [:]
-      func timed<R>(_ name: String, _ body: () throws -> R) rethrows -> R {
-        let t0 = Date()
-        defer { seconds[name, default: 0] += Date().timeIntervalSince(t0) }
-        return try body()
-      }
       let text = try TextCorpus.named(o.corpus)
-      let p = try KeyBudget.dynamicMultiplier(o.dm).keyCount(dk: m.config.mlpWidth)
-      var covariances: [Int: Matrix<Double>] = [:]
-      for l in config.layers {
-        progress.begin("C0 of blk.\(l) from \(p) keys")
-        covariances[l] = try timed("C0") {
-          try LayerCovariance.collect(
-            model: m, layer: l, corpus: text, count: p, progress: { progress.bar("C0 keys", done: $0, total: $1) },
-            note: { if !(o.quiet || json) { warn($0) } })
-        }
-      }
-      progress.begin("context templates")
-      let templates = try timed("templates") { try ContextTemplates.generate(model: m, seed: o.seed) }
-      progress.begin("scores before the edit")
-      let before = try timed("evaluate") { try EditEvaluation.scores(model: m, requests: requests) }
-      let windows = EditEvaluation.heldOutWindows(
-        tokenizer: m.tokenizer, corpus: text, count: o.heldOut, length: 128, seed: UInt64(o.seed) &+ 7919)
-      let nllBefore = try timed("held-out NLL") { try EditEvaluation.negativeLogLikelihood(model: m, windows: windows) }
-      let spillBefore = try timed("evaluate") {
-        try EditEvaluation.relationSpill(model: m, requests: requests, pool: all)
-      }
-      let fluencyPrompts = requests.prefix(4).map { "\($0.subject) is" }
-      let fluBefore = try timed("fluency") {
-        try EditEvaluation.fluency(model: m, prompts: fluencyPrompts, seed: o.seed)
-      }
-      let outcome = try timed("edit") {
-        try applyEdits(
-          model: m, requests: requests, config: config, covariances: covariances, templates: templates,
-          progress: { progress.begin($0) })
-      }
-      if let path = o.save {
-        progress.begin("saving \(path)")
-        try m.save(to: path, editedLayers: config.layers)
-      }
-      progress.begin("scores after the edit")
-      let after = try timed("evaluate") { try EditEvaluation.scores(model: m, requests: requests) }
-      let spillAfter = try timed("evaluate") {
-        try EditEvaluation.relationSpill(model: m, requests: requests, pool: all)
-      }
-      let nllAfter = try timed("held-out NLL") { try EditEvaluation.negativeLogLikelihood(model: m, windows: windows) }
-      let fluAfter = try timed("fluency") {
-        try EditEvaluation.fluency(model: m, prompts: fluencyPrompts, seed: o.seed)
-      }
+      let report = try Verify.runModelEdit(
+        model: m, requests: requests, pool: all, config: config, dm: o.dm, corpus: text, heldOutWindows: o.heldOut,
+        seed: o.seed, save: o.save, progress: { progress.begin($0) },
+        bar: { progress.bar($0, done: $1, total: $2) }, note: { if !(o.quiet || json) { warn($0) } })
       progress.finish()
-      let report = ModelEditReport(
-        model: m.config.name ?? o.model!, method: method.rawValue, layers: config.layers,
-        lambda: method == .memit ? lambda : nil, alpha: method == .emmet ? alpha : nil, dm: o.dm, P: p,
-        corpus: text.name, requests: requests.count, templates: templates.templates, before: before, after: after,
-        relationSpillBefore: spillBefore, relationSpillAfter: spillAfter,
-        heldOutNLLBefore: nllBefore, heldOutNLLAfter: nllAfter, heldOutTokens: windows.count * 127,
-        fluencyBefore: fluBefore.entropy, fluencyAfter: fluAfter.entropy, generatedAfter: fluAfter.texts,
-        edit: outcome, seconds: seconds)
       if json {
         try printJSON(report)
       } else {
         printModelEdit(report)
       }
-      let missed = after.requests.filter { !$0.efficacy }.map(\.prompt)
+      let missed = report.after.requests.filter { !$0.efficacy }.map(\.prompt)
       if !missed.isEmpty && !o.allowMissed {
         throw VerificationFailed(
-          "\(missed.count) of \(after.requests.count) edits did not take (P(new) <= P(old) on the edit prompt: \(missed.prefix(3).joined(separator: "; "))\(missed.count > 3 ? "; ..." : "")); exit status 1 (--allow-missed: 0)"
+          "\(missed.count) of \(report.after.requests.count) edits did not take (P(new) <= P(old) on the edit prompt: \(missed.prefix(3).joined(separator: "; "))\(missed.count > 3 ? "; ..." : "")); exit status 1 (--allow-missed: 0)"
         )
       }
     }

@@ -73,7 +73,7 @@ public func runEditStudy(
   progress("scores before editing")
   let before = try EditEvaluation.scores(model: model, requests: requests)
   let windows = EditEvaluation.heldOutWindows(
-    tokenizer: model.tokenizer, corpus: corpus, count: heldOutWindows, length: 128, seed: UInt64(seed) &+ 7919)
+    tokenizer: model.tokenizer, corpus: corpus, count: heldOutWindows, seed: seed)
   let nll0 = try EditEvaluation.negativeLogLikelihood(model: model, windows: windows)
   let t0 = Date()
   var targets: [TargetVector] = []
