@@ -16,6 +16,7 @@ let package = Package(
   platforms: [.macOS(.v13)],
   products: [
     .library(name: "Linalg", targets: ["Linalg"]),
+    .library(name: "Models", targets: ["Models"]),
     .library(name: "Editing", targets: ["Editing"]),
     .library(name: "Verify", targets: ["Verify"]),
     .executable(name: "verify", targets: ["VerifyCLI"]),
@@ -44,13 +45,16 @@ let package = Package(
     // The forward pass's elementwise kernels (exp, softmax, SwiGLU, RMSNorm, RoPE), compiled
     // per instruction set and picked at load time; optimised in debug builds too.
     .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"])]),
+    // Model files (GGUF, safetensors), tokenizers and architectures (forward and backward passes).
     .target(
-      name: "Editing", dependencies: ["Linalg", "CKernels"], swiftSettings: crossModule + optimisedInDebug),
-    .target(name: "Verify", dependencies: ["Linalg", "Editing"], swiftSettings: crossModule),
+      name: "Models", dependencies: ["Linalg", "CKernels"], swiftSettings: crossModule + optimisedInDebug),
+    .target(
+      name: "Editing", dependencies: ["Linalg", "Models"], swiftSettings: crossModule + optimisedInDebug),
+    .target(name: "Verify", dependencies: ["Linalg", "Models", "Editing"], swiftSettings: crossModule),
     .executableTarget(
       name: "VerifyCLI",
       dependencies: [
-        "Linalg", "Editing", "Verify", "CKernels",
+        "Linalg", "Models", "Editing", "Verify", "CKernels",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -65,14 +69,14 @@ let package = Package(
       name: "EditingTests",
       dependencies: [
         "CKernels",
-        "Editing", "Linalg",
+        "Models", "Editing", "Linalg",
         .product(name: "PropertyBased", package: "swift-property-based"),
       ]
     ),
     .testTarget(
       name: "VerifyTests",
       dependencies: [
-        "Verify", "Editing", "Linalg",
+        "Verify", "Models", "Editing", "Linalg",
         .product(name: "PropertyBased", package: "swift-property-based"),
       ]
     ),

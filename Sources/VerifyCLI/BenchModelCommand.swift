@@ -3,6 +3,7 @@ import CKernels
 import Editing
 import Foundation
 import Linalg
+import Models
 import Verify
 
 struct BenchModelCommand: ParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Editing
 import Foundation
 import Linalg
+import Models
 import Verify
 
 /// The statuses `verify` exits with; `verify --help` lists them and scripts may rely on them.

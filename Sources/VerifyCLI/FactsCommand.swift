@@ -2,6 +2,7 @@ import ArgumentParser
 import Editing
 import Foundation
 import Linalg
+import Models
 
 struct FactsCommand: ParsableCommand {
   static let configuration = CommandConfiguration(

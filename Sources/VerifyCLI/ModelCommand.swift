@@ -1,6 +1,7 @@
 import ArgumentParser
 import Editing
 import Foundation
+import Models
 import Verify
 
 struct ModelCommand: ParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Editing
 import Foundation
 import Linalg
+import Models
 import Verify
 
 /// `verify edit --model ...`: edit a real model and evaluate the edit.

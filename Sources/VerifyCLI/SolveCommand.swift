@@ -2,6 +2,7 @@ import ArgumentParser
 import Editing
 import Foundation
 import Linalg
+import Models
 import Verify
 
 extension EditMethod: ExpressibleByArgument {}

@@ -3,6 +3,7 @@ import Linalg
 import Testing
 
 @testable import Editing
+@testable import Models
 
 /// Writes `bytes` to a fresh temporary file and returns its path.
 func temporaryFile(_ bytes: [UInt8], name: String = "t.gguf") throws -> String {

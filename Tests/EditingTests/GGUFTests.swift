@@ -3,6 +3,7 @@ import Linalg
 import Testing
 
 @testable import Editing
+@testable import Models
 
 let ggufFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
   "../../fixtures/gguf"

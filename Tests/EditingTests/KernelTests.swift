@@ -4,6 +4,7 @@ import Testing
 
 @testable import Editing
 @testable import Linalg
+@testable import Models
 
 /// The C kernels of the forward pass (whichever instruction-set clone this CPU runs) against
 /// naive fp64 references. Bounds: fp32 rounding of a few operations per element, i.e. a small

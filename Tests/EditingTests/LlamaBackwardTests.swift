@@ -3,6 +3,7 @@ import Linalg
 import Testing
 
 @testable import Editing
+@testable import Models
 
 /// The backward pass against central finite differences (fp64, a small random model), and the
 /// differentiable fp32 forward pass against the fast one on SmolLM2.

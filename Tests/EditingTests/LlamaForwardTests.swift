@@ -3,6 +3,7 @@ import Linalg
 import Testing
 
 @testable import Editing
+@testable import Models
 
 /// The SmolLM2 model, loaded once for the suite (dequantising takes a few seconds).
 let smolLM2Model: LlamaModel? = try? LlamaModel(file: GGUFFile(path: ModelCache.smolLM2))

@@ -3,6 +3,7 @@ import Linalg
 import Testing
 
 @testable import Editing
+@testable import Models
 
 @Suite("Edit requests: bad input is refused before any computation") struct FactSetTests {
   static let paris = EditRequest(

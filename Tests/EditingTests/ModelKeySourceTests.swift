@@ -3,6 +3,7 @@ import Linalg
 import Testing
 
 @testable import Editing
+@testable import Models
 
 @Suite("Corpus and real key stream") struct ModelKeySourceTests {
   @Test func emptyCorpusIsRefused() {

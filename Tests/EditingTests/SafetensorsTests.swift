@@ -3,6 +3,7 @@ import Linalg
 import Testing
 
 @testable import Editing
+@testable import Models
 
 @Suite("safetensors reader") struct SafetensorsTests {
   static let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(

@@ -3,6 +3,7 @@ import Linalg
 import Testing
 
 @testable import Editing
+@testable import Models
 
 /// The real SmolLM2-135M-Instruct file that `make test`'s setup fetches into the model cache.
 /// These tests fail (they are not skipped) when it is missing: the README's test command installs it.

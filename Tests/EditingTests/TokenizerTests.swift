@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Editing
+@testable import Models
 
 @Suite("BPE tokenizer (SmolLM2)") struct TokenizerTests {
   static let tokenizer: BPETokenizer? = try? BPETokenizer(GGUFFile(path: ModelCache.smolLM2))

@@ -1,4 +1,5 @@
 import Foundation
+import Models
 
 /// One fact to rewrite, CounterFact-style: `prompt` with `{}` where the subject goes; the model
 /// should answer `targetNew` instead of `targetTrue` after the edit, also on `paraphrases`, and

@@ -1,5 +1,6 @@
 import Foundation
 import Linalg
+import Models
 
 /// CounterFact's scores for one request: each prompt compares the mean token log-probability of
 /// the new and the true object.

@@ -1,5 +1,6 @@
 import Foundation
 import Linalg
+import Models
 
 extension LlamaModel {
   /// Continues `prompt` by `count` tokens, sampling each from the `topK` most likely (seeded;

@@ -1,5 +1,6 @@
 import Foundation
 import Linalg
+import Models
 
 /// The preserved-key statistics C0 of one layer of a real model, from corpus keys, cached on
 /// disk (statistics file format of `SecondMomentAccumulator`, written atomically) so that the

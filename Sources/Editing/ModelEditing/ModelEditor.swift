@@ -1,5 +1,6 @@
 import Foundation
 import Linalg
+import Models
 
 /// Everything that decides an edit of a real model (one typed config, as EasyEdit has per method).
 public struct ModelEditConfig: Codable, Sendable, Equatable {

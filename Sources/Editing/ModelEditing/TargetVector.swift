@@ -1,5 +1,6 @@
 import Foundation
 import Linalg
+import Models
 
 /// Hyperparameters of the target-vector optimisation (MEMIT's `compute_z`; defaults are
 /// MEMIT's GPT-J values: 25 Adam steps at learning rate 0.5, weight decay 0.5, norm clamp 0.75,

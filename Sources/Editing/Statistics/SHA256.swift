@@ -1,4 +1,5 @@
 import Foundation
+import Models
 
 /// SHA-256 (FIPS 180-4), for content digests: the cache key of statistics names the model
 /// file and the corpus by digest, never by path. Streaming; about 300 MB/s here.

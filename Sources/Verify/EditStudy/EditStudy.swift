@@ -1,6 +1,7 @@
 import Editing
 import Foundation
 import Linalg
+import Models
 
 /// One (d_m, B) cell of an edit study: CounterFact scores pooled over every request edited in
 /// batches of B, and the damage the scores miss.

@@ -1,6 +1,7 @@
 import Editing
 import Foundation
 import Linalg
+import Models
 
 /// What `verify edit --model` measured: scores, damage and the update of one edit of a real model.
 public struct ModelEditReport: Encodable, Sendable {

@@ -1,6 +1,7 @@
 import Editing
 import Foundation
 import Linalg
+import Models
 
 /// New target values for verification problems: `V_E = W0 K_E + change`, the change Gaussian
 /// with the entry size of `W0 K_E` (`sigma = ||W0 K_E||_F / sqrt(d_v B)`), so the edit asks

@@ -1,3 +1,5 @@
+import Models
+
 /// What `verify model inspect` prints: the configuration, and the tensors grouped by type.
 public struct ModelSummary: Encodable, Sendable {
   public struct TypeCount: Encodable, Sendable {
@@ -39,7 +41,7 @@ public struct ModelSummary: Encodable, Sendable {
 
   public init(_ f: GGUFFile) {
     path = f.path
-    fileBytes = f.file.size
+    fileBytes = f.fileSize
     ggufVersion = Int(f.version)
     do {
       config = try LlamaConfig(f)

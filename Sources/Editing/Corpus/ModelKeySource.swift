@@ -1,5 +1,6 @@
 import Foundation
 import Linalg
+import Models
 
 /// Streams real keys (or other captured activations) of a model at one layer over a corpus:
 /// documents in a seeded order are tokenised and packed into windows of `context` tokens

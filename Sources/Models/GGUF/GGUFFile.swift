@@ -74,6 +74,8 @@ public final class GGUFFile: @unchecked Sendable {
   public let metadataRange: Range<Int>
   let file: MappedFile
   private let index: [String: Int]
+  /// The file's size in bytes.
+  public var fileSize: Int { file.size }
 
   /// Refuses absurd counts before allocating for them (a lying header must not exhaust memory).
   static let maxStringLength = 1 << 30

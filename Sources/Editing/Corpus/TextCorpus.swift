@@ -1,4 +1,5 @@
 import Foundation
+import Models
 
 /// Offline natural-language text for real-model key statistics, as documents.
 public struct TextCorpus: Sendable {
