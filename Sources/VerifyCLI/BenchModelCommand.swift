@@ -49,15 +49,15 @@ struct BenchModelCommand: ParsableCommand {
     guard `repeat` >= 1, `repeat` <= 1000 else { throw ValidationError("--repeat must be in 1...1000") }
     do {
       let t0 = Date()
-      let m = try LlamaModel(file: try GGUFFile(path: try ModelCache.resolve(model)))
+      let m = try ModelLoader.load(path: try ModelCache.resolve(model))
       let load = Date().timeIntervalSince(t0)
       let longest = lengths.max()!
-      guard longest <= m.config.contextLength else {
-        throw CLIError("--tokens \(longest): the model's context is \(m.config.contextLength) tokens")
+      guard longest <= m.contextLength else {
+        throw CLIError("--tokens \(longest): the model's context is \(m.contextLength) tokens")
       }
       // Logits at every position (fp32) plus the per-layer activations of the pass.
       try checkMemory(
-        Double(longest) * Double(m.config.vocabularySize + 16 * m.config.width + 4 * m.config.mlpWidth) * 4,
+        Double(longest) * Double(m.vocabularySize + 16 * m.width + 4 * m.keyWidth) * 4,
         what: "a forward pass over \(longest) tokens", advice: "use shorter --tokens")
       let text = try TextCorpus.named(corpus)
       var ids: [Int] = []
@@ -76,7 +76,7 @@ struct BenchModelCommand: ParsableCommand {
         let prof = ForwardProfile()
         for _ in 0..<`repeat` {
           let s = Date()
-          _ = try m.forward(seq, logits: .all, profile: profile ? prof : nil)
+          _ = try m.forward(seq, capture: [:], logits: .all, profile: profile ? prof : nil)
           times.append(Date().timeIntervalSince(s))
         }
         let med = times.sorted()[times.count / 2]
@@ -95,7 +95,7 @@ struct BenchModelCommand: ParsableCommand {
       var h: UInt64 = 1_469_598_103_934_665_603
       for i in ids.prefix(lengths.max()!) { h = (h ^ UInt64(i)) &* 1_099_511_628_211 }
       let r = Result(
-        model: m.config.name ?? model, load_seconds: load, rows: rows, token_ids_sha: String(h, radix: 16),
+        model: m.displayName ?? model, load_seconds: load, rows: rows, token_ids_sha: String(h, radix: 16),
         blas_core: BLASThreads.coreName, elementwise_kernels: String(cString: kev_kernels_isa()))
       if json {
         try printJSON(r)

@@ -43,7 +43,7 @@ struct FactsCommand: ParsableCommand {
 
   func run() throws {
     do {
-      let m = try LlamaModel(file: try GGUFFile(path: try ModelCache.resolve(model)))
+      let m = try ModelLoader.load(path: try ModelCache.resolve(model))
       let all = try FactSet.load(candidates)
       let progress = Progress(quiet: json)
       var kept: [EditRequest] = []

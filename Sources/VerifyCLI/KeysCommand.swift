@@ -49,14 +49,13 @@ struct KeysCommand: ParsableCommand {
 
   func run() throws {
     do {
-      let file = try GGUFFile(path: try ModelCache.resolve(model))
-      let m = try LlamaModel(file: file, upToLayer: layer)
+      let m = try ModelLoader.load(path: try ModelCache.resolve(model), upToLayer: layer)
       let ids = m.tokenizer.encode(text)
       let r = try m.forward(ids, capture: [layer: [what]], logits: .none)
       guard let x = r.captures[layer]?[what] else { throw CLIError("nothing captured") }
       try NPY.write(x, to: URL(fileURLWithPath: out))
       let s = Summary(
-        model: m.config.name ?? model, layer: layer, what: what.rawValue, tokens: ids,
+        model: m.displayName ?? model, layer: layer, what: what.rawValue, tokens: ids,
         pieces: ids.map { m.tokenizer.decode([$0]) }, rows: x.rows, columns: x.columns, out: out)
       if json {
         try printJSON(s)

@@ -76,7 +76,7 @@ extension EditCommand {
   func runModelEdit(method: EditMethod, lambda: Double, alpha: Double, json: Bool, options o: ModelEditOptions) throws {
     let progress = Progress(quiet: o.quiet || json)
     do {
-      let m = try LlamaModel(file: try GGUFFile(path: try ModelCache.resolve(o.model!)))
+      let m = try ModelLoader.load(path: try ModelCache.resolve(o.model!))
       let all = try FactSet.load(o.facts!)
       guard o.batch >= 1, o.offset >= 0, o.offset + o.batch <= all.count else {
         throw CLIError(

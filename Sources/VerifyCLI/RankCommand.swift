@@ -139,19 +139,20 @@ struct RankCommand: ParsableCommand {
         throw ValidationError("real models need --layer L (the block whose MLP keys are collected)")
       }
       do {
-        let file = try GGUFFile(path: try ModelCache.resolve(name))
         progress.begin("loading blocks 0...\(layer) of \(name) (fp32)")
-        let m = try LlamaModel(file: file, upToLayer: layer) { progress.bar("load", done: $0, total: $1) }
+        let m = try ModelLoader.load(path: try ModelCache.resolve(name), upToLayer: layer) {
+          progress.bar("load", done: $0, total: $1)
+        }
         let text = try TextCorpus.named(corpus)
-        let dk = m.config.mlpWidth
+        let dk = m.keyWidth
         try checkMemory(
-          rankStudyMemoryBytes(dk: dk, width: m.config.width, mlp: .isotropic, chunk: 2048, spectrum: spectrum),
+          rankStudyMemoryBytes(dk: dk, width: m.width, mlp: .isotropic, chunk: 2048, spectrum: spectrum),
           what: "the rank study at d_k = \(dk)")
         keyStream = try ModelKeySource(model: m, layer: layer, corpus: text, context: context, seed: UInt64(seed))
         edits = .stream(
           try ModelKeySource(model: m, layer: layer, corpus: text, context: context, seed: UInt64(seed) &+ 1000))
         note =
-          "real model: \(m.config.name ?? name), blocks \(m.config.blockCount), width \(m.config.width), d_k = \(dk)"
+          "real model: \(m.displayName ?? name), blocks \(m.blockCount), width \(m.width), d_k = \(dk)"
       }
     } else if let name = model {
       if layer != nil {

@@ -70,12 +70,12 @@ struct ReportCommand: ParsableCommand {
     do {
       if RankCommand.isRealModel(model) {
         guard let layer else { throw CLIError("real models need --layer L") }
-        let m = try LlamaModel(file: try GGUFFile(path: try ModelCache.resolve(model)), upToLayer: layer)
+        let m = try ModelLoader.load(path: try ModelCache.resolve(model), upToLayer: layer)
         let text = try TextCorpus.named(corpus)
         keys = try ModelKeySource(model: m, layer: layer, corpus: text, seed: UInt64(seed))
         edits = try ModelKeySource(model: m, layer: layer, corpus: text, seed: UInt64(seed) &+ 1000)
         synthetic = false
-        name = "\(m.config.name ?? model), blk.\(layer)"
+        name = "\(m.displayName ?? model), blk.\(layer)"
         notes.append("corpus: \(text.name)")
       } else {
         guard let base = SyntheticProfile.named(model) else { throw CLIError("unknown --model '\(model)'") }

@@ -104,9 +104,10 @@ struct SolveCommand: ParsableCommand {
     let built: SolveProblem
     if let name = model, RankCommand.isRealModel(name) {
       guard let layer else { throw CLIError("real models need --layer L (the block whose ffn_down is edited)") }
-      let file = try GGUFFile(path: try ModelCache.resolve(name))
       progress.begin("loading blocks 0...\(layer) of \(name) (fp32)")
-      let m = try LlamaModel(file: file, upToLayer: layer) { progress.bar("load", done: $0, total: $1) }
+      let m = try ModelLoader.load(path: try ModelCache.resolve(name), upToLayer: layer) {
+        progress.bar("load", done: $0, total: $1)
+      }
       built = try SolveProblem.realModel(
         m, name: name, layer: layer, corpus: try TextCorpus.named(corpus ?? "fortunes"), context: context ?? 256,
         dm: dm, batch: b, seed: seed, keyProgress: bar)

@@ -88,7 +88,7 @@ struct StudyCommand: ParsableCommand {
     let batches = try parseCounts(batch, flag: "--batch")
     let progress = Progress(quiet: quiet)
     do {
-      let m = try LlamaModel(file: try GGUFFile(path: try ModelCache.resolve(model)))
+      let m = try ModelLoader.load(path: try ModelCache.resolve(model))
       let all = try FactSet.load(facts)
       guard edits >= 1, edits <= all.count else {
         throw CLIError("--edits \(edits): \(facts) has \(all.count) requests")

@@ -7,7 +7,7 @@ import Models
 /// (documents separated by a blank line), each window runs through blocks 0...layer, and every
 /// position's vector is one key.
 public final class ModelKeySource {
-  public let model: LlamaModel
+  public let model: any LanguageModel
   public let layer: Int
   public let what: Capture
   /// Tokens per window unless stated (the statistics cache records it).
@@ -24,16 +24,16 @@ public final class ModelKeySource {
   private var bufferedUsed = 0
 
   public init(
-    model: LlamaModel, layer: Int, what: Capture = .keys, corpus: TextCorpus, context: Int = defaultContext,
+    model: any LanguageModel, layer: Int, what: Capture = .keys, corpus: TextCorpus, context: Int = defaultContext,
     seed: UInt64 = 1
   ) throws {
-    guard layer >= 0 && layer < model.config.blockCount else {
-      throw ModelError.layerOutOfRange(layer: layer, blocks: model.config.blockCount)
+    guard layer >= 0 && layer < model.blockCount else {
+      throw ModelError.layerOutOfRange(layer: layer, blocks: model.blockCount)
     }
     guard layer < model.loadedBlocks else { throw ModelError.notLoaded(layer: layer, loaded: model.loadedBlocks) }
     guard context >= 1 else { throw ModelError.emptyInput }
-    guard context <= model.config.contextLength else {
-      throw ModelError.contextTooLong(context: context, limit: model.config.contextLength)
+    guard context <= model.contextLength else {
+      throw ModelError.contextTooLong(context: context, limit: model.contextLength)
     }
     self.model = model
     self.layer = layer
@@ -44,11 +44,11 @@ public final class ModelKeySource {
     order = corpus.shuffled(seed: seed)
   }
 
-  public var dimension: Int { what == .keys ? model.config.mlpWidth : model.config.width }
+  public var dimension: Int { what == .keys ? model.keyWidth : model.width }
 
   /// One line saying where the keys come from.
   public var description: String {
-    "real \(what.rawValue) of blk.\(layer) of \(model.config.name ?? model.path) on \(corpus.name), windows of \(context) tokens, \(tokensSeen) tokens in \(windows) windows so far (seed \(seed))"
+    "real \(what.rawValue) of blk.\(layer) of \(model.displayName ?? model.path) on \(corpus.name), windows of \(context) tokens, \(tokensSeen) tokens in \(windows) windows so far (seed \(seed))"
   }
 
   /// The next `n` vectors, `dimension x n`. Throws when the corpus runs out.

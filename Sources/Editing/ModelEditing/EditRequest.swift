@@ -146,10 +146,10 @@ public struct KnownCheck: Codable, Sendable {
 extension FactSet {
   /// Runs the filled prompt: the request is known when the model's top-1 next token is the first
   /// token of " " + target_true (the check `fixtures/facts/facts.jsonl` was filtered with).
-  public static func check(_ r: EditRequest, model: LlamaModel) throws -> KnownCheck {
+  public static func check(_ r: EditRequest, model: any LanguageModel) throws -> KnownCheck {
     let ids = model.tokenizer.encode(r.filledPrompt)
     guard let logits = try model.forward(ids, logits: .last).logits else { throw ModelError.emptyInput }
-    let p = LlamaModel.probabilities(logits, column: 0)
+    let p = Logits.probabilities(logits, column: 0)
     let top = p.indices.max { p[$0] < p[$1] }!
     let expected = model.tokenizer.encode(" " + r.targetTrue).first ?? -1
     return KnownCheck(top1: top, top1Probability: p[top], expected: expected)

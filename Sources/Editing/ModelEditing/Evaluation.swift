@@ -33,7 +33,7 @@ public struct FactScores: Codable, Sendable {
 
 public enum EditEvaluation {
   /// ES, PS, NS and S of `model` on `requests`.
-  public static func scores(model: LlamaModel, requests: [EditRequest]) throws -> FactScores {
+  public static func scores(model: any LanguageModel, requests: [EditRequest]) throws -> FactScores {
     var out: [RequestScores] = []
     for r in requests {
       func prefersNew(_ p: String) throws -> Bool {
@@ -46,7 +46,7 @@ public enum EditEvaluation {
       for n in r.neighborhood where try prefersNew(n) { lost.append(n) }
       let first = model.tokenizer.encode(" " + r.targetNew)[0]
       let logits = try model.forward(model.tokenizer.encode(r.filledPrompt), logits: .last).logits!
-      let p = LlamaModel.probabilities(logits, column: 0)[first]
+      let p = Logits.probabilities(logits, column: 0)[first]
       out.append(
         RequestScores(
           prompt: r.filledPrompt, efficacy: es,
@@ -77,7 +77,9 @@ public enum EditEvaluation {
   /// `pool` with the same relation (other subject, other true object) whose prompt should keep
   /// preferring its own true object over the edit's new object (a rank-one edit of one capital
   /// is known to move other capitals on small models). Returns (kept, total, prompts lost).
-  public static func relationSpill(model: LlamaModel, requests: [EditRequest], pool: [EditRequest], perRequest: Int = 4)
+  public static func relationSpill(
+    model: any LanguageModel, requests: [EditRequest], pool: [EditRequest], perRequest: Int = 4
+  )
     throws -> SpillScores
   {
     var kept = 0
@@ -127,13 +129,13 @@ public enum EditEvaluation {
   }
 
   /// Mean negative log-likelihood (nats per predicted token) of `windows`.
-  public static func negativeLogLikelihood(model: LlamaModel, windows: [[Int]]) throws -> Double {
+  public static func negativeLogLikelihood(model: any LanguageModel, windows: [[Int]]) throws -> Double {
     var total = 0.0
     var n = 0
     for w in windows where w.count >= 2 {
       let logits = try model.forward(w, logits: .all).logits!
       for j in 0..<(w.count - 1) {
-        total -= LlamaModel.logProbability(logits, column: j, token: w[j + 1])
+        total -= Logits.logProbability(logits, column: j, token: w[j + 1])
         n += 1
       }
     }
@@ -163,7 +165,7 @@ public enum EditEvaluation {
   }
 
   /// Generated continuations of `prompts` (top-5 sampling, seeded) and their mean n-gram entropy.
-  public static func fluency(model: LlamaModel, prompts: [String], tokens: Int = 40, seed: UInt = 1) throws -> (
+  public static func fluency(model: any LanguageModel, prompts: [String], tokens: Int = 40, seed: UInt = 1) throws -> (
     entropy: Double, texts: [String]
   ) {
     let rng = GSLRandom(seed: seed)

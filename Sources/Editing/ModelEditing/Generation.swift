@@ -2,7 +2,7 @@ import Foundation
 import Linalg
 import Models
 
-extension LlamaModel {
+extension LanguageModel {
   /// Continues `prompt` by `count` tokens, sampling each from the `topK` most likely (seeded;
   /// `topK = 1` is greedy). No KV cache: each step reruns the sequence, fine for the short
   /// texts of context templates and fluency checks.
@@ -38,18 +38,10 @@ extension LlamaModel {
     let ids = p + o.dropLast()
     guard let logits = try forward(ids, logits: .all).logits else { throw ModelError.emptyInput }
     var total = 0.0
-    for (k, t) in o.enumerated() { total += Self.logProbability(logits, column: p.count - 1 + k, token: t) }
+    for (k, t) in o.enumerated() { total += Logits.logProbability(logits, column: p.count - 1 + k, token: t) }
     return total / Double(o.count)
   }
 
-  /// log softmax(logits[:, column])[token], in fp64.
-  static func logProbability(_ logits: Matrix<Float>, column j: Int, token: Int) -> Double {
-    var mx = -Double.infinity
-    for i in 0..<logits.rows { mx = max(mx, Double(logits[i, j])) }
-    var s = 0.0
-    for i in 0..<logits.rows { s += exp(Double(logits[i, j]) - mx) }
-    return Double(logits[token, j]) - mx - log(s)
-  }
 }
 
 /// MEMIT's context templates: "{}" and short texts the model itself generated from a few
@@ -63,7 +55,7 @@ public struct ContextTemplates: Codable, Sendable, Equatable {
   public static let starts = ["The", "Therefore", "Because", "I", "You"]
 
   /// "{}" plus one generated prefix of `length` tokens per starting word (top-5 sampling, seeded).
-  public static func generate(model: LlamaModel, length: Int = 10, seed: UInt = 1) throws -> ContextTemplates {
+  public static func generate(model: any LanguageModel, length: Int = 10, seed: UInt = 1) throws -> ContextTemplates {
     let rng = GSLRandom(seed: seed)
     var t = ["{}"]
     for s in starts {

@@ -38,10 +38,10 @@ public enum LayerCovariance {
   /// The identity the statistics of `layer` are keyed by: the model file's and the corpus's
   /// SHA-256, the layer and width, the key precision, and how the windows are drawn.
   public static func identity(
-    model: LlamaModel, modelDigest: String, layer: Int, corpus: TextCorpus, count: Int, seed: UInt64
+    model: any LanguageModel, modelDigest: String, layer: Int, corpus: TextCorpus, count: Int, seed: UInt64
   ) -> StatsIdentity {
     StatsIdentity(
-      model: "\(model.config.name ?? "model") sha256:\(modelDigest)", layer: layer, dk: model.config.mlpWidth,
+      model: "\(model.displayName ?? "model") sha256:\(modelDigest)", layer: layer, dk: model.keyWidth,
       corpus: "sha256:\(corpus.digest)", keyPrecision: "fp32",
       settings:
         "keys of blk.\(layer) input of ffn_down; documents shuffled with seed \(seed), packed into windows of \(ModelKeySource.defaultContext) tokens, all positions, first \(count) keys"
@@ -62,7 +62,7 @@ public enum LayerCovariance {
   private static let digestLock = NSLock()
 
   /// SHA-256 of the model file, computed once per process and path.
-  public static func modelDigest(_ model: LlamaModel) throws -> String {
+  public static func modelDigest(_ model: any LanguageModel) throws -> String {
     if let d = digestLock.withLock({ digests[model.path] }) { return d }
     let d = try SHA256.file(model.path)
     digestLock.withLock { digests[model.path] = d }
@@ -72,7 +72,7 @@ public enum LayerCovariance {
   /// The mean second moment `K0 K0ᵀ / P` of the first `count` keys of block `layer` over
   /// `corpus` (seeded order). Must run on the unedited model. `progress(done, total)` per window.
   public static func collect(
-    model: LlamaModel, layer: Int, corpus: TextCorpus, count: Int, seed: UInt64 = 1, cache: Bool = true,
+    model: any LanguageModel, layer: Int, corpus: TextCorpus, count: Int, seed: UInt64 = 1, cache: Bool = true,
     cacheDirectory: URL = LayerCovariance.cacheDirectory, progress: (Int, Int) -> Void = { _, _ in },
     note: (String) -> Void = { _ in }
   ) throws -> Matrix<Double> {
@@ -90,7 +90,7 @@ public enum LayerCovariance {
   /// each write a complete file and the last rename wins. `note` gets one ``CacheOutcome``
   /// sentence per layer.
   public static func collect(
-    model: LlamaModel, layers: [Int], corpus: TextCorpus, count: Int, seed: UInt64 = 1, cache: Bool = true,
+    model: any LanguageModel, layers: [Int], corpus: TextCorpus, count: Int, seed: UInt64 = 1, cache: Bool = true,
     cacheDirectory: URL = LayerCovariance.cacheDirectory, progress: (Int, Int) -> Void = { _, _ in },
     note: (String) -> Void = { _ in }
   ) throws -> [Int: Matrix<Double>] {

@@ -80,9 +80,9 @@ public enum RequestActivations {
   /// MEMIT's `compute_ks`: the MLP keys of block `layer` at each request's subject's last token,
   /// averaged over the templates.     -> mlpWidth x B (fp64)
   public static func keys(
-    model: LlamaModel, requests: [EditRequest], layer: Int, templates: ContextTemplates
+    model: any LanguageModel, requests: [EditRequest], layer: Int, templates: ContextTemplates
   ) throws -> Matrix<Double> {
-    var out = Matrix<Double>(rows: model.config.mlpWidth, columns: requests.count)
+    var out = Matrix<Double>(rows: model.keyWidth, columns: requests.count)
     for (j, r) in requests.enumerated() {
       for t in templates.templates {
         let col = try read(model: model, request: r, template: t, layer: layer, what: .keys)
@@ -94,8 +94,8 @@ public enum RequestActivations {
 
   /// The residual stream after block `layer` at each request's subject's last token, "{}"
   /// template.     -> width x B (fp64)
-  public static func hidden(model: LlamaModel, requests: [EditRequest], layer: Int) throws -> Matrix<Double> {
-    var out = Matrix<Double>(rows: model.config.width, columns: requests.count)
+  public static func hidden(model: any LanguageModel, requests: [EditRequest], layer: Int) throws -> Matrix<Double> {
+    var out = Matrix<Double>(rows: model.width, columns: requests.count)
     for (j, r) in requests.enumerated() {
       let col = try read(model: model, request: r, template: "{}", layer: layer, what: .hidden)
       for i in 0..<out.rows { out[i, j] = col[i] }
@@ -108,7 +108,7 @@ public enum RequestActivations {
     try TargetSequence.subjectLastToken(r, template: "{}", prompt: r.prompt, tokenizer: tokenizer, full: full)
   }
 
-  static func read(model: LlamaModel, request r: EditRequest, template: String, layer: Int, what: Capture) throws
+  static func read(model: any LanguageModel, request r: EditRequest, template: String, layer: Int, what: Capture) throws
     -> [Double]
   {
     let full = model.tokenizer.encode(template.replacingOccurrences(of: "{}", with: r.filledPrompt))
@@ -128,10 +128,10 @@ public enum RequestActivations {
 /// R = Z - H_L at its one layer with equality constraints; ROME does so one fact at a time,
 /// recollecting keys after each. `covariances[l]` is the mean second moment C0 of layer l.
 public func applyEdits(
-  model: LlamaModel, requests: [EditRequest], config: ModelEditConfig, covariances: [Int: Matrix<Double>],
+  model: any LanguageModel, requests: [EditRequest], config: ModelEditConfig, covariances: [Int: Matrix<Double>],
   templates: ContextTemplates, targets precomputed: [TargetVector]? = nil, progress: (String) -> Void = { _ in }
 ) throws -> ModelEditOutcome {
-  try config.validate(blocks: model.config.blockCount)
+  try config.validate(blocks: model.blockCount)
   try FactSet.validate(requests, tokenizer: model.tokenizer)
   for l in config.layers where covariances[l] == nil {
     throw EditError.badInput("no C0 for layer \(l)")
@@ -152,11 +152,12 @@ public func applyEdits(
     targets.append(
       try timed("targets") {
         try computeTarget(
-          model: try DifferentiableLlama(model), tokenizer: model.tokenizer, request: r, layer: L, templates: templates,
+          model: try model.residualStreamModel(), tokenizer: model.tokenizer, request: r, layer: L,
+          templates: templates,
           config: config.target)
       })
   }
-  var z = Matrix<Double>(rows: model.config.width, columns: requests.count)
+  var z = Matrix<Double>(rows: model.width, columns: requests.count)
   for (j, t) in targets.enumerated() { for i in 0..<z.rows { z[i, j] = Double(t.z[i]) } }
 
   var reports: [LayerEditReport] = []
@@ -166,8 +167,8 @@ public func applyEdits(
     }
     let h = try timed("keys") { try RequestActivations.hidden(model: model, requests: reqs, layer: L) }
     let r = (1 / share) * (zCols - h)
-    let down = model.blocks[l].down  // mlpWidth x width = W0ᵀ
-    let w0 = Matrix<Double>(rows: down.columns, columns: down.rows) { i, j in Double(down[j, i]) }
+    let w0f = try model.editedWeight(l)  // d x d_k, whatever the model stores
+    let w0 = w0f.converted(to: Double.self)
     let problem = try EditProblem(W0: w0, C0: covariances[l]!, KE: k, VE: w0 * k + r)
     let result: EditResult<Double>
     switch config.method {
@@ -186,9 +187,9 @@ public func applyEdits(
       }
       return b > 0 ? 1 - (a / b).squareRoot() : 1
     }
-    var newDown = down
-    for i in 0..<newDown.rows { for j in 0..<newDown.columns { newDown[i, j] += Float(dW[j, i]) } }
-    try model.setDown(l, newDown)
+    var w = w0f
+    for j in 0..<w.columns { for i in 0..<w.rows { w[i, j] += Float(dW[i, j]) } }
+    try model.setEditedWeight(l, w)
     return LayerEditReport(
       layer: l, relativeNorm: dW.norm(.frobenius) / w0.norm(.frobenius), writtenFractions: fractions,
       constraintResidual: result.diagnostics.constraintResidual, rcond: result.diagnostics.rcond)

@@ -84,13 +84,13 @@ extension TargetSequence {
 /// block `layer` at the subject's last token of every template, so that the model predicts the
 /// new object (mean NLL over templates), with a KL term keeping "{subject} is a" unchanged, a
 /// weight decay ||delta|| / ||h||² and ||delta|| clamped to `clampNormFactor ||h||`. Adam,
-/// gradients by the backward pass of `DifferentiableLlama` through blocks layer+1 ... N-1.
+/// gradients by the model's backward pass through blocks layer+1 ... N-1 (``ResidualStreamModel``).
 public func computeTarget(
-  model: DifferentiableLlama<Float>, tokenizer: BPETokenizer, request r: EditRequest, layer: Int,
+  model: ResidualStreamModel, tokenizer: BPETokenizer, request r: EditRequest, layer: Int,
   templates: ContextTemplates, config: TargetConfig = TargetConfig()
 ) throws -> TargetVector {
   try config.validate()
-  let c = model.config
+  let c = (width: model.width, blockCount: model.blockCount)
   guard layer >= 0 && layer < c.blockCount - 1 else {
     throw ModelError.layerOutOfRange(layer: layer, blocks: c.blockCount - 1)
   }
@@ -104,10 +104,8 @@ public func computeTarget(
     r, template: "{}", prompt: config.klPrompt, tokenizer: tokenizer, full: klIds)
   seqs.append(TargetSequence(ids: klIds, lookup: klLookup, positions: [klLookup], targets: []))
   let nRewrite = seqs.count - 1
-  let before = 0..<(layer + 1)
-  let after = (layer + 1)..<c.blockCount
   // Hidden states after block L: computed once, delta is added to a copy each step.
-  let hidden = try seqs.map { model.forward(before, try model.embed($0.ids)).0 }
+  let hidden = try seqs.map { try model.hidden(after: layer, tokens: $0.ids) }
   let h0 = (0..<c.width).map { Double(hidden[0][$0, seqs[0].lookup]) }
   let h0Norm = h0.map { $0 * $0 }.reduce(0, +).squareRoot()
   var delta = [Double](repeating: 0, count: c.width)
@@ -126,9 +124,8 @@ public func computeTarget(
     for (s, seq) in seqs.enumerated() {
       var x = hidden[s]
       for i in 0..<c.width { x[i, seq.lookup] += Float(delta[i]) }
-      let (y, caches) = model.forward(after, x)
-      let (logits, head) = model.headForward(y, positions: seq.positions)
-      let lp = LlamaLayers.logSoftmax(logits)
+      let (logits, pullback) = try model.logits(from: x, after: layer, positions: seq.positions)
+      let lp = Logits.logSoftmax(logits)
       var dLogits = Matrix<Float>(rows: logits.rows, columns: logits.columns)
       if s < nRewrite {
         // mean over templates of the mean NLL per object token
@@ -147,10 +144,7 @@ public func computeTarget(
         }
         for i in 0..<lp.rows { dLogits[i, 0] = Float(config.klFactor * (exp(col[i]) - exp(p0[i]))) }
       }
-      var none: HeadGradients<Float>? = nil
-      let dy = model.headBackward(dLogits, head, grads: &none)
-      var noBlocks: [LlamaBlockWeights<Float>]? = nil
-      let dx = model.backward(after, caches, dy, grads: &noBlocks)
+      let dx = pullback(dLogits)
       for i in 0..<c.width { grad[i] += Double(dx[i, seq.lookup]) }
     }
     nll /= Double(nRewrite)

@@ -62,7 +62,7 @@ extension SyntheticKeySource: KeyStream {
 
 extension ModelKeySource: KeyStream {
   public var streamDescription: String { description }
-  public var sourceName: String { "\(model.config.name ?? model.path) layer \(layer)" }
+  public var sourceName: String { "\(model.displayName ?? model.path) layer \(layer)" }
   public var keyPrecision: String { "fp32" }
   public var corpusName: String? { corpus.name }
   public var tokensRun: Int? { tokensSeen }

@@ -1,21 +1,6 @@
 import Foundation
 import Linalg
 
-/// What a forward pass can hand back from inside block L (0-based, as GGUF's `blk.L`).
-public enum Capture: String, Sendable, CaseIterable, Codable {
-  /// The MLP keys: the input of `ffn_down`, `silu(W_gate h) * (W_up h)`, `mlpWidth x T`.
-  case keys
-  /// The MLP output `W_down keys` (`width x T`), what the edited matrix writes.
-  case mlpOut = "mlp-out"
-  /// The residual stream after the block (`width x T`).
-  case hidden
-}
-
-/// Which logits a forward pass computes (the output projection is the largest product).
-public enum LogitsMode: Sendable {
-  case none, last, all
-}
-
 /// Why a forward pass or model load was refused.
 public enum ModelError: Error, CustomStringConvertible, Equatable, Sendable {
   case tokenOutOfRange(index: Int, token: Int, vocabulary: Int)
@@ -236,12 +221,8 @@ public final class LlamaModel: @unchecked Sendable {
     return (logitMatrix, captures)
   }
 
-  /// Softmax probabilities of one logits column, in fp64.
+  /// Softmax probabilities of one logits column, in fp64 (``Logits/probabilities(_:column:)``).
   public static func probabilities(_ logits: Matrix<Float>, column: Int) -> [Double] {
-    let col = (0..<logits.rows).map { Double(logits[$0, column]) }
-    let m = col.max() ?? 0
-    let e = col.map { Foundation.exp($0 - m) }
-    let s = e.reduce(0, +)
-    return e.map { $0 / s }
+    Logits.probabilities(logits, column: column)
   }
 }

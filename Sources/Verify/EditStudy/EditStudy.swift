@@ -58,17 +58,18 @@ public struct EditStudyData: Codable, Sendable {
 /// each B the requests edited in consecutive batches of B, each batch on a fresh copy of the
 /// weights, scored before the weights are restored.
 public func runEditStudy(
-  model: LlamaModel, requests: [EditRequest], pool: [EditRequest]? = nil, factsName: String, config: ModelEditConfig,
+  model: any LanguageModel, requests: [EditRequest], pool: [EditRequest]? = nil, factsName: String,
+  config: ModelEditConfig,
   dms: [Double],
   refDm: Double?, batches: [Int], corpus: TextCorpus, heldOutWindows: Int = 4, seed: UInt = 1,
   progress: (String) -> Void = { _ in }, bar: (String, Int, Int) -> Void = { _, _, _ in }
 ) throws -> EditStudyData {
-  try config.validate(blocks: model.config.blockCount)
+  try config.validate(blocks: model.blockCount)
   try FactSet.validate(requests, tokenizer: model.tokenizer)
   guard !requests.isEmpty, !batches.isEmpty, batches.allSatisfy({ $0 >= 1 && $0 <= requests.count }) else {
     throw EditError.badInput("every B must lie in 1...\(requests.count) (the number of requests)")
   }
-  let dk = model.config.mlpWidth
+  let dk = model.keyWidth
   progress("context templates")
   let templates = try ContextTemplates.generate(model: model, seed: seed)
   progress("scores before editing")
@@ -78,7 +79,7 @@ public func runEditStudy(
   let nll0 = try EditEvaluation.negativeLogLikelihood(model: model, windows: windows)
   let t0 = Date()
   var targets: [TargetVector] = []
-  let diff = try DifferentiableLlama(model)
+  let diff = try model.residualStreamModel()
   for (i, r) in requests.enumerated() {
     bar("target vectors", i, requests.count)
     targets.append(
@@ -88,8 +89,8 @@ public func runEditStudy(
   }
   bar("target vectors", requests.count, requests.count)
   let targetSeconds = Date().timeIntervalSince(t0)
-  let original = Dictionary(uniqueKeysWithValues: config.layers.map { ($0, model.blocks[$0].down) })
-  func restore() throws { for (l, m) in original { try model.setDown(l, m) } }
+  let original = Dictionary(uniqueKeysWithValues: try config.layers.map { ($0, try model.editedWeight($0)) })
+  func restore() throws { for (l, w) in original { try model.setEditedWeight(l, w) } }
 
   var cells: [EditStudyCell] = []
   let plan = dms.map { ($0, String(format: "%g", $0)) } + (refDm.map { [($0, "ref")] } ?? [])
@@ -144,7 +145,7 @@ public func runEditStudy(
     }
   }
   return EditStudyData(
-    model: model.config.name ?? model.path, config: config, corpus: corpus.name, facts: factsName,
+    model: model.displayName ?? model.path, config: config, corpus: corpus.name, facts: factsName,
     requests: requests.count, dk: dk, templates: templates.templates, dms: dms, refDm: refDm, batches: batches,
     before: before, heldOutNLLBefore: nll0, heldOutTokens: windows.count * 127, targetSeconds: targetSeconds,
     targetDeltaOverH: targets.map { $0.deltaNorm / $0.initialNorm }.reduce(0, +) / Double(targets.count),

@@ -36,12 +36,12 @@ public struct ModelEditReport: Encodable, Sendable {
 /// then the closed form per layer; saves the edited model as GGUF when `save` is given.
 /// `note` gets the statistics cache's sentences.
 public func runModelEdit(
-  model m: LlamaModel, requests: [EditRequest], pool all: [EditRequest], config: ModelEditConfig, dm: Double,
+  model m: any LanguageModel, requests: [EditRequest], pool all: [EditRequest], config: ModelEditConfig, dm: Double,
   corpus text: TextCorpus, heldOutWindows: Int, seed: UInt, save: String? = nil,
   progress: (String) -> Void = { _ in }, bar: (String, Int, Int) -> Void = { _, _, _ in },
   note: (String) -> Void = { _ in }
 ) throws -> ModelEditReport {
-  try config.validate(blocks: m.config.blockCount)
+  try config.validate(blocks: m.blockCount)
   try FactSet.validate(requests, tokenizer: m.tokenizer)
   var seconds: [String: Double] = [:]
   func timed<R>(_ name: String, _ body: () throws -> R) rethrows -> R {
@@ -49,7 +49,7 @@ public func runModelEdit(
     defer { seconds[name, default: 0] += Date().timeIntervalSince(t0) }
     return try body()
   }
-  let p = try KeyBudget.dynamicMultiplier(dm).keyCount(dk: m.config.mlpWidth)
+  let p = try KeyBudget.dynamicMultiplier(dm).keyCount(dk: m.keyWidth)
   var covariances: [Int: Matrix<Double>] = [:]
   for l in config.layers {
     progress("C0 of blk.\(l) from \(p) keys")
@@ -92,7 +92,7 @@ public func runModelEdit(
     try EditEvaluation.fluency(model: m, prompts: fluencyPrompts, seed: seed)
   }
   let report = ModelEditReport(
-    model: m.config.name ?? m.path, method: config.method.rawValue, layers: config.layers,
+    model: m.displayName ?? m.path, method: config.method.rawValue, layers: config.layers,
     lambda: config.method == .memit ? config.lambda : nil, alpha: config.method == .emmet ? config.alpha : nil, dm: dm,
     P: p,
     corpus: text.name, requests: requests.count, templates: templates.templates, before: before, after: after,

@@ -45,25 +45,25 @@ extension SolveProblem {
   /// A real model's layer: `W0` its MLP output projection (`d x d_k`), `C0` from `P` corpus
   /// keys, `K_E` from another stream of the corpus (seed + 1000), target change from seed + 2.
   public static func realModel(
-    _ m: LlamaModel, name: String, layer: Int, corpus text: TextCorpus, context: Int, dm: Double, batch b: Int,
+    _ m: any LanguageModel, name: String, layer: Int, corpus text: TextCorpus, context: Int, dm: Double, batch b: Int,
     seed: UInt, keyProgress: (Int, Int) -> Void = { _, _ in }
   ) throws -> SolveProblem {
-    let dk = m.config.mlpWidth
+    let dk = m.keyWidth
     try checkBatch(b, dk: dk)
     let pCount = try KeyBudget.dynamicMultiplier(dm).keyCount(dk: dk)
     let keys = try ModelKeySource(model: m, layer: layer, corpus: text, context: context, seed: UInt64(seed))
     var acc = SecondMomentAccumulator(
       identity: StatsIdentity(
-        model: m.config.name ?? name, layer: layer, dk: dk, corpus: text.name, keyPrecision: "fp32"))
+        model: m.displayName ?? name, layer: layer, dk: dk, corpus: text.name, keyPrecision: "fp32"))
     try acc.accumulate(from: keys, until: pCount, progress: keyProgress)
     let edits = try ModelKeySource(model: m, layer: layer, corpus: text, context: context, seed: UInt64(seed) &+ 1000)
     let ke = try edits.next(b).converted(to: Double.self)
-    let w0 = m.blocks[layer].down.transposed.converted(to: Double.self)  // d x d_k
+    let w0 = try m.editedWeight(layer).converted(to: Double.self)  // d x d_k
     return SolveProblem(
       problem: try EditProblem(
         W0: w0, C0: try acc.mean(), KE: ke, VE: randomTargets(W0: w0, KE: ke, rng: GSLRandom(seed: seed &+ 2))),
       header:
-        "REAL \(m.config.name ?? name) blk.\(layer).ffn_down: d = \(m.config.width), d_k = \(dk), P = \(pCount) (d_m = \(dm)) keys over \(text.name), \(keys.tokensSeen) tokens; B = \(b), seed \(seed)"
+        "REAL \(m.displayName ?? name) blk.\(layer).ffn_down: d = \(m.width), d_k = \(dk), P = \(pCount) (d_m = \(dm)) keys over \(text.name), \(keys.tokensSeen) tokens; B = \(b), seed \(seed)"
     )
   }
 

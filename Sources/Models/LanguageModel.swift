@@ -1,0 +1,176 @@
+import Foundation
+import Linalg
+
+/// Where a forward pass hands back activations, named by what they are in every architecture.
+public enum Capture: String, Sendable, CaseIterable, Codable {
+  /// The keys: the input of the MLP's output projection (`d_k x T`); in Llama
+  /// `silu(W_gate h) * (W_up h)`, the input of `ffn_down`; in GPT-2 `gelu(W_fc h + b)`.
+  case keys
+  /// The MLP's output `W0 keys` (`d x T`): what the edited matrix writes.
+  case mlpOut = "mlp-out"
+  /// The residual stream after the block (`d x T`).
+  case hidden
+}
+
+/// Which logits a forward pass computes (the output projection is the largest product).
+public enum LogitsMode: Sendable {
+  case none, last, all
+}
+
+/// What every architecture offers the statistics and editing code, so that callers never
+/// name a concrete model type: widths, blocks, tokenizer, a forward pass with captures named
+/// by what they are in every architecture (``Capture``), the edited weight in the papers'
+/// orientation, and a differentiable counterpart for target vectors.
+///
+/// How to add an architecture: a folder in `Sources/Models` with its config (checked against
+/// the tensors before anything runs), weights, forward pass and a ``ResidualStreamModel``, a
+/// conformance to this protocol that owns its weight layout (the edited matrix is handed out
+/// and taken back as `d_v x d_k`, whatever the file stores), and a case in ``ModelLoader``.
+public protocol LanguageModel: AnyObject, Sendable {
+  /// The architecture as the file names it ("llama").
+  var architecture: String { get }
+  /// The model's own name from its metadata, if it has one.
+  var displayName: String? { get }
+  /// The file the weights came from (its digest keys cached statistics; saving copies it).
+  var path: String { get }
+  /// Residual width `d` (= `d_v`, the rows of the edited matrix).
+  var width: Int { get }
+  /// MLP inner width `d_k`: the keys' dimension (the columns of the edited matrix).
+  var keyWidth: Int { get }
+  var blockCount: Int { get }
+  /// Blocks `0..<loadedBlocks` are in memory (a model can be loaded up to a layer).
+  var loadedBlocks: Int { get }
+  /// The longest window the model was trained for.
+  var contextLength: Int { get }
+  var vocabularySize: Int { get }
+  var tokenizer: BPETokenizer { get }
+  /// The edited module's name in the Hugging Face checkpoint, `{}` for the block
+  /// (`model.layers.{}.mlp.down_proj`): what the editing frameworks call the layer.
+  var editedWeightTemplate: String { get }
+
+  /// The forward pass over `tokens`: the captures asked for, per block, and the logits;
+  /// `profile` collects seconds per kernel when given.
+  func forward(_ tokens: [Int], capture: [Int: Set<Capture>], logits: LogitsMode, profile: ForwardProfile?) throws
+    -> (logits: Matrix<Float>?, captures: [Int: [Capture: Matrix<Float>]])
+  /// The edited matrix `W0` of block `layer`, `d_v x d_k` (the MLP output projection).
+  func editedWeight(_ layer: Int) throws -> Matrix<Float>
+  /// Replaces the edited matrix of block `layer` (`d_v x d_k`).
+  func setEditedWeight(_ layer: Int, _ w: Matrix<Float>) throws
+  /// Saves the model with the edited matrices of `editedLayers` as a file of its own format.
+  func save(to path: String, editedLayers: [Int]) throws
+  /// The differentiable counterpart (fp32, sharing the weights) that target vectors use.
+  func residualStreamModel() throws -> ResidualStreamModel
+}
+
+/// The part of a model that target vectors differentiate through: hidden states after a
+/// block, and from them the logits with a pullback to the hidden states.
+public protocol ResidualStreamModel {
+  var width: Int { get }
+  var blockCount: Int { get }
+  /// The residual stream after block `layer` for `tokens` (`width x T`).
+  func hidden(after layer: Int, tokens: [Int]) throws -> Matrix<Float>
+  /// From the residual stream `x` after block `layer`: the logits at `positions`
+  /// (`vocabulary x positions.count`) and the map from their gradient to the gradient at `x`.
+  func logits(from x: Matrix<Float>, after layer: Int, positions: [Int]) throws -> (
+    logits: Matrix<Float>, pullback: (Matrix<Float>) -> Matrix<Float>
+  )
+}
+
+/// Opens a model file by what it holds.
+public enum ModelLoader {
+  /// The model in the GGUF at `path` (blocks up to `upToLayer`, all by default).
+  public static func load(
+    path: String, upToLayer: Int? = nil, progress: (Int, Int) -> Void = { _, _ in }
+  ) throws -> any LanguageModel {
+    let file = try GGUFFile(path: path)
+    let arch = file.metadata["general.architecture"]?.string ?? "?"
+    switch arch {
+    case "llama": return try LlamaModel(file: file, upToLayer: upToLayer, progress: progress)
+    default:
+      throw ModelFileError.unsupportedArchitecture(
+        path: path, architecture: arch, supported: LlamaConfig.supportedArchitectures.joined(separator: ", "))
+    }
+  }
+}
+
+extension LlamaModel: LanguageModel {
+  public var architecture: String { config.architecture }
+  public var displayName: String? { config.name }
+  public var width: Int { config.width }
+  public var keyWidth: Int { config.mlpWidth }
+  public var blockCount: Int { config.blockCount }
+  public var contextLength: Int { config.contextLength }
+  public var vocabularySize: Int { config.vocabularySize }
+  public var editedWeightTemplate: String { "model.layers.{}.mlp.down_proj" }
+
+  /// `ffn_down` is stored `d_k x d` (GGUF's `(out, in)` read as is): handed out transposed.
+  public func editedWeight(_ layer: Int) throws -> Matrix<Float> {
+    guard layer >= 0 && layer < blocks.count else { throw ModelError.notLoaded(layer: layer, loaded: blocks.count) }
+    return blocks[layer].down.transposed
+  }
+
+  public func setEditedWeight(_ layer: Int, _ w: Matrix<Float>) throws {
+    try setDown(layer, w.transposed)
+  }
+
+  public func residualStreamModel() throws -> ResidualStreamModel { try DifferentiableLlama(self) }
+}
+
+extension DifferentiableLlama: ResidualStreamModel where T == Float {
+  public var width: Int { config.width }
+  public var blockCount: Int { config.blockCount }
+
+  public func hidden(after layer: Int, tokens: [Int]) throws -> Matrix<Float> {
+    forward(0..<(layer + 1), try embed(tokens)).0
+  }
+
+  public func logits(from x: Matrix<Float>, after layer: Int, positions: [Int]) throws -> (
+    logits: Matrix<Float>, pullback: (Matrix<Float>) -> Matrix<Float>
+  ) {
+    let after = (layer + 1)..<config.blockCount
+    let (y, caches) = forward(after, x)
+    let (logits, head) = headForward(y, positions: positions)
+    return (
+      logits,
+      { dLogits in
+        var none: HeadGradients<Float>? = nil
+        let dy = headBackward(dLogits, head, grads: &none)
+        var noBlocks: [LlamaBlockWeights<Float>]? = nil
+        return backward(after, caches, dy, grads: &noBlocks)
+      }
+    )
+  }
+}
+
+/// Probabilities from logits, in fp64, for every architecture.
+public enum Logits {
+  /// Softmax probabilities of one logits column.
+  public static func probabilities(_ logits: Matrix<Float>, column: Int) -> [Double] {
+    let col = (0..<logits.rows).map { Double(logits[$0, column]) }
+    let m = col.max() ?? 0
+    let e = col.map { Foundation.exp($0 - m) }
+    let s = e.reduce(0, +)
+    return e.map { $0 / s }
+  }
+
+  /// Log-probabilities of each column (`vocabulary x n`, computed in fp64).
+  public static func logSoftmax(_ logits: Matrix<Float>) -> Matrix<Double> { LlamaLayers.logSoftmax(logits) }
+
+  /// `log softmax(logits[:, column])[token]`.
+  public static func logProbability(_ logits: Matrix<Float>, column j: Int, token: Int) -> Double {
+    var mx = -Double.infinity
+    for i in 0..<logits.rows { mx = max(mx, Double(logits[i, j])) }
+    var s = 0.0
+    for i in 0..<logits.rows { s += exp(Double(logits[i, j]) - mx) }
+    return Double(logits[token, j]) - mx - log(s)
+  }
+}
+
+extension LanguageModel {
+  /// The forward pass with the defaults: no captures, logits at every position, no profile.
+  public func forward(
+    _ tokens: [Int], capture: [Int: Set<Capture>] = [:], logits: LogitsMode = .all
+  ) throws -> (logits: Matrix<Float>?, captures: [Int: [Capture: Matrix<Float>]]) {
+    try forward(tokens, capture: capture, logits: logits, profile: nil)
+  }
+}
