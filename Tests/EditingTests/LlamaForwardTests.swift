@@ -28,15 +28,28 @@ let smolLM2Model: LlamaModel? = try? LlamaModel(file: GGUFFile(path: ModelCache.
   @Test func capturesDoNotChangeTheLogits() throws {
     let m = try #require(smolLM2Model, "SmolLM2 missing from the model cache: run scripts/fetch-models.sh")
     let ids = m.tokenizer.encode("Capturing activations must not perturb the forward pass of the model.")
-    let plain = try #require(try m.forward(ids, logits: .all).logits)
     let all = Set(Capture.allCases)
-    let out = try m.forward(ids, capture: [0: all, 4: all, 5: [.hidden], 29: [.mlpOut]], logits: .all)
-    let captured = try #require(out.logits)
-    // Counted, not compared as arrays: a failing == on millions of elements makes the test
-    // library diff them, which takes hours.
-    #expect(captured.storage.count == plain.storage.count)
-    let differing = zip(captured.storage, plain.storage).reduce(0) { $0 + ($1.0 == $1.1 ? 0 : 1) }
-    #expect(differing == 0, "\(differing) logits differ when activations are captured")
+    let spec: [Int: Set<Capture>] = [0: all, 4: all, 5: [.hidden], 29: [.mlpOut]]
+    // Up to three attempts, each a fresh pair of passes: when other tests call OpenBLAS from
+    // other threads of this process at the same time, a product can be split differently and
+    // differ in the last bit (seen once in seven parallel runs of the whole suite, never alone
+    // or under load from another process). A capture that perturbs the pass differs in every
+    // attempt (the old separate residual add: 651,414 logits each time).
+    var counts: [Int] = []
+    var last: (logits: Matrix<Float>?, captures: [Int: [Capture: Matrix<Float>]])? = nil
+    for _ in 0..<3 {
+      let plain = try #require(try m.forward(ids, logits: .all).logits)
+      let o = try m.forward(ids, capture: spec, logits: .all)
+      let captured = try #require(o.logits)
+      last = o
+      #expect(captured.storage.count == plain.storage.count)
+      // Counted, not compared as arrays: a failing == on millions of elements makes the test
+      // library diff them, which takes hours.
+      counts.append(zip(captured.storage, plain.storage).reduce(0) { $0 + ($1.0 == $1.1 ? 0 : 1) })
+      if counts.last == 0 { break }
+    }
+    #expect(counts.last == 0, "logits differ when activations are captured, in every attempt: \(counts)")
+    let out = try #require(last)
     let mlp4 = try #require(out.captures[4]?[.mlpOut])
     #expect(mlp4.storage.allSatisfy(\.isFinite) && mlp4.storage.contains { $0 != 0 })
     #expect(try #require(out.captures[29]?[.mlpOut]).columns == ids.count)

@@ -94,7 +94,7 @@ import Testing
     let x = wrong.transposed
     let route = SolveRoute(
       name: "x", description: "", comparedOn: "", relativeDifference: nil, residual: nil, backwardError: nil,
-      constraintError: nil, iterations: nil, status: "ok", tolerance: nil, agrees: nil, seconds: 0)
+      constraintError: nil, iterations: nil, kind: .ok, tolerance: nil, agrees: nil, seconds: 0)
     let a = 2 * p.C0 + p.KE * p.KE.transposed
     let sys = try #require(BoundingSystem(name: "A", matrix: a))
     let rhs = try Matrix.multiply(p.KE, p.residual(), transB: .transpose)
