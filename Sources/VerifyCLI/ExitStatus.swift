@@ -56,7 +56,7 @@ enum ExitStatus: Int32, CaseIterable {
       default: return .badInput
       }
     case is DecodingError, is ParameterError: return .badInput
-    case is AtomicFileError: return .couldNotRun
+    case is AtomicFileError, is ReportError: return .couldNotRun
     default: return .couldNotRun
     }
   }

@@ -152,7 +152,7 @@ struct LinalgCommand: ParsableCommand {
   }
 
   func demonstration(progress: Progress) throws {
-    let dms = try parsePositives(dm, flag: "--dm")
+    let dms = try parseDynamicMultipliers(dm)
     if let big = dms.first(where: { $0 > 1000 }) {
       throw ValidationError("--dm \(big): at most 1000 in the demonstration")
     }

@@ -53,13 +53,6 @@ func parseCounts(_ text: String, flag: String, minimum: Int = 1) throws -> [Int]
   }
 }
 
-/// Finite numbers > 0, comma-separated (`--dm 1,1.5,2`).
-func parsePositives(_ text: String, flag: String) throws -> [Double] {
-  try parseList(text, flag: flag, what: "finite numbers > 0, comma-separated") { s in
-    Double(s).flatMap { $0.isFinite && $0 > 0 ? $0 : nil }
-  }
-}
-
 /// Refuses options that the chosen mode would ignore, naming them and the mode.
 func refuseIgnored(_ given: [(String, Bool)], mode: String) throws {
   let ignored = given.filter(\.1).map(\.0)
@@ -118,5 +111,27 @@ private func continued(_ line: String, width: Int) -> [String] {
 func requireSymmetric<T: LinalgScalar>(_ c0: Matrix<T>, file: String, tolerance: Double) throws {
   do { try c0.checkSymmetric(file, tolerance: tolerance) } catch {
     throw CLIError("\(error) (--symmetrize does that)")
+  }
+}
+
+/// The one `--dm` parser: "1,2,min" into key budgets (`min`: the theoretical minimum
+/// `P = d_k - B`, only where `allowMinimum`); every item a finite number > 0 (checked by
+/// ``KeyBudget/validate()``), no empty items, not empty.
+func parseBudgets(_ s: String, batch: Int, allowMinimum: Bool = true, flag: String = "--dm") throws -> [KeyBudget] {
+  let what = allowMinimum ? "finite numbers > 0 or 'min', comma-separated" : "finite numbers > 0, comma-separated"
+  let budgets = try parseList(s, flag: flag, what: what) { item -> KeyBudget? in
+    if item == "min" { return allowMinimum ? .theoreticalMinimum(batch: batch) : nil }
+    guard let v = Double(item), v.isFinite, v > 0 else { return nil }
+    return .dynamicMultiplier(v)
+  }
+  try checkOptions { for b in budgets { try b.validate() } }
+  return budgets
+}
+
+/// `--dm` as plain multipliers (studies that need a number for every entry).
+func parseDynamicMultipliers(_ s: String, flag: String = "--dm") throws -> [Double] {
+  try parseBudgets(s, batch: 0, allowMinimum: false, flag: flag).map { b in
+    if case .dynamicMultiplier(let v) = b { return v }
+    throw ValidationError("\(flag): '\(s)' holds an item that is not a number")
   }
 }

@@ -64,7 +64,7 @@ final class Progress: @unchecked Sendable {
   }
   private var lastBar = Date.distantPast
   private var lastLogLine = Date.distantPast
-  nonisolated(unsafe) private static let clock: DateFormatter = {
+  private static let clock: DateFormatter = {
     let f = DateFormatter()
     f.dateFormat = "HH:mm:ss"
     return f

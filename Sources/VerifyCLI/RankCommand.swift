@@ -266,19 +266,6 @@ struct RankCommand: ParsableCommand {
   }
 }
 
-/// Parses "1,2,min" into key budgets ("min": the theoretical minimum P = d_k - B); every item
-/// must be a finite number > 0 or `min`, and the list must not be empty.
-func parseBudgets(_ s: String, batch: Int, flag: String = "--dm") throws -> [KeyBudget] {
-  let budgets = try parseList(s, flag: flag, what: "finite numbers > 0 or 'min', comma-separated") {
-    item -> KeyBudget? in
-    if item == "min" { return .theoreticalMinimum(batch: batch) }
-    guard let v = Double(item), v.isFinite, v > 0 else { return nil }
-    return .dynamicMultiplier(v)
-  }
-  try checkOptions { for b in budgets { try b.validate() } }
-  return budgets
-}
-
 /// Refuses to start work that would not fit in memory, naming the estimate.
 func checkMemory(_ bytes: Double, what: String, advice: String = "use --scale (e.g. --scale 0.5)") throws {
   try checkMemory(bytes < Double(Int.max) ? Int(bytes) : -1, what: what, advice: advice)

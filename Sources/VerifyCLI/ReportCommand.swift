@@ -38,7 +38,7 @@ struct ReportCommand: ParsableCommand {
   @Flag(help: "No progress output.") var quiet = false
 
   func validate() throws {
-    let dms = try parsePositives(dm, flag: "--dm")
+    let dms = try parseDynamicMultipliers(dm)
     if Set(dms).count < 2 {
       throw ValidationError("--dm: give at least two distinct values (the report compares each d_m with the largest)")
     }
@@ -59,7 +59,7 @@ struct ReportCommand: ParsableCommand {
   }
 
   func run() throws {
-    let dms = try parsePositives(dm, flag: "--dm")
+    let dms = try parseDynamicMultipliers(dm)
     let batches = try parseCounts(batch, flag: "--batch")
     let progress = Progress(quiet: quiet)
     let keys: KeyStream

@@ -49,7 +49,7 @@ struct StudyCommand: ParsableCommand {
 
   func validate() throws {
     if from != nil { return }
-    let dms = try parsePositives(dm, flag: "--dm")
+    let dms = try parseDynamicMultipliers(dm)
     _ = try parseCounts(batch, flag: "--batch")
     if let layers { _ = try parseCounts(layers, flag: "--layers", minimum: 0) }
     try checkOptions {
@@ -84,7 +84,7 @@ struct StudyCommand: ParsableCommand {
       print("wrote \(out)/report.md")
       return
     }
-    let dms = try parsePositives(dm, flag: "--dm")
+    let dms = try parseDynamicMultipliers(dm)
     let batches = try parseCounts(batch, flag: "--batch")
     let progress = Progress(quiet: quiet)
     do {

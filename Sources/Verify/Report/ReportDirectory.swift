@@ -1,6 +1,18 @@
 import Foundation
 import Linalg
 
+/// Why a report could not be written (the previous report, if any, is unchanged).
+public enum ReportError: Error, CustomStringConvertible {
+  case io(String)
+  case gnuplot(String)
+  public var description: String {
+    switch self {
+    case .io(let m): "cannot write the report: \(m)"
+    case .gnuplot(let m): "gnuplot failed: \(m) (install Debian's gnuplot-nox; scripts/setup.sh does)"
+    }
+  }
+}
+
 /// The machinery every report shares: a directory written atomically (into a hidden sibling,
 /// then swapped in by renames, so an interrupted run leaves the previous report or none), text
 /// files, gnuplot figures and the provenance lines.
@@ -13,7 +25,7 @@ public enum ReportDirectory {
 
   public static func put(_ text: String, _ dir: URL, _ name: String) throws {
     do { try text.write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8) } catch {
-      throw ReportWriter.WriteError.io("\(name): \(error)")
+      throw ReportError.io("\(name): \(error)")
     }
   }
 
@@ -34,10 +46,10 @@ public enum ReportDirectory {
     let err = Pipe()
     p.standardError = err
     p.standardOutput = FileHandle.nullDevice
-    do { try p.run() } catch { throw ReportWriter.WriteError.gnuplot("\(error)") }
+    do { try p.run() } catch { throw ReportError.gnuplot("\(error)") }
     p.waitUntilExit()
     let msg = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    if p.terminationStatus != 0 { throw ReportWriter.WriteError.gnuplot("\(script): \(msg)") }
+    if p.terminationStatus != 0 { throw ReportError.gnuplot("\(script): \(msg)") }
   }
 
   /// What was run where: commit (when run inside a git checkout), machine, date.

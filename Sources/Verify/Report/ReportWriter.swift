@@ -16,17 +16,6 @@ public struct ReportWriter {
     self.notes = notes
   }
 
-  public enum WriteError: Error, CustomStringConvertible {
-    case io(String)
-    case gnuplot(String)
-    public var description: String {
-      switch self {
-      case .io(let m): "cannot write the report: \(m)"
-      case .gnuplot(let m): "gnuplot failed: \(m) (install Debian's gnuplot-nox; scripts/setup.sh does)"
-      }
-    }
-  }
-
   static let eps32 = Double(Float.ulpOfOne)
   static let eps64 = Double.ulpOfOne
 
@@ -41,9 +30,9 @@ public struct ReportWriter {
     return String(format: "%.6e", x)
   }
 
-  func writeFiles(into dir: URL, progress: (String) -> Void) throws {
+  /// Every number behind every figure: spectra, conditioning, distances, routes, Cholesky map.
+  func writeDataTables(into dir: URL) throws {
     let rows = data.rows
-    let maxB = data.batches.max() ?? 0
     // --- CSVs
     var spectra = "d_m,index,index_over_dk,eigenvalue,mp_lower,mp_upper,mean_eigenvalue\n"
     for r in rows {
@@ -93,7 +82,12 @@ public struct ReportWriter {
       }
     }
     try put(map, dir, "cholesky_map.csv")
+  }
 
+  /// Per-figure tables (one row per x value, one column per curve).
+  func writeFigureTables(into dir: URL) throws {
+    let rows = data.rows
+    let maxB = data.batches.max() ?? 0
     // Per-figure tables (one row per x value, one column per curve) so that gnuplot draws
     // connected lines; missing values (singular matrices) are NaN and leave gaps.
     let cellAt = { (r: ReportRow, b: Int) in r.cells.first { $0.B == b } }
@@ -126,7 +120,12 @@ public struct ReportWriter {
     }
     try put(distanceTable(\.memitEditDistance, \.emmetEditDistance), dir, "fig_edit_distance.csv")
     try put(distanceTable(\.memitOutputDistance, \.emmetOutputDistance), dir, "fig_output_distance.csv")
+  }
 
+  /// The gnuplot scripts, by figure name.
+  func figureScripts() -> [(String, String)] {
+    let rows = data.rows
+    let maxB = data.batches.max() ?? 0
     // --- figures
     let dmList = rows.map { String($0.dm) }.joined(separator: " ")
     let nd = rows.count
@@ -269,7 +268,13 @@ public struct ReportWriter {
         title:
           "Output distance to d_m = \(ref) on the preserved keys: sqrt(tr(Δ C_{ref} Δ^T) / tr(dW_{ref} C_{ref} dW_{ref}^T))",
         ylabel: "relative RMS output difference on preserved keys"))
-    for (name, body) in figures {
+    return figures
+  }
+
+  func writeFiles(into dir: URL, progress: (String) -> Void) throws {
+    try writeDataTables(into: dir)
+    try writeFigureTables(into: dir)
+    for (name, body) in figureScripts() {
       progress("figure \(name)")
       try ReportDirectory.figure(name, body, in: dir)
     }
