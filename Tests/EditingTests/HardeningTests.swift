@@ -173,3 +173,18 @@ import Testing
     #expect(abs(big - ref) <= 1e-12 * ref)
   }
 }
+
+/// The per-model hyperparameters are valid configs for their models' block counts and name
+/// the module the frameworks edit.
+@Suite("Per-model edit hyperparameters") struct EditHyperparameterTests {
+  @Test func presetsAreValidForTheirModels() throws {
+    let blocks = ["gpt2-xl": 48, "gpt-j-6b": 28, "llama2-7b": 32, "smollm2-135m": 30]
+    for h in EditHyperparameters.all {
+      try h.config.validate(blocks: try #require(blocks[h.model]))
+      #expect(h.editedModuleTemplate.contains("{}") && !h.source.isEmpty)
+    }
+    #expect(EditHyperparameters.smolLM2.config == ModelEditConfig.smolLM2(.memit))
+    #expect(EditHyperparameters.gpt2XL.config.layers == [13, 14, 15, 16, 17])
+    #expect(throws: EditError.self) { try EditHyperparameters.gpt2XL.config.validate(blocks: 12) }
+  }
+}

@@ -24,11 +24,11 @@ public struct ModelEditConfig: Codable, Sendable, Equatable {
     self.target = target
   }
 
-  /// SmolLM2-135M defaults (BACKGROUND.md section 7: edits at early layers; lambda 1500-5000).
   /// 5000 on the mean second moment: SmolLM2-135M's keys are small, and Llama-2's 15000
   /// writes only 12-24 % of an edit there (BACKGROUND.md section 7, identity 9).
   public static let smolLM2Lambda = 5000.0
 
+  /// SmolLM2-135M defaults (BACKGROUND.md section 7: edits at early layers; lambda 1500-5000).
   public static func smolLM2(_ method: EditMethod) -> ModelEditConfig {
     method == .memit
       ? ModelEditConfig(method: .memit, layers: [2, 3, 4, 5, 6], lambda: smolLM2Lambda)
