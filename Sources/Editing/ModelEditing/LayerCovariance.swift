@@ -136,9 +136,13 @@ public enum LayerCovariance {
     while done < count {
       let got = try source.nextWindow(capturing: missing)
       let take = min(count - done, got[first]!.columns)
+      // One window feeds every layer's accumulator through the one accumulation loop, each
+      // with the window's first `take` keys as one chunk (the grouping of an uncached run).
       for l in missing {
-        let k = got[l]!
-        try accs[l]!.add(keys: take == k.columns ? k : k.submatrix(rows: 0..<k.rows, columns: 0..<take))
+        guard let k = got[l], var acc = accs[l] else { continue }
+        try acc.accumulate(
+          from: BufferedKeyStream(k, sourceName: "blk.\(l) window"), until: acc.count + take, chunk: max(take, 1))
+        accs[l] = acc
       }
       done += take
       progress(done, count)

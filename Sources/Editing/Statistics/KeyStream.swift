@@ -102,6 +102,34 @@ public final class MatrixKeyStream: KeyStream {
   }
 }
 
+/// Keys already in hand (one window of a forward pass that captured several layers), handed
+/// out in order; fp32 as computed.
+public final class BufferedKeyStream: KeyStream {
+  private var keys: Matrix<Float>
+  private var position = 0
+  public let sourceName: String
+
+  public init(_ keys: Matrix<Float>, sourceName: String) {
+    self.keys = keys
+    self.sourceName = sourceName
+  }
+
+  public var dimension: Int { keys.rows }
+  public var streamDescription: String { "\(keys.columns) keys of \(sourceName) in hand" }
+  public var keyPrecision: String { "fp32" }
+  public var available: Int? { keys.columns }
+  public var productionPhase: String { "keys: in hand" }
+
+  public func nextKeys(_ n: Int) throws -> KeyChunk {
+    guard position + n <= keys.columns else {
+      throw EditError.badInput("\(sourceName): \(n) keys asked, \(keys.columns - position) left")
+    }
+    defer { position += n }
+    if position == 0 && n == keys.columns { return .fp32(keys) }
+    return .fp32(keys.submatrix(rows: 0..<keys.rows, columns: position..<(position + n)))
+  }
+}
+
 /// Columns `range` of a `.npy` key file (`d_k x N`), read chunk by chunk when asked for, so
 /// memory stays at one chunk however long the file (fp64; fp32 files are widened exactly).
 public final class NPYKeyStream: KeyStream {

@@ -152,7 +152,9 @@ extension SecondMomentAccumulator {
       formatVersion: Self.formatVersion, identity: identity, tokenCount: count, checksum: String(checksum, radix: 16))
     var data = Data(Self.magic)
     let json: Data
-    do { json = try JSONEncoder().encode(header) } catch { throw .io(path: url.path, detail: "\(error)") }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]  // the same statistics give the same bytes
+    do { json = try encoder.encode(header) } catch { throw .io(path: url.path, detail: "\(error)") }
     withUnsafeBytes(of: UInt32(json.count).littleEndian) { data.append(contentsOf: $0) }
     data.append(json)
     packed.withUnsafeBytes { data.append(contentsOf: $0) }
