@@ -5,6 +5,14 @@ import Testing
 @testable import Editing
 @testable import Models
 
+/// How many positions differ (a length mismatch counts as all): big arrays are compared by
+/// count, because a failing `==` on millions of elements makes the test library diff them for
+/// hours.
+func countDiffering<T: Equatable>(_ a: [T], _ b: [T]) -> Int {
+  guard a.count == b.count else { return max(a.count, b.count) }
+  return zip(a, b).reduce(0) { $0 + ($1.0 == $1.1 ? 0 : 1) }
+}
+
 /// Issue 14: every parameter has one validation point that speaks of the quantity; C0 must be
 /// symmetric; the cache key is the content; model hyperparameters are checked against the file.
 @Suite("Hardening: parameters, symmetry, content digests, hyperparameters") struct HardeningTests {
@@ -106,10 +114,10 @@ import Testing
     #expect(notes.last?.contains("computed and cached") == true)
     let again = try c0(text)
     #expect(notes.last?.contains("from the cache") == true)
-    #expect(again.storage == first.storage)
+    #expect(countDiffering(again.storage, first.storage) == 0)
     let mixed = try c0(other)
     #expect(notes.last?.contains("computed and cached") == true)
-    #expect(mixed.storage != first.storage)
+    #expect(countDiffering(mixed.storage, first.storage) > 0)
     let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".kevstat") }
     #expect(files.count == 2)
     // Damage one file (flip a byte in the data): detected, recomputed, replaced.
@@ -122,9 +130,17 @@ import Testing
     try Data(bytes).write(to: f)
     let repaired = try c0(text)
     #expect(notes.last?.contains("unusable") == true && notes.last?.contains("replaced") == true)
-    #expect(repaired.storage == first.storage)
-    _ = try c0(text)
+    // The replacement is what was recomputed, exactly.
+    let reread = try c0(text)
     #expect(notes.last?.contains("from the cache") == true)
+    #expect(countDiffering(reread.storage, repaired.storage) == 0)
+    // A recomputation equals the first run but for the roundings of the fp32 forward pass when
+    // concurrent OpenBLAS callers split a product differently: keys within 60 sqrt(d_k) u each
+    // (the bound the forward pass meets against PyTorch), so C0 = mean k k^T within twice that.
+    let u = Double(Float.ulpOfOne) / 2
+    let tol = 2 * 60 * Double(m.keyWidth).squareRoot() * u
+    let diff = (repaired - first).norm(.frobenius) / first.norm(.frobenius)
+    #expect(diff <= tol, "recomputed C0 differs by \(diff) > \(tol)")
   }
 
   /// A GGUF whose RoPE dimension exceeds the head size crashed the forward pass; now the

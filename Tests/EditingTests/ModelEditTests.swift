@@ -220,7 +220,7 @@ import Testing
     for i in stride(from: 3, to: again.storage.count, by: 11) { again.storage[i] = -again.storage[i] }
     try m.setDown(3, again)
     try m.save(to: path, editedLayers: [3])
-    #expect(try GGUFFile(path: path).matrix("blk.3.ffn_down.weight").storage == again.storage)
+    #expect(countDiffering(try GGUFFile(path: path).matrix("blk.3.ffn_down.weight").storage, again.storage) == 0)
     #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["edited.gguf"])
     // Bad input: a replacement of the wrong size is refused and nothing is written.
     let bad = dir.appendingPathComponent("bad.gguf").path

@@ -139,10 +139,10 @@ public enum LayerCovariance {
       // One window feeds every layer's accumulator through the one accumulation loop, each
       // with the window's first `take` keys as one chunk (the grouping of an uncached run).
       for l in missing {
-        guard let k = got[l], var acc = accs[l] else { continue }
-        try acc.accumulate(
-          from: BufferedKeyStream(k, sourceName: "blk.\(l) window"), until: acc.count + take, chunk: max(take, 1))
-        accs[l] = acc
+        guard let k = got[l], let have = accs[l]?.count else { continue }
+        // Mutated in place through the dictionary (a copy would duplicate the d_k x d_k sums).
+        try accs[l]?.accumulate(
+          from: BufferedKeyStream(k, sourceName: "blk.\(l) window"), until: have + take, chunk: max(take, 1))
       }
       done += take
       progress(done, count)
