@@ -92,13 +92,8 @@ public final class MatrixKeyStream: KeyStream {
   public var productionPhase: String { "keys: copy columns" }
 
   public func nextKeys(_ n: Int) throws -> KeyChunk {
-    guard position + n <= range.upperBound else {
-      throw EditError.badInput(
-        "\(name) has \(keys.columns) keys (columns); \(position + n - range.lowerBound) asked of columns \(range.lowerBound)..<\(range.upperBound)"
-      )
-    }
-    defer { position += n }
-    return .fp64(keys.submatrix(rows: 0..<keys.rows, columns: position..<(position + n)))
+    let r = try takeColumns(n, from: range, at: &position, of: keys.columns, name: name)
+    return .fp64(keys.submatrix(rows: 0..<keys.rows, columns: r))
   }
 }
 
@@ -167,14 +162,23 @@ public final class NPYKeyStream: KeyStream {
   public var productionPhase: String { "keys: read the file" }
 
   public func nextKeys(_ n: Int) throws -> KeyChunk {
-    guard position + n <= range.upperBound else {
-      throw EditError.badInput(
-        "\(url.path) has \(columnCount) keys (columns); \(position + n - range.lowerBound) asked of columns \(range.lowerBound)..<\(range.upperBound)"
-      )
-    }
-    defer { position += n }
-    return .fp64(try NPY.read(url, as: Double.self, requireFinite: true, columns: position..<(position + n)))
+    let r = try takeColumns(n, from: range, at: &position, of: columnCount, name: url.path)
+    return .fp64(try NPY.read(url, as: Double.self, requireFinite: true, columns: r))
   }
+}
+
+/// The next `n` columns of a finite source read in order within `range`, advancing `position`;
+/// refuses to run past the range, naming the source.
+func takeColumns(_ n: Int, from range: Range<Int>, at position: inout Int, of total: Int, name: String) throws
+  -> Range<Int>
+{
+  guard position + n <= range.upperBound else {
+    throw EditError.badInput(
+      "\(name) has \(total) keys (columns); \(position + n - range.lowerBound) asked of columns \(range.lowerBound)..<\(range.upperBound)"
+    )
+  }
+  defer { position += n }
+  return position..<(position + n)
 }
 
 extension SecondMomentAccumulator {
