@@ -38,8 +38,10 @@ let package = Package(
       name: "CGSL",
       providers: [.apt(["libgsl-dev"])]
     ),
+    // zlib: the deflated members of `.npz` archives (numpy.savez_compressed) and CRC-32.
+    .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
     .target(
-      name: "Linalg", dependencies: ["CLapack", "CGSL"],
+      name: "Linalg", dependencies: ["CLapack", "CGSL", "CZlib"],
       swiftSettings: crossModule + optimisedInDebug
     ),
     // The forward pass's elementwise kernels (exp, softmax, SwiGLU, RMSNorm, RoPE), compiled

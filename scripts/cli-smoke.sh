@@ -165,3 +165,21 @@ set +e
 set -e
 [ "$s_bad" = 2 ] && [ "$s_fail" = 1 ] || { echo "cli-smoke: exit statuses $s_bad (want 2), $s_fail (want 1)" >&2; exit 1; }
 echo "cli-smoke: exit status 2 for bad input, 1 for routes that do not converge (DISAGREE)"
+
+# verify rank --stats (issue 17): a MEMIT/EasyEdit statistics file written by numpy (stored
+# and deflated) gives numpy's condition number of C0 = mom2 / count.
+for f in stats-f32.npz stats-f64-compressed.npz; do
+  "$bin" rank --stats "$root/fixtures/npz/$f" --spectrum --json --quiet >"$tmp/stats_$f.json"
+done
+python3 - "$tmp" "$root" <<'PY'
+import json, sys
+d, root = sys.argv[1], sys.argv[2]
+exp = json.load(open(f"{root}/fixtures/npz/expected.json"))
+for f in ["stats-f32.npz", "stats-f64-compressed.npz"]:
+    r = json.load(open(f"{d}/stats_{f}.json"))[0]
+    c, e = r["C0"]["cond"], exp[f]["cond"]
+    # eigenvalues by dsyevd: each within ~ n eps lambda_max, so cond within ~ 2 n eps cond.
+    assert abs(c - e) <= 2 * 12 * 2.3e-16 * e * e, (f, c, e)
+    assert r["P"] == exp[f]["count"], (r["P"], exp[f]["count"])
+print("cli-smoke: rank --stats reads numpy's .npz statistics (stored, deflated) with numpy's cond(C0)")
+PY

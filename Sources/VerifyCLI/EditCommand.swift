@@ -45,7 +45,10 @@ struct EditCommand: ParsableCommand {
   var method: EditMethod
   @Option(help: "W0.npy (d_v x d_k).")
   var w0: String?
-  @Option(help: "C0.npy: mean second moment K0 K0^T / P (d_k x d_k).")
+  @Option(
+    help:
+      "C0.npy: mean second moment K0 K0^T / P (d_k x d_k); or a MEMIT/EasyEdit statistics .npz (C0 = mom2.mom2 / mom2.count)."
+  )
   var c0: String?
   @Option(help: "K0.npy: preserved keys (d_k x P); C0 = K0 K0^T / P is formed.")
   var k0: String?
@@ -159,11 +162,20 @@ struct EditCommand: ParsableCommand {
     let c: Matrix<T>
     var symmetryTolerance: Double? = nil
     if let c0 {
-      var m = try load(c0, T.self)
-      // What rounding can explain depends on the precision the file holds, not the working one.
-      let stored = try NPY.header(of: URL(fileURLWithPath: c0)).dtype.hasSuffix("f4")
-      symmetryTolerance = Matrix<T>.symmetryTolerance(
-        n: m.rows, unitRoundoff: stored ? Double(Float.ulpOfOne) / 2 : Double.ulpOfOne / 2)
+      var m: Matrix<T>
+      if c0.hasSuffix(".npz") {
+        // A framework's statistics file: C0 = mom2.mom2 / mom2.count.
+        let s = try FrameworkStatistics(url: URL(fileURLWithPath: c0))
+        m = s.mean().converted(to: T.self)
+        symmetryTolerance = Matrix<T>.symmetryTolerance(n: m.rows, unitRoundoff: s.unitRoundoff)
+        p = s.count
+      } else {
+        m = try load(c0, T.self)
+        // What rounding can explain depends on the precision the file holds, not the working one.
+        let stored = try NPY.header(of: URL(fileURLWithPath: c0)).dtype.hasSuffix("f4")
+        symmetryTolerance = Matrix<T>.symmetryTolerance(
+          n: m.rows, unitRoundoff: stored ? Double(Float.ulpOfOne) / 2 : Double.ulpOfOne / 2)
+      }
       if !symmetrize { try requireSymmetric(m, file: c0, tolerance: symmetryTolerance!) }
       if symmetrize {
         warn(

@@ -57,6 +57,12 @@ struct RankCommand: ParsableCommand {
   var keys: String?
 
   @Option(
+    help:
+      "Analyse an existing statistics file in MEMIT/EasyEdit's format (.npz with mom2.mom2 = sum of k k^T, mom2.count) instead of collecting keys."
+  )
+  var stats: String?
+
+  @Option(
     parsing: .unconditional,
     help:
       "Dynamic multipliers d_m (comma-separated); P = round(d_m * d_k). 'min' is the theoretical minimum P = d_k - B. Default 1 (with --keys: all columns)."
@@ -91,7 +97,17 @@ struct RankCommand: ParsableCommand {
   var quiet = false
 
   func validate() throws {
-    if (model == nil) == (keys == nil) { throw ValidationError("give exactly one of --model NAME or --keys FILE.npy") }
+    if [model != nil, keys != nil, stats != nil].filter({ $0 }).count != 1 {
+      throw ValidationError("give exactly one of --model NAME, --keys FILE.npy or --stats FILE.npz")
+    }
+    if stats != nil {
+      try refuseIgnored(
+        [
+          ("--dm", dm != nil), ("--keys-used", keysUsed != nil), ("--batch", batch != 0), ("--scale", scale != nil),
+          ("--layer", layer != nil), ("--corpus", corpus != nil), ("--context", context != nil),
+          ("--seed", seed != nil),
+        ], mode: "--stats (C0 = mom2.mom2 / mom2.count is read from the file)")
+    }
     if spectrumOut != nil && !spectrum { throw ValidationError("--spectrum-out needs --spectrum") }
     try checkOptions {
       try ParameterError.count("B", batch, in: 0...Int.max)
@@ -125,6 +141,10 @@ struct RankCommand: ParsableCommand {
   }
 
   func run() throws {
+    if let stats {
+      try analyseStatistics(stats)
+      return
+    }
     var budgets = try parseBudgets(dm ?? "1", batch: batch)
     let seed = self.seed ?? 1
     let context = self.context ?? 256
@@ -222,6 +242,32 @@ struct RankCommand: ParsableCommand {
     }
     print(header(study: study, note: note))
     for r in rows { print(render(r)) }
+  }
+
+  /// `--stats FILE.npz`: C0 = mom2 / count from a framework's statistics file, analysed as the
+  /// rank study analyses its C0 (with the Marchenko-Pastur prediction at d_m = count / d_k).
+  func analyseStatistics(_ path: String) throws {
+    let progress = Progress(quiet: quiet)
+    progress.begin("reading \(path)")
+    let s = try FrameworkStatistics(url: URL(fileURLWithPath: path))
+    let dk = s.dk
+    try checkMemory(
+      Double(rankStudyMemoryBytes(dk: dk, width: 0, mlp: .isotropic, chunk: 0, spectrum: spectrum)),
+      what: "analysing C0 of \(path) (d_k = \(dk))", advice: "d_k is the file's; nothing smaller helps")
+    let (row, asym) = try Verify.analyseStatistics(s, source: path, lambda: lambda, spectrum: spectrum) {
+      progress.begin($0)
+    }
+    progress.finish()
+    let dm = row.dm
+    if json {
+      try printJSON([row])
+      return
+    }
+    print("stats:\(path)\nkeys: \(row.keys)")
+    print(
+      "C0 = mom2.mom2 / mom2.count (the editors' mean second moment), d_m = count / d_k = \(sci(dm)); analysed in fp64 (the sums were accumulated in \(s.precision)), Cholesky tried in fp32 and fp64; relative asymmetry of the stored sum \(sci(asym))."
+    )
+    print(render(row))
   }
 
   func header(study: RankStudy, note: String?) -> String {

@@ -44,6 +44,8 @@ public enum NPYError: Error, Equatable, CustomStringConvertible, Sendable {
   case nonFinite(name: String, row: Int, column: Int, value: Double)
   /// Writing failed; any previous file at `path` is left untouched.
   case writeFailed(path: String, reason: String)
+  /// An `.npz` archive whose zip structure is broken, lies about sizes, or lacks a member.
+  case malformedArchive(name: String, detail: String)
 
   public var description: String {
     switch self {
@@ -82,6 +84,8 @@ public enum NPYError: Error, Equatable, CustomStringConvertible, Sendable {
       return s
     case .nonFinite(let name, let row, let column, let value):
       return "\(name): non-finite value \(value) at row \(row), column \(column) (0-based; first in column-major order)"
+    case .malformedArchive(let name, let detail):
+      return "\(name): not a readable .npz archive: \(detail)"
     case .writeFailed(let path, let reason):
       return "cannot write \(path): \(reason)"
     }

@@ -1,0 +1,43 @@
+import Foundation
+import Linalg
+
+/// Second-moment statistics in the format of MEMIT's `rome/layer_stats.py` (also loaded by
+/// EasyEdit and AlphaEdit): an `.npz` with `mom2.mom2`, the running *sum* of `k kᵀ` (uncentred,
+/// `d_k x d_k`, float32 by default - the sum itself was accumulated in that precision),
+/// `mom2.count` (tokens), `mom2.constructor` (ignored) and `sample_size` (texts; optional here).
+/// The editors use `mom2.mom2 / mom2.count`.
+public struct FrameworkStatistics: Sendable {
+  /// `Σ k kᵀ` as stored, widened to fp64.
+  public var sum: Matrix<Double>
+  public var count: Int
+  public var sampleSize: Int?
+  /// "float32" or "float64": the precision the file holds (and the sums were accumulated in).
+  public var precision: String
+
+  public var dk: Int { sum.rows }
+
+  /// Reads and checks a statistics file: square, finite sum, count > 0.
+  public init(url: URL) throws {
+    let npz = try NPZArchive(url: url)
+    let raw = try npz.data("mom2.mom2")
+    let h = try NPY.header(data: raw, name: "\(url.lastPathComponent)/mom2.mom2.npy")
+    precision = h.dtype.hasSuffix("f4") ? "float32" : "float64"
+    sum = try npz.matrix("mom2.mom2", as: Double.self)
+    guard sum.rows == sum.columns, sum.rows >= 1 else {
+      throw EditError.badInput("\(url.lastPathComponent): mom2.mom2 must be d_k x d_k, got \(sum.shapeDescription)")
+    }
+    count = try npz.integer("mom2.count")
+    guard count >= 1 else { throw EditError.badInput("\(url.lastPathComponent): mom2.count = \(count) must be >= 1") }
+    sampleSize = npz.names.contains("sample_size") ? try npz.integer("sample_size") : nil
+  }
+
+  /// `C0 = mom2 / count`, the mean second moment every editor uses (the same division, so the
+  /// same fp64 numbers as `mom2.astype(float64) / count` in numpy).
+  public func mean() -> Matrix<Double> {
+    let c = Double(count)
+    return Matrix(rows: sum.rows, columns: sum.columns) { i, j in sum[i, j] / c }
+  }
+
+  /// The unit roundoff of the stored precision (what rounding can explain in the file).
+  public var unitRoundoff: Double { precision == "float32" ? Double(Float.ulpOfOne) / 2 : Double.ulpOfOne / 2 }
+}
