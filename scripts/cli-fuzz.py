@@ -101,6 +101,8 @@ BASES = [
     ("keys", ["--model", "smollm2", "--layer", "4", "--text", "The capital of France is", "--out", "{out}/k.npy"],
      True, None, set()),
     ("bench-model", ["--tokens", "8", "--repeat", "1"], True, None, set()),
+    ("stats", ["--model", "smollm2", "--layers", "4", "--dm", "0.2", "--out", "{out}/st", "--quiet"], True, None,
+     set()),
     ("facts", ["--candidates", "{tmp}/cand.jsonl", "--out", "{out}/known.jsonl"], True, None, set()),
     # With --from the other options are documented as ignored: this checks that they are parsed
     # without crashing.
@@ -113,7 +115,7 @@ SKIPPED = {
     "help": "no numeric options",
 }
 
-REAL_ONLY = {"model inspect", "keys", "bench-model", "facts"}  # default --model smollm2
+REAL_ONLY = {"model inspect", "keys", "bench-model", "facts", "stats"}  # default --model smollm2
 SIGNALS = {int(s): s.name for s in signal.Signals}
 
 

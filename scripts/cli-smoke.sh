@@ -183,3 +183,23 @@ for f in ["stats-f32.npz", "stats-f64-compressed.npz"]:
     assert r["P"] == exp[f]["count"], (r["P"], exp[f]["count"])
 print("cli-smoke: rank --stats reads numpy's .npz statistics (stored, deflated) with numpy's cond(C0)")
 PY
+
+# verify stats (issue 17): the file it writes loads through the frameworks' own path
+# (numpy.load, mom2.mom2 / mom2.count) and equals what verify rank --stats reads from it.
+"$bin" stats --model smollm2 --layers 4 --dm 1.05 --precision float64 --sample-size 5 --out "$tmp/stats" --quiet >/dev/null
+f=$(find "$tmp/stats" -name 'model.layers.4.mlp.down_proj_float64_mom2_5.npz')
+[ -n "$f" ] || { echo "cli-smoke: verify stats wrote no file named as layer_stats expects" >&2; exit 1; }
+"$bin" rank --stats "$f" --json --quiet >"$tmp/stats_rank.json"
+python3 - "$f" "$tmp/stats_rank.json" <<'PY'
+import json, sys, zipfile, numpy as np
+f, r = sys.argv[1], json.load(open(sys.argv[2]))[0]
+assert zipfile.ZipFile(f).testzip() is None
+d = np.load(f)
+assert str(d["mom2.constructor"]) == "util.runningstats.SecondMoment()" and int(d["sample_size"]) == 5
+c0 = d["mom2.mom2"] / d["mom2.count"]
+assert c0.shape == (1536, 1536) and np.array_equal(c0, c0.T)
+assert int(d["mom2.count"]) == r["P"] == round(1.05 * 1536)
+ev = np.linalg.eigvalsh(c0)[-1]
+assert abs(r["C0"]["eig_max"] - ev) <= 1e-6 * ev, (r["C0"]["eig_max"], ev)  # Lanczos residual bound 1e-8 relative
+print("cli-smoke: verify stats writes a layer_stats file numpy loads, equal to what rank --stats reads")
+PY

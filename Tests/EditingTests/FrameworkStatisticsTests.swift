@@ -46,3 +46,34 @@ import Testing
     #expect(throws: NPYError.self) { try FrameworkStatistics(url: npy) }
   }
 }
+
+@Suite("Writing statistics files") struct FrameworkStatisticsWriteTests {
+  /// Written in float32 the sum is rounded once (each entry the nearest float of the fp64
+  /// sum); in float64 it round-trips exactly; count and sample size are kept; the file name
+  /// follows layer_stats.
+  @Test func roundTripInBothPrecisions() throws {
+    let k = Matrix<Double>(rows: 9, columns: 30) { i, j in sin(Double(3 * i + 7 * j)) * Double(i + 1) }
+    var acc = SecondMomentAccumulator(
+      identity: StatsIdentity(model: "t", layer: 0, dk: 9, corpus: "c", keyPrecision: "fp64"))
+    try acc.add(keys: k)
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kev-stw-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    for precision in ["float32", "float64"] {
+      let rel = FrameworkStatistics.relativePath(
+        model: "tiny", layer: "model.layers.0.mlp.down_proj", precision: precision, sampleSize: 77)
+      #expect(rel == "tiny/wikipedia_stats/model.layers.0.mlp.down_proj_\(precision)_mom2_77.npz")
+      let url = dir.appendingPathComponent(rel)
+      try FrameworkStatistics(acc, sampleSize: 77, precision: precision).write(to: url)
+      let back = try FrameworkStatistics(url: url)
+      #expect(back.count == 30 && back.sampleSize == 77 && back.precision == precision)
+      let differing = (0..<81).filter { e in
+        let want = precision == "float32" ? Double(Float(acc.sum[e / 9, e % 9])) : acc.sum[e / 9, e % 9]
+        return back.sum[e / 9, e % 9] != want
+      }.count
+      #expect(differing == 0, "\(precision): \(differing) entries differ")
+      // Written twice: replaced, not appended to.
+      try FrameworkStatistics(acc, sampleSize: 77, precision: precision).write(to: url)
+      #expect(try FrameworkStatistics(url: url).count == 30)
+    }
+  }
+}

@@ -94,12 +94,29 @@ public enum LayerCovariance {
     cacheDirectory: URL = LayerCovariance.cacheDirectory, progress: (Int, Int) -> Void = { _, _ in },
     note: (String) -> Void = { _ in }
   ) throws -> [Int: Matrix<Double>] {
+    var out: [Int: Matrix<Double>] = [:]
+    for (l, acc) in try accumulators(
+      model: model, layers: layers, corpus: corpus, count: count, seed: seed, cache: cache,
+      cacheDirectory: cacheDirectory, progress: progress, note: note)
+    {
+      out[l] = try acc.mean()
+    }
+    return out
+  }
+
+  /// The fp64 sums behind ``collect(model:layers:corpus:count:seed:cache:cacheDirectory:progress:note:)``
+  /// (what a statistics file stores), cached the same way.
+  public static func accumulators(
+    model: any LanguageModel, layers: [Int], corpus: TextCorpus, count: Int, seed: UInt64 = 1, cache: Bool = true,
+    cacheDirectory: URL = LayerCovariance.cacheDirectory, progress: (Int, Int) -> Void = { _, _ in },
+    note: (String) -> Void = { _ in }
+  ) throws -> [Int: SecondMomentAccumulator] {
     guard count >= 1 else { throw EditError.badInput("the key count must be >= 1, got \(count)") }
     let digest = try modelDigest(model)
     func identity(_ l: Int) -> StatsIdentity {
       Self.identity(model: model, modelDigest: digest, layer: l, corpus: corpus, count: count, seed: seed)
     }
-    var out: [Int: Matrix<Double>] = [:]
+    var out: [Int: SecondMomentAccumulator] = [:]
     var missing: [Int] = []
     var outcome: [Int: CacheOutcome] = [:]
     for l in Set(layers).sorted() {
@@ -118,7 +135,7 @@ public enum LayerCovariance {
         guard acc.count == count else {
           throw StatsError.mismatch(field: "token count", expected: "\(count)", found: "\(acc.count)")
         }
-        out[l] = try acc.mean()
+        out[l] = acc
         note("blk.\(l): " + CacheOutcome.cached(file: file.path).description)
       } catch {
         missing.append(l)
@@ -159,7 +176,7 @@ public enum LayerCovariance {
         }
       }
       note("blk.\(l): " + (outcome[l] ?? .uncached).description)
-      out[l] = try accs[l]!.mean()
+      out[l] = accs[l]
     }
     return out
   }

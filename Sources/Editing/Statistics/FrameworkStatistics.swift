@@ -16,6 +16,41 @@ public struct FrameworkStatistics: Sendable {
 
   public var dk: Int { sum.rows }
 
+  public init(sum: Matrix<Double>, count: Int, sampleSize: Int?, precision: String) {
+    self.sum = sum
+    self.count = count
+    self.sampleSize = sampleSize
+    self.precision = precision
+  }
+
+  /// The statistics of an accumulator (its fp64 sums), to be written in `precision`.
+  public init(_ acc: SecondMomentAccumulator, sampleSize: Int?, precision: String = "float32") {
+    self.init(sum: acc.sum, count: acc.count, sampleSize: sampleSize, precision: precision)
+  }
+
+  /// Where `layer_stats` looks for the file: `{model}/wikipedia_stats/{layer}_{precision}_mom2_{sample_size}.npz`
+  /// under the stats directory (`layer` is the edited module's name, `model.layers.4.mlp.down_proj`).
+  public static func relativePath(model: String, layer: String, precision: String, sampleSize: Int) -> String {
+    "\(model)/wikipedia_stats/\(layer)_\(precision)_mom2_\(sampleSize).npz"
+  }
+
+  /// Writes the file `layer_stats.py` loads unchanged (numpy.savez layout; `mom2.mom2` in
+  /// `precision`, rounded once from the fp64 sums), atomically.
+  public func write(to url: URL) throws {
+    guard precision == "float32" || precision == "float64" else {
+      throw EditError.badInput("precision must be float32 or float64, got \(precision)")
+    }
+    try FileManager.default.createDirectory(
+      at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+    var members: [NPZWriter.Member] = [
+      .string("mom2.constructor", "util.runningstats.SecondMoment()"),
+      .int64("mom2.count", count),
+      .matrix("mom2.mom2", sum, float32: precision == "float32"),
+    ]
+    if let sampleSize { members.append(.int64("sample_size", sampleSize)) }
+    try NPZWriter.write(members, to: url)
+  }
+
   /// Reads and checks a statistics file: square, finite sum, count > 0.
   public init(url: URL) throws {
     let npz = try NPZArchive(url: url)
