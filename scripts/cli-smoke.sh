@@ -203,3 +203,16 @@ ev = np.linalg.eigvalsh(c0)[-1]
 assert abs(r["C0"]["eig_max"] - ev) <= 1e-6 * ev, (r["C0"]["eig_max"], ev)  # Lanczos residual bound 1e-8 relative
 print("cli-smoke: verify stats writes a layer_stats file numpy loads, equal to what rank --stats reads")
 PY
+# The zip64 layout (used for members or offsets of 4 GiB and more) forced on a small file:
+# numpy and zipfile read it like the plain one.
+KEV_NPZ_ZIP64_THRESHOLD=0 "$bin" stats --model smollm2 --layers 4 --dm 0.1 --out "$tmp/stats64" --quiet >/dev/null
+python3 - "$(find "$tmp/stats64" -name '*.npz')" <<'PY'
+import sys, zipfile, numpy as np
+f = sys.argv[1]
+z = zipfile.ZipFile(f)
+assert z.testzip() is None
+assert any(len(i.extra) > 0 for i in z.infolist()), "no zip64 extra fields were written"
+d = np.load(f)
+assert d["mom2.mom2"].shape == (1536, 1536) and int(d["mom2.count"]) == round(0.1 * 1536)
+print("cli-smoke: the zip64 layout of verify stats is read by numpy and zipfile")
+PY

@@ -67,8 +67,19 @@ public struct NPZWriter {
     }
   }
 
+  /// Where zip64 records start: 4 GiB as the format says. `KEV_NPZ_ZIP64_THRESHOLD` lowers it
+  /// (0: zip64 everywhere), so that the zip64 layout can be checked against numpy on small
+  /// files (scripts/cli-smoke.sh) without writing 4 GiB.
+  static var zip64Threshold: Int {
+    ProcessInfo.processInfo.environment["KEV_NPZ_ZIP64_THRESHOLD"].flatMap { Int($0) } ?? 0xFFFF_FFFF
+  }
+
   /// Writes `members` to `url`, replacing any previous file atomically.
   public static func write(_ members: [Member], to url: URL) throws {
+    try write(members, to: url, zip64Threshold: zip64Threshold)
+  }
+
+  static func write(_ members: [Member], to url: URL, zip64Threshold limit: Int) throws {
     try AtomicFile.replace(url) { fd in
       var offset = 0
       var central: [UInt8] = []
@@ -80,7 +91,7 @@ public struct NPZWriter {
       }
       for m in members {
         let name = Array((m.name + ".npy").utf8)
-        let big = m.byteCount >= 0xFFFF_FFFF || offset >= 0xFFFF_FFFF
+        let big = m.byteCount >= limit || offset >= limit
         let start = offset
         // Local header; a zip64 extra field carries the sizes when they do not fit 32 bits.
         // The CRC is not known yet: bit 3 is not used, so the header is patched afterwards
@@ -107,7 +118,7 @@ public struct NPZWriter {
           throw AtomicFileError(path: url.path, reason: "cannot patch the CRC of \(m.name)")
         }
         // Central directory entry.
-        let bigOffset = start >= 0xFFFF_FFFF
+        let bigOffset = start >= limit
         let zip64 = big || bigOffset
         var extra: [UInt8] = []
         if zip64 {
@@ -124,7 +135,7 @@ public struct NPZWriter {
       }
       let cdOffset = offset
       try put(central)
-      let needs64 = cdOffset >= 0xFFFF_FFFF || central.count >= 0xFFFF_FFFF || members.count >= 0xFFFF
+      let needs64 = cdOffset >= limit || central.count >= limit || members.count >= 0xFFFF
       if needs64 {
         let z = offset
         var rec = le32(0x0606_4B50) + le64(44) + le16(45) + le16(45) + le32(0) + le32(0)
