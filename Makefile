@@ -32,9 +32,9 @@ fuzz-cli: setup
 # The suites run in parallel threads of one process. OpenBLAS's threaded path (0.3.21,
 # pthreads) with several callers at once gave results that differ between runs (a capture
 # test saw every logit change, BFGS stopped without progress, a first-order bound was missed:
-# three failures in about ten parallel runs, none alone); with one BLAS thread per caller the
-# results are reproducible, and the suite is faster (72-81 s against 85-105 s here). `verify`
-# itself never calls threaded BLAS from two threads at once.
+# three failures in about ten parallel runs, none in 40 runs of those tests alone); with one
+# BLAS thread per caller the suite is faster too (72-81 s against 85-105 s here). `verify`
+# itself does not call threaded BLAS from two threads at once.
 test: setup lint
 	$(SWIFT) build --build-tests
 	OPENBLAS_NUM_THREADS=1 $(SWIFT) test --skip-build
