@@ -162,27 +162,11 @@ struct EditCommand: ParsableCommand {
     let c: Matrix<T>
     var symmetryTolerance: Double? = nil
     if let c0 {
-      var m: Matrix<T>
-      if c0.hasSuffix(".npz") {
-        // A framework's statistics file: C0 = mom2.mom2 / mom2.count.
-        let s = try FrameworkStatistics(url: URL(fileURLWithPath: c0))
-        m = s.mean().converted(to: T.self)
-        symmetryTolerance = Matrix<T>.symmetryTolerance(n: m.rows, unitRoundoff: s.unitRoundoff)
-        p = s.count
-      } else {
-        m = try load(c0, T.self)
-        // What rounding can explain depends on the precision the file holds, not the working one.
-        let stored = try NPY.header(of: URL(fileURLWithPath: c0)).dtype.hasSuffix("f4")
-        symmetryTolerance = Matrix<T>.symmetryTolerance(
-          n: m.rows, unitRoundoff: stored ? Double(Float.ulpOfOne) / 2 : Double.ulpOfOne / 2)
-      }
-      if !symmetrize { try requireSymmetric(m, file: c0, tolerance: symmetryTolerance!) }
-      if symmetrize {
-        warn(
-          String(format: "%@: relative asymmetry %.3g; using (C0 + C0^T) / 2 (--symmetrize)", c0, m.asymmetry().value))
-        m = m.symmetrized()
-      }
-      c = m
+      let stored = try StoredSecondMoment(
+        url: URL(fileURLWithPath: c0), as: T.self, symmetrize: symmetrize, note: { warn($0) })
+      c = stored.c0
+      symmetryTolerance = stored.symmetryTolerance
+      p = stored.count
     } else {
       let k = try load(k0!, T.self)
       guard k.rows == w.columns else {

@@ -76,6 +76,9 @@ enum ExitStatus: Int32, CaseIterable {
       if let p = parameterError(error) {
         message = "Error: \(flag(of: p.name)): must be \(p.requirement), got \(p.value)"
       }
+      if case .notSymmetric? = error as? LinalgError {
+        message += " (--symmetrize does that, where the command offers it)"
+      }
       fflush(nil)
       FileHandle.standardError.write(Data((message.isEmpty ? "Error: \(error)" : message).utf8 + [0x0A]))
       exit(status.rawValue)

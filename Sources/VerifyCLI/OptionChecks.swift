@@ -107,13 +107,6 @@ private func continued(_ line: String, width: Int) -> [String] {
   return lines
 }
 
-/// Refuses a C0 read from `file` that is not symmetric beyond rounding, with the way out.
-func requireSymmetric<T: LinalgScalar>(_ c0: Matrix<T>, file: String, tolerance: Double) throws {
-  do { try c0.checkSymmetric(file, tolerance: tolerance) } catch {
-    throw CLIError("\(error) (--symmetrize does that)")
-  }
-}
-
 /// The one `--dm` parser: "1,2,min" into key budgets (`min`: the theoretical minimum
 /// `P = d_k - B`, only where `allowMinimum`); every item a finite number > 0 (checked by
 /// ``KeyBudget/validate()``), no empty items, not empty.

@@ -118,13 +118,8 @@ struct SolveCommand: ParsableCommand {
       try checkMemory(8 * (6 * dk * dk + 4 * prof.width * dk), what: "\(prof.name) at d_k = \(dk)")
       built = try SolveProblem.synthetic(profile: prof, dm: dm, batch: b, seed: seed, keyProgress: bar)
     } else {
-      do {
-        built = try SolveProblem.npyDirectory(
-          URL(fileURLWithPath: npy!), name: npy!, symmetrize: symmetrize, note: { warn($0) })
-      } catch let e as LinalgError {
-        if case .notSymmetric = e { throw CLIError("\(e) (--symmetrize does that)") }
-        throw e
-      }
+      built = try SolveProblem.npyDirectory(
+        URL(fileURLWithPath: npy!), name: npy!, symmetrize: symmetrize, note: { warn($0) })
     }
     let problem = built.problem
     let header = built.header

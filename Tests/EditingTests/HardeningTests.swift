@@ -173,12 +173,7 @@ func countDiffering<T: Equatable>(_ a: [T], _ b: [T]) -> Int {
   /// one at lambda = 1e200 to rounding (both are rcond(C0) to about 1e-100); it was infinite.
   @Test func hugeLambdaKeepsTheConditionEstimate() throws {
     let dk = 12
-    var state: UInt64 = 3
-    func r() -> Double {
-      state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-      return Double(state >> 11) / Double(1 << 53) - 0.5
-    }
-    let k0 = Matrix<Double>(rows: dk, columns: 3 * dk) { _, _ in r() }
+    let k0: Matrix<Double> = GSLRandom(seed: 3).gaussianMatrix(dk, 3 * dk)
     let c0 = try k0.gram(scale: 1 / Double(3 * dk))
     let ke = Matrix<Double>(rows: dk, columns: 2) { i, j in cos(Double(i + 5 * j)) }
     let w = Matrix<Double>(rows: 3, columns: dk) { i, j in Double(i - j) / 10 }

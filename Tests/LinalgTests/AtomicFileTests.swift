@@ -97,12 +97,7 @@ import Testing
   /// a real asymmetry does not, and the error names the worst entry.
   @Test func asymmetryIsMeasuredAndRefused() throws {
     let n = 40
-    var state: UInt64 = 9
-    func r() -> Double {
-      state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-      return Double(state >> 11) / Double(1 << 53) - 0.5
-    }
-    let k = Matrix<Double>(rows: n, columns: 3 * n) { _, _ in r() }
+    let k: Matrix<Double> = GSLRandom(seed: 9).gaussianMatrix(n, 3 * n)
     let g = try Matrix.multiply(k, k, transB: .transpose)  // gemm: symmetric up to rounding
     let tol = Matrix<Double>.symmetryTolerance(n: n, unitRoundoff: Double.ulpOfOne / 2)
     #expect(g.asymmetry().value <= tol)

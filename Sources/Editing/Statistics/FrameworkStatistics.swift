@@ -54,10 +54,11 @@ public struct FrameworkStatistics: Sendable {
   /// Reads and checks a statistics file: square, finite sum, count > 0.
   public init(url: URL) throws {
     let npz = try NPZArchive(url: url)
+    // The member is inflated and CRC-checked once, then its header and data are read from it.
     let raw = try npz.data("mom2.mom2")
-    let h = try NPY.header(data: raw, name: "\(url.lastPathComponent)/mom2.mom2.npy")
-    precision = h.dtype.hasSuffix("f4") ? "float32" : "float64"
-    sum = try npz.matrix("mom2.mom2", as: Double.self)
+    let member = "\(url.lastPathComponent)/mom2.mom2.npy"
+    precision = try NPY.header(data: raw, name: member).dtype.hasSuffix("f4") ? "float32" : "float64"
+    sum = try NPY.readArray(data: raw, name: member, as: Double.self, requireFinite: true)
     guard sum.rows == sum.columns, sum.rows >= 1 else {
       throw EditError.badInput("\(url.lastPathComponent): mom2.mom2 must be d_k x d_k, got \(sum.shapeDescription)")
     }

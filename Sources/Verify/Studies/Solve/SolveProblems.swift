@@ -88,20 +88,9 @@ extension SolveProblem {
         "\(dir.path) holds both C0.npy and K0.npy; keep the one to use (C0 = K0 K0^T / P is otherwise formed)")
     }
     if fm.fileExists(atPath: c0File.path) {
-      c0 = try load("C0.npy")
-      // The file's own precision decides what rounding can explain.
-      let u = try NPY.header(of: c0File).dtype.hasSuffix("f4") ? Double(Float.ulpOfOne) / 2 : Double.ulpOfOne / 2
-      let tol = Matrix<Double>.symmetryTolerance(n: c0.rows, unitRoundoff: u)
-      symmetryTolerance = tol
-      if symmetrize {
-        note(
-          String(
-            format: "C0.npy: relative asymmetry %.3g; using (C0 + C0^T) / 2 (symmetrised on request)",
-            c0.asymmetry().value))
-        c0 = c0.symmetrized()
-      } else {
-        try c0.checkSymmetric("C0.npy", tolerance: tol)
-      }
+      let stored = try StoredSecondMoment(url: c0File, as: Double.self, symmetrize: symmetrize, note: note)
+      c0 = stored.c0
+      symmetryTolerance = stored.symmetryTolerance
     } else {
       let k0 = try load("K0.npy")
       guard k0.rows == w0.columns else {
