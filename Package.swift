@@ -40,6 +40,10 @@ let package = Package(
     ),
     // zlib: the deflated members of `.npz` archives (numpy.savez_compressed) and CRC-32.
     .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+    // Open MPI: the reduction of `verify stats` run as several processes (mpirun). Only the
+    // executable links it; a single process never calls it.
+    .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+    .target(name: "Cluster", dependencies: ["CMPI"]),
     .target(
       name: "Linalg", dependencies: ["CLapack", "CGSL", "CZlib"],
       swiftSettings: crossModule + optimisedInDebug
@@ -56,7 +60,7 @@ let package = Package(
     .executableTarget(
       name: "VerifyCLI",
       dependencies: [
-        "Linalg", "Models", "Editing", "Verify", "CKernels",
+        "Linalg", "Models", "Editing", "Verify", "CKernels", "Cluster",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

@@ -2,10 +2,11 @@
 # Installs what the project needs and is missing; does nothing when all is there (idempotent).
 # System packages: OpenBLAS (CBLAS + LAPACK), LAPACKE, GSL, pkg-config (Debian names), and
 # fortunes: natural English text (quotations), the offline corpus for real-model key statistics;
-# gnuplot-nox: the figures of `verify report`; zlib1g-dev: deflated members of .npz statistics files.
+# gnuplot-nox: the figures of `verify report`; zlib1g-dev: deflated members of .npz statistics files;
+# libopenmpi-dev + openmpi-bin: `mpirun -np N verify stats` (the reduction of the key sums).
 set -euo pipefail
 
-need=(libopenblas-dev liblapacke-dev libgsl-dev zlib1g-dev pkg-config fortunes gnuplot-nox)
+need=(libopenblas-dev liblapacke-dev libgsl-dev zlib1g-dev libopenmpi-dev openmpi-bin pkg-config fortunes gnuplot-nox)
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -3,30 +3,37 @@ import Linalg
 import Models
 
 /// Streams real keys (or other captured activations) of a model at one layer over a corpus:
-/// documents in a seeded order are tokenised and packed into windows of `context` tokens
-/// (documents separated by a blank line), each window runs through blocks 0...layer, and every
-/// position's vector is one key.
+/// the corpus is cut into windows (``WindowCutter``; by default documents in a seeded order
+/// packed into windows of `context` tokens, separated by a blank line), each window runs
+/// through blocks 0...layer, and every position's vector is one key.
 public final class ModelKeySource {
   public let model: any LanguageModel
   public let layer: Int
   public let what: Capture
   /// Tokens per window unless stated (the statistics cache records it).
   public static let defaultContext = 256
-  public let context: Int
   public let corpus: TextCorpus
-  public let seed: UInt64
+  public let windowing: Windowing
+  public var context: Int { windowing.context }
+  public var seed: UInt64 { windowing.seed }
   public private(set) var tokensSeen = 0
   public private(set) var windows = 0
-  private let order: [String]
-  private var nextDocument = 0
-  private var pending: [Int] = []
+  private let cutter: WindowCutter
   private var buffered: Matrix<Float>? = nil
   private var bufferedUsed = 0
 
-  public init(
+  public convenience init(
     model: any LanguageModel, layer: Int, what: Capture = .keys, corpus: TextCorpus, context: Int = defaultContext,
     seed: UInt64 = 1
   ) throws {
+    try self.init(
+      model: model, layer: layer, what: what, corpus: corpus, windowing: Windowing(context: context, seed: seed))
+  }
+
+  public init(model: any LanguageModel, layer: Int, what: Capture = .keys, corpus: TextCorpus, windowing: Windowing)
+    throws
+  {
+    let context = windowing.context
     guard layer >= 0 && layer < model.blockCount else {
       throw ModelError.layerOutOfRange(layer: layer, blocks: model.blockCount)
     }
@@ -39,16 +46,15 @@ public final class ModelKeySource {
     self.layer = layer
     self.what = what
     self.corpus = corpus
-    self.context = context
-    self.seed = seed
-    order = corpus.shuffled(seed: seed)
+    self.windowing = windowing
+    cutter = try WindowCutter(corpus: corpus, tokenizer: model.tokenizer, windowing: windowing)
   }
 
   public var dimension: Int { what == .keys ? model.keyWidth : model.width }
 
   /// One line saying where the keys come from.
   public var description: String {
-    "real \(what.rawValue) of blk.\(layer) of \(model.displayName ?? model.path) on \(corpus.name), windows of \(context) tokens, \(tokensSeen) tokens in \(windows) windows so far (seed \(seed))"
+    "real \(what.rawValue) of blk.\(layer) of \(model.displayName ?? model.path) on \(corpus.name), \(windowing.layout == .packed ? "" : windowing.layout.rawValue + " ")windows of \(context) tokens, \(tokensSeen) tokens in \(windows) windows so far (seed \(seed))"
   }
 
   /// The next `n` vectors, `dimension x n`. Throws when the corpus runs out.
@@ -93,19 +99,5 @@ public final class ModelKeySource {
     return r.captures.compactMapValues { $0[what] }
   }
 
-  private func nextWindow() throws -> [Int] {
-    while pending.count < context && nextDocument < order.count {
-      if !pending.isEmpty { pending += model.tokenizer.encode("\n\n") }
-      pending += model.tokenizer.encode(order[nextDocument])
-      nextDocument += 1
-    }
-    guard !pending.isEmpty else {
-      throw ModelFileError.invalid(
-        path: corpus.name, offset: 0,
-        message: "the corpus ran out after \(tokensSeen) tokens; use a larger corpus or fewer keys (smaller d_m)")
-    }
-    let w = Array(pending.prefix(context))
-    pending.removeFirst(w.count)
-    return w
-  }
+  private func nextWindow() throws -> [Int] { try cutter.next() }
 }

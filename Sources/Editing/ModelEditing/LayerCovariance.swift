@@ -40,12 +40,19 @@ public enum LayerCovariance {
   public static func identity(
     model: any LanguageModel, modelDigest: String, layer: Int, corpus: TextCorpus, count: Int, seed: UInt64
   ) -> StatsIdentity {
+    identity(
+      model: model, modelDigest: modelDigest, layer: layer, corpus: corpus, count: count,
+      windowing: Windowing(seed: seed))
+  }
+
+  /// The same for any window settings (the packed default gives the sentence above).
+  public static func identity(
+    model: any LanguageModel, modelDigest: String, layer: Int, corpus: TextCorpus, count: Int, windowing: Windowing
+  ) -> StatsIdentity {
     StatsIdentity(
       model: "\(model.displayName ?? "model") sha256:\(modelDigest)", layer: layer, dk: model.keyWidth,
       corpus: "sha256:\(corpus.digest)", keyPrecision: "fp32",
-      settings:
-        "keys of blk.\(layer) input of ffn_down; documents shuffled with seed \(seed), packed into windows of \(ModelKeySource.defaultContext) tokens, all positions, first \(count) keys"
-    )
+      settings: "keys of blk.\(layer) input of ffn_down; \(windowing.description), all positions, first \(count) keys")
   }
 
   /// The cache file of an identity: a readable prefix and the SHA-256 of the whole identity.
@@ -111,10 +118,27 @@ public enum LayerCovariance {
     cacheDirectory: URL = LayerCovariance.cacheDirectory, progress: (Int, Int) -> Void = { _, _ in },
     note: (String) -> Void = { _ in }
   ) throws -> [Int: SecondMomentAccumulator] {
+    try accumulators(
+      model: model, layers: layers, corpus: corpus, count: count, windowing: Windowing(seed: seed), cache: cache,
+      cacheDirectory: cacheDirectory, progress: progress, note: note)
+  }
+
+  /// The same for any window settings: the layers found in the cache are read, the others
+  /// collected by one ``StatisticsCollector`` run (one forward pass per window for all of them),
+  /// with checkpoints when a policy is given. A rank of a split run (`shard.size > 1`) has
+  /// partial sums: it neither reads nor writes the cache. `collected` gets the collector's
+  /// outcome when there was something to collect.
+  public static func accumulators(
+    model: any LanguageModel, layers: [Int], corpus: TextCorpus, count: Int, windowing: Windowing, cache: Bool = true,
+    cacheDirectory: URL = LayerCovariance.cacheDirectory, shard: Shard = .whole, checkpoint: CheckpointPolicy? = nil,
+    progress: (Int, Int) -> Void = { _, _ in }, note: (String) -> Void = { _ in },
+    collected: (StatisticsCollector.Outcome) -> Void = { _ in }
+  ) throws -> [Int: SecondMomentAccumulator] {
+    let cache = cache && shard.size == 1
     guard count >= 1 else { throw EditError.badInput("the key count must be >= 1, got \(count)") }
     let digest = try modelDigest(model)
     func identity(_ l: Int) -> StatsIdentity {
-      Self.identity(model: model, modelDigest: digest, layer: l, corpus: corpus, count: count, seed: seed)
+      Self.identity(model: model, modelDigest: digest, layer: l, corpus: corpus, count: count, windowing: windowing)
     }
     var out: [Int: SecondMomentAccumulator] = [:]
     var missing: [Int] = []
@@ -142,28 +166,16 @@ public enum LayerCovariance {
         outcome[l] = .replaced(file: file.path, reason: "\(error)")
       }
     }
-    guard let first = missing.first else {
+    guard !missing.isEmpty else {
       progress(count, count)
       return out
     }
-    let source = try ModelKeySource(model: model, layer: first, corpus: corpus, seed: seed)
-    var accs = Dictionary(
-      uniqueKeysWithValues: missing.map { ($0, SecondMomentAccumulator(identity: identity($0))) })
-    var done = 0
-    while done < count {
-      let got = try source.nextWindow(capturing: missing)
-      let take = min(count - done, got[first]!.columns)
-      // One window feeds every layer's accumulator through the one accumulation loop, each
-      // with the window's first `take` keys as one chunk (the grouping of an uncached run).
-      for l in missing {
-        guard let k = got[l], let have = accs[l]?.count else { continue }
-        // Mutated in place through the dictionary (a copy would duplicate the d_k x d_k sums).
-        try accs[l]?.accumulate(
-          from: BufferedKeyStream(k, sourceName: "blk.\(l) window"), until: have + take, chunk: max(take, 1))
-      }
-      done += take
-      progress(done, count)
-    }
+    let run = try StatisticsCollector(
+      model: model, layers: missing, corpus: corpus, count: count, windowing: windowing, shard: shard,
+      identity: identity
+    ).run(checkpoint: checkpoint, progress: progress, note: note)
+    collected(run)
+    let accs = run.sums
     for l in missing {
       if cache {
         let file = cacheFile(for: identity(l), count: count, in: cacheDirectory)
@@ -175,7 +187,7 @@ public enum LayerCovariance {
           outcome[l] = .notWritten(file: file.path, reason: "\(error)")
         }
       }
-      note("blk.\(l): " + (outcome[l] ?? .uncached).description)
+      if shard.size == 1 { note("blk.\(l): " + (outcome[l] ?? .uncached).description) }
       out[l] = accs[l]
     }
     return out

@@ -87,6 +87,17 @@ public struct SecondMomentAccumulator: Sendable {
     count += other.count
   }
 
+  /// Hands the sums (both triangles, column-major, `d_k^2` values) and the count to `body`,
+  /// which may change them in place: how another process's sums are added in (an MPI
+  /// reduction into this buffer).
+  public mutating func withMutableSums(_ body: (UnsafeMutableBufferPointer<Double>, inout Int) throws -> Void)
+    rethrows
+  {
+    var c = count
+    try sum.storage.withUnsafeMutableBufferPointer { try body($0, &c) }
+    count = c
+  }
+
   /// `C0 = Σ k kᵀ / P` (the mean second moment).
   public func mean() throws(StatsError) -> Matrix<Double> {
     guard count > 0 else { throw .badKeys("no keys accumulated") }
