@@ -119,7 +119,8 @@ struct StatsCommand: ParsableCommand {
     let text = try TextCorpus.named(corpus, textField: textField)
     let windowing = Windowing(context: context, layout: WindowLayout(rawValue: windows)!, seed: UInt64(seed))
     let budget: KeyBudget = tokens.map { .count($0) } ?? .dynamicMultiplier(dm ?? 10)
-    let checkpointDir = URL(fileURLWithPath: checkpoint ?? (out as NSString).appendingPathComponent(".verify-stats-checkpoint"))
+    let checkpointDir = URL(
+      fileURLWithPath: checkpoint ?? (out as NSString).appendingPathComponent(".verify-stats-checkpoint"))
     let policy = CheckpointPolicy(directory: checkpointDir, interval: checkpointEvery, resume: resume)
     if restart { StatisticsCollector.removeCheckpoint(policy, shard: shard) }
     let request = StatsRequest(
@@ -148,7 +149,8 @@ struct StatsCommand: ParsableCommand {
       print(
         String(
           format: "%d tokens in %d windows through the model in %.1f s (%.0f tokens/s, %@)", result.tokensForwarded,
-          result.windows, result.seconds, result.tokensPerSecond, shard.size == 1 ? "one process" : "\(shard.size) ranks"))
+          result.windows, result.seconds, result.tokensPerSecond,
+          shard.size == 1 ? "one process" : "\(shard.size) ranks"))
     }
   }
 }

@@ -178,7 +178,8 @@ public final class StatisticsCollector {
       let exists = FileManager.default.fileExists(atPath: folder.appendingPathComponent("state.json").path)
       if exists && !checkpoint.resume {
         throw EditError.badInput(
-          "a checkpoint of an earlier run is at \(folder.path): pass --resume to continue it, or --restart to discard it")
+          "a checkpoint of an earlier run is at \(folder.path): pass --resume to continue it, or --restart to discard it"
+        )
       }
       if exists {
         let (state, saved) = try readCheckpoint(folder)
@@ -192,7 +193,7 @@ public final class StatisticsCollector {
         window = state.nextWindow
         scheduled = state.keysScheduled
         note("resumed from \(folder.path): window \(window), \(scheduled) of \(count) keys done")
-        progress(scheduled, count)
+        try progress(scheduled, count)
       } else if checkpoint.resume {
         note("no checkpoint at \(folder.path): starting from the beginning")
       }
@@ -219,7 +220,7 @@ public final class StatisticsCollector {
       }
       scheduled += take
       window += 1
-      progress(scheduled, count)
+      try progress(scheduled, count)
       if let checkpoint, let folder, scheduled < count, Date().timeIntervalSince(lastSave) >= checkpoint.interval {
         try writeCheckpoint(
           folder,
