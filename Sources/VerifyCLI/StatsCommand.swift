@@ -57,6 +57,8 @@ struct StatsCommand: ParsableCommand {
   @Flag(help: "Continue from the checkpoint of an interrupted run with the same options.") var resume = false
   @Flag(help: "Discard an existing checkpoint and start again.") var restart = false
   @Flag(help: "Neither read nor write the statistics cache.") var noCache = false
+  @Option(help: "Also write the token ids of the windows used, as JSON (to run them elsewhere).")
+  var windowsOut: String?
   @Flag(help: "Print the run's summary as JSON.") var json = false
   @Flag(help: "No progress output.") var quiet = false
 
@@ -134,6 +136,10 @@ struct StatsCommand: ParsableCommand {
           barrier: { try w.barrier() })
       } ?? .single
     let count = try budget.keyCount(dk: m.keyWidth)
+    if let windowsOut, lead {
+      let ids = try StatsRun.windows(model: m, corpus: text, windowing: windowing, count: count)
+      try AtomicFile.write(try JSONEncoder().encode(ids), to: URL(fileURLWithPath: windowsOut))
+    }
     progress.begin(
       "keys of blk.\(Set(ls).sorted().map(String.init).joined(separator: ",")): \(count) per layer, \(shard)")
     let result = try StatsRun.run(

@@ -129,7 +129,7 @@ public enum StatsRun {
     try StatisticsCollector.checkMemory(dk: dk, layers: layers.count, available: availableMemory())
     let digest = try LayerCovariance.modelDigest(model)
     var notes: [String] = []
-    let started = Date()
+    let started = Date()  // after the model's digest: `seconds` is the collection
     var outcome: StatisticsCollector.Outcome?
     var accs = try LayerCovariance.accumulators(
       model: model, layers: layers, corpus: request.corpus, count: count, windowing: request.windowing,
@@ -184,6 +184,22 @@ public enum StatsRun {
     try reduction.barrier()
     if let c = request.checkpoint { StatisticsCollector.removeCheckpoint(c, shard: reduction.shard) }
     return result
+  }
+
+  /// The token ids of the windows a run over `count` keys uses (for a second implementation
+  /// to run the same tokens): cut without a forward pass.
+  public static func windows(
+    model: any LanguageModel, corpus: TextCorpus, windowing: Windowing, count: Int
+  ) throws -> [[Int]] {
+    let cutter = try WindowCutter(corpus: corpus, tokenizer: model.tokenizer, windowing: windowing)
+    var out: [[Int]] = []
+    var scheduled = 0
+    while scheduled < count {
+      let w = try cutter.next()
+      scheduled += min(w.count, count - scheduled)
+      out.append(w)
+    }
+    return out
   }
 
   /// The sidecar `X.npz.provenance.json` next to each statistics file: the model by file
