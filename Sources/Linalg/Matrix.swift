@@ -24,6 +24,16 @@ public struct Matrix<T: LinalgScalar>: Equatable, Sendable {
   }
 
   /// A matrix from column-major elements.
+  /// The columns of `parts` side by side, in order. All parts must have the same rows.
+  public static func concatenatingColumns(_ parts: [Matrix<T>]) -> Matrix<T> {
+    let rows = parts.first?.rows ?? 0
+    precondition(parts.allSatisfy { $0.rows == rows }, "concatenatingColumns: parts with different row counts")
+    var out = [T]()
+    out.reserveCapacity(rows * parts.reduce(0) { $0 + $1.columns })
+    for p in parts { out += p.storage }
+    return try! Matrix(rows: rows, columns: out.count / max(rows, 1), columnMajor: out)
+  }
+
   public init(rows: Int, columns: Int, columnMajor: [T]) throws(LinalgError) {
     guard rows >= 0, columns >= 0, columnMajor.count == rows * columns else {
       throw .dimensionMismatch(

@@ -43,7 +43,7 @@ enum ExitStatus: Int32, CaseIterable {
     case let e as StatsError:
       switch e {
       case .mismatch, .badKeys, .corrupt: return .badInput
-      case .io: return .couldNotRun
+      case .io, .tooLarge: return .couldNotRun
       }
     case let e as LinalgError:
       switch e {

@@ -16,12 +16,14 @@ struct StatisticsCollectorTests {
       "Document \(i): the river runs past the old mill, and the miller counts \(i * 7) sacks of grain before dawn."
     })
 
-  func collector(_ m: LlamaModel, count: Int, layout: WindowLayout = .packed, shard: Shard = .whole)
-    throws -> StatisticsCollector
-  {
+  /// Windows of 24 tokens, chunks of at least 40 keys (two windows): groups and partial
+  /// windows both occur.
+  func collector(
+    _ m: LlamaModel, count: Int, layout: WindowLayout = .packed, shard: Shard = .whole, groupKeys: Int = 40
+  ) throws -> StatisticsCollector {
     try StatisticsCollector(
       model: m, layers: [0, 2], corpus: Self.corpus, count: count,
-      windowing: Windowing(context: 24, layout: layout, seed: 3), shard: shard
+      windowing: Windowing(context: 24, layout: layout, seed: 3), shard: shard, groupKeys: groupKeys
     ) { l in
       StatsIdentity(model: "smollm2-test", layer: l, dk: m.keyWidth, corpus: Self.corpus.digest, keyPrecision: "fp32")
     }
@@ -65,7 +67,8 @@ struct StatisticsCollectorTests {
       }
       let resumed = try collector(m, count: count).run(
         checkpoint: CheckpointPolicy(directory: dir, interval: every, resume: true))
-      #expect(resumed.resumedAtWindow == (every == 0 ? stopAt - 1 : 0), "stopped at window \(stopAt)")
+      // Checkpoints fall between groups of two windows: the last one before the interruption.
+      #expect(resumed.resumedAtWindow == (every == 0 ? (stopAt - 1) / 2 * 2 : 0), "stopped at window \(stopAt)")
       #expect(resumed.windowDigest == whole.windowDigest)
       for l in [0, 2] {
         let a = try #require(whole.sums[l]), b = try #require(resumed.sums[l])
@@ -95,7 +98,9 @@ struct StatisticsCollectorTests {
     #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("rank1of2/state.json").path))
     let resumed = try collector(m, count: 300, shard: shard).run(
       checkpoint: CheckpointPolicy(directory: dir, interval: 0, resume: true))
-    #expect(resumed.resumedAtWindow == stopAt - 1)
+    // This rank owns windows 1, 3, 5, ...; a group of two of them closes after windows 3, 7,
+    // 11, ...: nothing is pending (a checkpoint may be written) before windows 1, 4, 5, 8, 9, 12.
+    #expect(resumed.resumedAtWindow == ([0, 1, 4, 5, 8, 9, 12].last { $0 <= stopAt - 1 }!), "stopped at \(stopAt)")
     for l in [0, 2] {
       #expect(differing(try #require(whole.sums[l]).sum, try #require(resumed.sums[l]).sum) == 0)
       #expect(whole.sums[l]?.count == resumed.sums[l]?.count)
@@ -118,6 +123,7 @@ struct StatisticsCollectorTests {
     }
     #expect(throws: EditError.self) { _ = try collector(m, count: 201).run(checkpoint: policy) }
     #expect(throws: EditError.self) { _ = try collector(m, count: 200, layout: .documents).run(checkpoint: policy) }
+    #expect(throws: EditError.self) { _ = try collector(m, count: 200, groupKeys: 41).run(checkpoint: policy) }
     let file = policy.folder(for: .whole).appendingPathComponent("blk2.kevstat")
     var bytes = try Data(contentsOf: file)
     bytes[bytes.count - 3] ^= 0x10
@@ -208,7 +214,7 @@ struct StatisticsCollectorTests {
     do {
       try StatisticsCollector.checkMemory(dk: dk, layers: 5, available: available)
       Issue.record("5 layers at d_k 28672 (39 GiB) accepted with \(available) bytes")
-    } catch let e as EditError {
+    } catch let e as StatsError {
       #expect(e.description.contains("36.8 GiB") && e.description.contains("6.12 GiB per layer"), "\(e)")
       #expect(e.description.contains("at most 2 layers"), "\(e)")
     }

@@ -37,6 +37,8 @@ public enum StatsError: Error, CustomStringConvertible, Equatable, Sendable {
   case badKeys(String)
   case corrupt(path: String, detail: String)
   case io(path: String, detail: String)
+  /// The sums would not fit in memory (the estimate in words); nothing was allocated.
+  case tooLarge(String)
 
   public var description: String {
     switch self {
@@ -45,6 +47,7 @@ public enum StatsError: Error, CustomStringConvertible, Equatable, Sendable {
     case .badKeys(let s): return "keys: \(s)"
     case .corrupt(let p, let d): return "\(p): corrupt statistics file: \(d)"
     case .io(let p, let d): return "\(p): \(d)"
+    case .tooLarge(let s): return s
     }
   }
 }

@@ -47,10 +47,11 @@ public struct CheckpointPolicy: Sendable {
 /// The fp64 key sums of several layers of a model over a corpus, one forward pass per window
 /// for all layers, resumable and splittable:
 ///
-/// - **Same sums as any other way of running it.** Window `w` adds its first `take_w` keys
-///   (`take_w` = what is still missing of `count`) to every layer's sum as one chunk, in
-///   window order; the windows come from ``WindowCutter``, which needs no forward pass to
-///   skip. A run resumed from a checkpoint therefore adds the same chunks to the same sums in
+/// - **Same sums as any other way of running it.** Window `w` contributes its first `take_w`
+///   keys (`take_w` = what is still missing of `count`); consecutive windows of a rank are
+///   grouped until a group holds `groupKeys` keys, and each group is added to every layer's
+///   sum as one chunk, in window order; the windows come from ``WindowCutter``, which needs
+///   no forward pass to skip. A run resumed from a checkpoint therefore adds the same chunks to the same sums in
 ///   the same order as an uninterrupted one: the result is equal bit for bit (given the same
 ///   build, BLAS and thread count, which make the forward pass and `dsyrk` deterministic).
 /// - **Checkpoints** (``CheckpointPolicy``) hold every layer's sums (the statistics file
@@ -70,11 +71,16 @@ public final class StatisticsCollector {
   public let windowing: Windowing
   public let shard: Shard
   public let identities: [Int: StatsIdentity]
+  /// Keys per accumulation chunk (at least; a chunk is whole windows of this rank).
+  public let groupKeys: Int
+  public static let defaultGroupKeys = 1024
 
   public init(
     model: any LanguageModel, layers: [Int], corpus: TextCorpus, count: Int, windowing: Windowing,
-    shard: Shard = .whole, identity: (Int) -> StatsIdentity
+    shard: Shard = .whole, groupKeys: Int = defaultGroupKeys, identity: (Int) -> StatsIdentity
   ) throws {
+    guard groupKeys >= 1 else { throw EditError.badInput("keys per chunk must be >= 1, got \(groupKeys)") }
+    self.groupKeys = groupKeys
     let ls = Array(Set(layers)).sorted()
     guard !ls.isEmpty else { throw EditError.badInput("no layers asked for") }
     for l in ls where l < 0 || l >= model.loadedBlocks {
@@ -105,7 +111,7 @@ public final class StatisticsCollector {
     let need = memoryEstimate(dk: dk, layers: layers)
     guard need <= available else {
       let perLayer = 8 * Double(dk) * Double(dk)
-      throw EditError.badInput(
+      throw StatsError.tooLarge(
         String(
           format:
             "the fp64 sums of %d layers at d_k = %d need about %.1f GiB (8 d_k^2 = %.2f GiB per layer, plus one layer's transient copy); %.1f GiB are available: ask for at most %d layers per run",
@@ -130,6 +136,7 @@ public final class StatisticsCollector {
     var count: Int
     var windowing: Windowing
     var shard: Shard
+    var groupKeys: Int
     var identities: [StatsIdentity]
     /// The next window to cut (all windows before it are in the sums, or belong to other ranks).
     var nextWindow: Int
@@ -138,7 +145,7 @@ public final class StatisticsCollector {
     /// ``WindowCutter/digest`` after `nextWindow` windows.
     var windowDigest: String
     enum CodingKeys: String, CodingKey {
-      case formatVersion = "format_version", layers, count, windowing, shard, identities
+      case formatVersion = "format_version", layers, count, windowing, shard, groupKeys = "group_keys", identities
       case nextWindow = "next_window", keysScheduled = "keys_scheduled", windowDigest = "window_digest"
     }
   }
@@ -201,38 +208,61 @@ public final class StatisticsCollector {
     let resumedAt = window
     var lastSave = Date()
     let capture = Dictionary(uniqueKeysWithValues: layers.map { ($0, Set([Capture.keys])) })
+    // Keys of this rank's windows wait here until a group of at least `groupKeys` is complete,
+    // then go to every layer's sum as one chunk: one dsyrk of >= 1024 columns runs about 3x
+    // faster than four of 256 (docs/benchmarks.md). Groups close at fixed places of the
+    // window sequence and checkpoints are written only between groups, so every run of the
+    // same settings adds the same chunks in the same order.
+    var pending: [Int: [Matrix<Float>]] = [:]
+    var pendingKeys = 0
+    func flush() throws {
+      guard pendingKeys > 0 else { return }
+      for l in layers {
+        let parts = pending[l] ?? []
+        let k = parts.count == 1 ? parts[0] : Matrix<Float>.concatenatingColumns(parts)
+        let have = accs[l]!.count
+        // Mutated in place through the dictionary (a copy would duplicate the d_k x d_k sums).
+        try accs[l]?.accumulate(
+          from: BufferedKeyStream(k, sourceName: "blk.\(l) keys before window \(window)"),
+          until: have + k.columns, chunk: k.columns)
+      }
+      pending = [:]
+      pendingKeys = 0
+    }
     while scheduled < count {
       let ids = try cutter.next()
       let take = min(count - scheduled, ids.count)
       if shard.owns(window: window) {
         let r = try model.forward(ids, capture: capture, logits: .none)
         for l in layers {
-          guard let k = r.captures[l]?[.keys], let have = accs[l]?.count else {
+          guard let k = r.captures[l]?[.keys] else {
             throw EditError.badInput("the forward pass captured no keys at blk.\(l)")
           }
-          // The window's first `take` keys as one chunk: the grouping of every other run.
-          // Mutated in place through the dictionary (a copy would duplicate the d_k x d_k sums).
-          try accs[l]?.accumulate(
-            from: BufferedKeyStream(k, sourceName: "blk.\(l) window \(window)"), until: have + take, chunk: take)
+          pending[l, default: []].append(take == k.columns ? k : k.submatrix(rows: 0..<k.rows, columns: 0..<take))
         }
+        pendingKeys += take
         forwarded += 1
         tokens += ids.count
       }
       scheduled += take
       window += 1
+      if pendingKeys >= groupKeys { try flush() }
       try progress(scheduled, count)
-      if let checkpoint, let folder, scheduled < count, Date().timeIntervalSince(lastSave) >= checkpoint.interval {
+      if let checkpoint, let folder, pendingKeys == 0, scheduled < count,
+        Date().timeIntervalSince(lastSave) >= checkpoint.interval
+      {
         try writeCheckpoint(
           folder,
           State(
             formatVersion: Self.checkpointVersion, layers: layers, count: count, windowing: windowing, shard: shard,
-            identities: layers.map { identities[$0]! }, nextWindow: window, keysScheduled: scheduled,
-            windowDigest: cutter.digest), accs)
+            groupKeys: groupKeys, identities: layers.map { identities[$0]! }, nextWindow: window,
+            keysScheduled: scheduled, windowDigest: cutter.digest), accs)
         if written == 0 { note("checkpoint in \(folder.path), every \(Int(checkpoint.interval)) s") }
         written += 1
         lastSave = Date()
       }
     }
+    try flush()
     return Outcome(
       sums: accs, windows: window, windowsForwarded: forwarded, tokensForwarded: tokens, windowDigest: cutter.digest,
       resumedAtWindow: resumedAt, checkpointsWritten: written)
@@ -275,6 +305,7 @@ public final class StatisticsCollector {
     if state.count != count { throw differs("key count", "\(state.count)", "\(count)") }
     if state.windowing != windowing { throw differs("windows", state.windowing.description, windowing.description) }
     if state.shard != shard { throw differs("ranks", "\(state.shard)", "\(shard)") }
+    if state.groupKeys != groupKeys { throw differs("key grouping", "\(state.groupKeys)", "\(groupKeys)") }
     for (a, b) in zip(state.identities, layers.map { identities[$0]! }) where a != b {
       throw differs("model, corpus or settings", "\(a.model), corpus \(a.corpus)", "\(b.model), corpus \(b.corpus)")
     }
