@@ -209,13 +209,14 @@ struct StatisticsCollectorTests {
   /// estimate when the requested layers do not fit, accepted when they do.
   @Test func memoryEstimateAtLlama2_70BWidth() throws {
     let dk = 28672
-    #expect(StatisticsCollector.memoryEstimate(dk: dk, layers: 5) == 8 * Double(dk * dk) * 6)
+    let chunk = Double(dk) * 1280 * (4 * 5 + 8)  // 1024 + 256 fp32 keys per layer, one fp64 copy
+    #expect(StatisticsCollector.memoryEstimate(dk: dk, layers: 5) == 8 * Double(dk * dk) * 6 + chunk)
     let available = 24 * 1_073_741_824.0 * 0.85
     do {
       try StatisticsCollector.checkMemory(dk: dk, layers: 5, available: available)
       Issue.record("5 layers at d_k 28672 (39 GiB) accepted with \(available) bytes")
     } catch let e as StatsError {
-      #expect(e.description.contains("36.8 GiB") && e.description.contains("6.12 GiB per layer"), "\(e)")
+      #expect(e.description.contains("37.7 GiB") && e.description.contains("6.12 GiB per layer"), "\(e)")
       #expect(e.description.contains("at most 2 layers"), "\(e)")
     }
     try StatisticsCollector.checkMemory(dk: dk, layers: 2, available: available)

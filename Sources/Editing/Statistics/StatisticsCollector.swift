@@ -101,9 +101,14 @@ public final class StatisticsCollector {
 
   /// Bytes the sums of `layers` layers at width `dk` need while a run is under way: `8 d_k^2`
   /// per layer (both triangles of the fp64 sum), plus `8 d_k^2` for one layer's transient
-  /// copies (the packed checkpoint or the rounded output file, one layer at a time).
-  public static func memoryEstimate(dk: Int, layers: Int) -> Double {
-    8 * Double(dk) * Double(dk) * Double(layers + 1)
+  /// copies (the packed checkpoint or the rounded output file, one layer at a time), plus the
+  /// keys waiting for their chunk (`chunkKeys` fp32 columns per layer, and one layer's fp64
+  /// copy for dsyrk).
+  public static func memoryEstimate(
+    dk: Int, layers: Int, chunkKeys: Int = defaultGroupKeys + ModelKeySource.defaultContext
+  ) -> Double {
+    let d = Double(dk)
+    return 8 * d * d * Double(layers + 1) + d * Double(chunkKeys) * (4 * Double(layers) + 8)
   }
 
   /// Refuses, with the estimate, a run whose sums do not fit in `available` bytes.
@@ -111,12 +116,13 @@ public final class StatisticsCollector {
     let need = memoryEstimate(dk: dk, layers: layers)
     guard need <= available else {
       let perLayer = 8 * Double(dk) * Double(dk)
+      var fits = 0
+      while memoryEstimate(dk: dk, layers: fits + 1) <= available { fits += 1 }
       throw StatsError.tooLarge(
         String(
           format:
-            "the fp64 sums of %d layers at d_k = %d need about %.1f GiB (8 d_k^2 = %.2f GiB per layer, plus one layer's transient copy); %.1f GiB are available: ask for at most %d layers per run",
-          layers, dk, need / 1_073_741_824, perLayer / 1_073_741_824, available / 1_073_741_824,
-          max(0, Int(available / perLayer) - 1)))
+            "the fp64 sums of %d layers at d_k = %d need about %.1f GiB (8 d_k^2 = %.2f GiB per layer, plus one layer's transient copy and the keys of a chunk); %.1f GiB are available: ask for at most %d layers per run",
+          layers, dk, need / 1_073_741_824, perLayer / 1_073_741_824, available / 1_073_741_824, fits))
     }
   }
 
