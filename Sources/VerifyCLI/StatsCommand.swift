@@ -32,7 +32,13 @@ struct StatsCommand: ParsableCommand {
       """)
   )
 
-  @Option(help: "Real model (smollm2 or PATH.gguf).") var model: String = "smollm2"
+  @Option(
+    help:
+      "Real model (smollm2 or PATH.gguf), or a synthetic profile (gpt2-xl, gpt-j, llama2, isotropic: each layer its own random MLP, windows of --context keys)."
+  )
+  var model: String = "smollm2"
+  @Option(parsing: .unconditional, help: "Synthetic profiles only: all widths times this factor (0 < s <= 1).")
+  var scale: Double?
   @Option(parsing: .unconditional, help: "Layers: comma-separated, ranges allowed (0-based: 2,4 or 2-6).")
   var layers: String
   @Option(parsing: .unconditional, help: "Dynamic multiplier: P = d_m * d_k keys per layer (default 10).")
@@ -80,6 +86,16 @@ struct StatsCommand: ParsableCommand {
       throw ValidationError("--windows: packed, documents or random, got '\(windows)'")
     }
     guard !(resume && restart) else { throw ValidationError("--resume and --restart: give one of them") }
+    if SyntheticProfile.named(model) != nil {
+      try refuseIgnored(
+        [
+          ("--corpus", corpus != "fortunes"), ("--text-field", textField != "text"), ("--windows", windows != "packed"),
+          ("--windows-out", windowsOut != nil),
+        ], mode: "a synthetic profile")
+      if let scale { try checkOptions { try ParameterError.fraction("scale", scale) } }
+    } else {
+      try refuseIgnored([("--scale", scale != nil)], mode: "a real model")
+    }
   }
 
   /// `2,4` or `2-6` or `2-4,7`.
@@ -115,26 +131,39 @@ struct StatsCommand: ParsableCommand {
     let lead = shard.rank == 0
     let progress = Progress(quiet: quiet || !lead)
     let ls = try parseLayers(layers)
-    let path = try ModelCache.resolve(model)
-    progress.begin("loading blocks 0...\(ls.max()!) of \(model)")
-    let m = try ModelLoader.load(path: path, upToLayer: ls.max()!) { progress.bar("load", done: $0, total: $1) }
-    let text = try TextCorpus.named(corpus, textField: textField)
     let windowing = Windowing(context: context, layout: WindowLayout(rawValue: windows)!, seed: UInt64(seed))
     let budget: KeyBudget = tokens.map { .count($0) } ?? .dynamicMultiplier(dm ?? 10)
     let checkpointDir = URL(
       fileURLWithPath: checkpoint ?? (out as NSString).appendingPathComponent(".verify-stats-checkpoint"))
     let policy = CheckpointPolicy(directory: checkpointDir, interval: checkpointEvery, resume: resume)
     if restart { StatisticsCollector.removeCheckpoint(policy, shard: shard) }
-    let request = StatsRequest(
-      modelName: name ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent, layers: ls,
-      budget: budget, corpus: text, windowing: windowing, precision: precision, sampleSize: sampleSize,
-      out: URL(fileURLWithPath: out), checkpoint: policy, cache: !noCache)
     let reduction: StatsReduction =
       world.map { w in
         StatsReduction(
           shard: shard, reduceSums: { try w.reduceSum($0) }, reduceCount: { try w.reduceSum(&$0) },
           barrier: { try w.barrier() })
       } ?? .single
+    if let base = SyntheticProfile.named(model) {
+      let profile = try base.scaled(scale ?? 1)
+      let request = StatsRequest(
+        modelName: name ?? profile.name, layers: ls, budget: budget,
+        corpus: try TextCorpus(name: "synthetic", documents: ["synthetic"]), windowing: windowing,
+        precision: precision, sampleSize: sampleSize, out: URL(fileURLWithPath: out), checkpoint: policy, cache: false)
+      progress.begin("synthetic keys of \(profile.name) layers \(Set(ls).sorted()), \(shard)")
+      let result = try StatsRun.run(
+        profile: profile, seed: UInt(seed), request: request, reduction: reduction,
+        progress: { progress.bar("keys", done: $0, total: $1) }, note: { if !quiet && lead { warn($0) } })
+      progress.finish()
+      return try render(result, corpusName: "the synthetic generator", ranks: shard.size)
+    }
+    let path = try ModelCache.resolve(model)
+    progress.begin("loading blocks 0...\(ls.max()!) of \(model)")
+    let m = try ModelLoader.load(path: path, upToLayer: ls.max()!) { progress.bar("load", done: $0, total: $1) }
+    let text = try TextCorpus.named(corpus, textField: textField)
+    let request = StatsRequest(
+      modelName: name ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent, layers: ls,
+      budget: budget, corpus: text, windowing: windowing, precision: precision, sampleSize: sampleSize,
+      out: URL(fileURLWithPath: out), checkpoint: policy, cache: !noCache)
     let count = try budget.keyCount(dk: m.keyWidth)
     if let windowsOut, lead {
       let ids = try StatsRun.windows(model: m, corpus: text, windowing: windowing, count: count)
@@ -146,17 +175,20 @@ struct StatsCommand: ParsableCommand {
       model: m, request: request, reduction: reduction, progress: { progress.bar("keys", done: $0, total: $1) },
       note: { if !quiet && lead { warn($0) } })
     progress.finish()
+    try render(result, corpusName: text.name, ranks: shard.size)
+  }
+
+  func render(_ result: StatsRunResult?, corpusName: String, ranks: Int) throws {
     guard let result else { return }
     if json { return try printJSON(result) }
     for f in result.files {
-      print("wrote \(f.path): d_k = \(f.dk), \(f.tokens) tokens of \(text.name), \(f.precision) sums")
+      print("wrote \(f.path): d_k = \(f.dk), \(f.tokens) tokens of \(corpusName), \(f.precision) sums")
     }
     if result.tokensForwarded > 0 {
       print(
         String(
           format: "%d tokens in %d windows through the model in %.1f s (%.0f tokens/s, %@)", result.tokensForwarded,
-          result.windows, result.seconds, result.tokensPerSecond,
-          shard.size == 1 ? "one process" : "\(shard.size) ranks"))
+          result.windows, result.seconds, result.tokensPerSecond, ranks == 1 ? "one process" : "\(ranks) ranks"))
     }
   }
 }

@@ -223,6 +223,53 @@ struct StatisticsCollectorTests {
   }
 }
 
+@Suite("Statistics of synthetic profiles") struct SyntheticStatisticsTests {
+  /// A window's keys do not depend on the windows drawn before it (what skipping, ranks and
+  /// resuming rely on), and an interrupted, resumed run equals an uninterrupted one bit for bit.
+  @Test func windowsAreIndependentAndResumeIsExact() throws {
+    let profile = try SyntheticProfile.gpt2XL.scaled(0.02)  // d = 32, d_k = 128
+    let a = try SyntheticWindows(profile: profile, context: 16, seed: 5)
+    let b = try SyntheticWindows(profile: profile, context: 16, seed: 5)
+    for _ in 0..<4 {
+      _ = try a.next()
+      _ = try a.keys(layers: [3])
+    }
+    _ = try a.next()
+    try b.skip(4)
+    _ = try b.next()
+    let ka = try #require(try a.keys(layers: [3])[3]), kb = try #require(try b.keys(layers: [3])[3])
+    #expect(ka.rows == 128 && ka.columns == 16 && ka.storage == kb.storage)
+    #expect(a.digest == b.digest)
+    let other = try #require(try b.keys(layers: [4])[4])
+    #expect(other.storage != kb.storage, "two layers drew the same keys")
+
+    func collector() throws -> StatisticsCollector {
+      try StatisticsCollector(
+        windows: { try SyntheticWindows(profile: profile, context: 16, seed: 5) }, layers: [3, 4], count: 300,
+        windowing: Windowing(context: 16, seed: 5), groupKeys: 40
+      ) { l in StatsIdentity(model: "synthetic", layer: l, dk: 128, corpus: "generator", keyPrecision: "fp32") }
+    }
+    let whole = try collector().run()
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kev-syn-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let stopAt = Int.random(in: 4...18)  // groups of three windows: a checkpoint after window 3
+    var n = 0
+    #expect(throws: Interrupted.self) {
+      _ = try collector().run(checkpoint: CheckpointPolicy(directory: dir, interval: 0)) { _, _ in
+        n += 1
+        if n == stopAt { throw Interrupted() }
+      }
+    }
+    let resumed = try collector().run(checkpoint: CheckpointPolicy(directory: dir, interval: 0, resume: true))
+    #expect(resumed.resumedAtWindow > 0, "stopped at \(stopAt)")
+    for l in [3, 4] {
+      let x = try #require(whole.sums[l]), y = try #require(resumed.sums[l])
+      #expect(x.count == 300 && y.count == 300)
+      #expect(zip(x.sum.storage, y.sum.storage).allSatisfy { $0.bitPattern == $1.bitPattern }, "layer \(l)")
+    }
+  }
+}
+
 @Suite("Corpora a user has") struct CorpusFormatTests {
   func write(_ text: String, _ name: String, in dir: URL) throws -> String {
     let u = dir.appendingPathComponent(name)

@@ -42,6 +42,17 @@ public struct SyntheticProfile: Sendable, Codable, Equatable {
 
   public static let all: [SyntheticProfile] = [.gpt2XL, .gptJ, .llama2, .isotropic]
 
+  /// The edited module's name in the architecture the profile stands for, as the editing
+  /// frameworks name it (`{}`: the layer): GPT-2's `c_proj`, GPT-J's `fc_out`, Llama's `down_proj`.
+  public var editedWeightTemplate: String {
+    switch name.prefix { $0 != "@" } {
+    case "gpt2-xl": return "transformer.h.{}.mlp.c_proj"
+    case "gpt-j": return "transformer.h.{}.mlp.fc_out"
+    case "llama2-7b": return "model.layers.{}.mlp.down_proj"
+    default: return "synthetic.{}.mlp.out_proj"
+    }
+  }
+
   /// Looks up a profile by name; `llama2` is an alias of `llama2-7b`.
   public static func named(_ s: String) -> SyntheticProfile? {
     let key = s.lowercased() == "llama2" ? "llama2-7b" : s.lowercased()
@@ -164,7 +175,14 @@ public final class SyntheticKeySource {
   }
 
   /// The next `n` keys, `d_k x n`.
-  public func next(_ n: Int) -> Matrix<Float> {
+  public func next(_ n: Int) -> Matrix<Float> { keys(n, from: rng) }
+
+  /// `n` keys of the same generator (same weights) from a token stream of its own, seeded
+  /// with `streamSeed`: the keys of one window, whatever was drawn before (what resuming and
+  /// splitting a statistics run need).
+  public func keys(_ n: Int, streamSeed: UInt) -> Matrix<Float> { keys(n, from: GSLRandom(seed: streamSeed)) }
+
+  private func keys(_ n: Int, from rng: GSLRandom) -> Matrix<Float> {
     let dk = profile.keyWidth
     if profile.mlp == .isotropic { return rng.gaussianMatrix(dk, n) }
     let d = profile.width

@@ -63,9 +63,9 @@ public struct CheckpointPolicy: Sendable {
 ///   of the exact sum (Higham, *Accuracy and Stability*, 2nd ed., (3.4)-(3.5) and §4.2; `γ_P = P u / (1 - P u)`, `u = 2^-53`)
 ///   and the two differ by at most twice that (``shardBound(diagonal:_:count:)``).
 public final class StatisticsCollector {
-  public let model: any LanguageModel
+  /// Makes a fresh window sequence (each run cuts its own from the start).
+  private let makeWindows: () throws -> any StatisticsWindows
   public let layers: [Int]
-  public let corpus: TextCorpus
   /// Keys per layer, over all shards.
   public let count: Int
   public let windowing: Windowing
@@ -75,24 +75,34 @@ public final class StatisticsCollector {
   public let groupKeys: Int
   public static let defaultGroupKeys = 1024
 
-  public init(
+  /// The keys of a model's layers over a corpus (``ModelWindows``).
+  public convenience init(
     model: any LanguageModel, layers: [Int], corpus: TextCorpus, count: Int, windowing: Windowing,
     shard: Shard = .whole, groupKeys: Int = defaultGroupKeys, identity: (Int) -> StatsIdentity
   ) throws {
-    guard groupKeys >= 1 else { throw EditError.badInput("keys per chunk must be >= 1, got \(groupKeys)") }
-    self.groupKeys = groupKeys
-    let ls = Array(Set(layers)).sorted()
-    guard !ls.isEmpty else { throw EditError.badInput("no layers asked for") }
-    for l in ls where l < 0 || l >= model.loadedBlocks {
+    for l in layers where l < 0 || l >= model.loadedBlocks {
       throw ModelError.notLoaded(layer: l, loaded: model.loadedBlocks)
     }
-    guard count >= 1 else { throw EditError.badInput("the key count must be >= 1, got \(count)") }
     guard windowing.context >= 1, windowing.context <= model.contextLength else {
       throw ModelError.contextTooLong(context: windowing.context, limit: model.contextLength)
     }
-    self.model = model
+    try self.init(
+      windows: { try ModelWindows(model: model, corpus: corpus, windowing: windowing) }, layers: layers,
+      count: count, windowing: windowing, shard: shard, groupKeys: groupKeys, identity: identity)
+  }
+
+  /// Keys from any window source (a model over a corpus, a synthetic profile).
+  public init(
+    windows: @escaping () throws -> any StatisticsWindows, layers: [Int], count: Int, windowing: Windowing,
+    shard: Shard = .whole, groupKeys: Int = defaultGroupKeys, identity: (Int) -> StatsIdentity
+  ) throws {
+    guard groupKeys >= 1 else { throw EditError.badInput("keys per chunk must be >= 1, got \(groupKeys)") }
+    let ls = Array(Set(layers)).sorted()
+    guard !ls.isEmpty else { throw EditError.badInput("no layers asked for") }
+    guard count >= 1 else { throw EditError.badInput("the key count must be >= 1, got \(count)") }
+    self.makeWindows = windows
+    self.groupKeys = groupKeys
     self.layers = ls
-    self.corpus = corpus
     self.count = count
     self.windowing = windowing
     self.shard = shard
@@ -178,7 +188,7 @@ public final class StatisticsCollector {
     checkpoint: CheckpointPolicy? = nil, progress: (Int, Int) throws -> Void = { _, _ in },
     note: (String) -> Void = { _ in }
   ) throws -> Outcome {
-    let cutter = try WindowCutter(corpus: corpus, tokenizer: model.tokenizer, windowing: windowing)
+    let cutter = try makeWindows()
     var accs = Dictionary(uniqueKeysWithValues: layers.map { ($0, SecondMomentAccumulator(identity: identities[$0]!)) })
     var window = 0
     var scheduled = 0
@@ -213,7 +223,6 @@ public final class StatisticsCollector {
     }
     let resumedAt = window
     var lastSave = Date()
-    let capture = Dictionary(uniqueKeysWithValues: layers.map { ($0, Set([Capture.keys])) })
     // Keys of this rank's windows wait here until a group of at least `groupKeys` is complete,
     // then go to every layer's sum as one chunk: one dsyrk of >= 1024 columns runs about 3x
     // faster than four of 256 (docs/benchmarks.md). Groups close at fixed places of the
@@ -236,19 +245,19 @@ public final class StatisticsCollector {
       pendingKeys = 0
     }
     while scheduled < count {
-      let ids = try cutter.next()
-      let take = min(count - scheduled, ids.count)
+      let size = try cutter.next()
+      let take = min(count - scheduled, size)
       if shard.owns(window: window) {
-        let r = try model.forward(ids, capture: capture, logits: .none)
+        let keys = try cutter.keys(layers: layers)
         for l in layers {
-          guard let k = r.captures[l]?[.keys] else {
-            throw EditError.badInput("the forward pass captured no keys at blk.\(l)")
+          guard let k = keys[l], k.columns == size else {
+            throw EditError.badInput("the window source gave no keys (or a wrong count) at blk.\(l)")
           }
           pending[l, default: []].append(take == k.columns ? k : k.submatrix(rows: 0..<k.rows, columns: 0..<take))
         }
         pendingKeys += take
         forwarded += 1
-        tokens += ids.count
+        tokens += size
       }
       scheduled += take
       window += 1
@@ -329,4 +338,49 @@ public final class StatisticsCollector {
     }
     return (state, accs)
   }
+}
+
+/// The window sequence of a statistics run: cut in order without computing keys (so that a
+/// resumed run or another rank skips windows cheaply), then, for the windows a rank owns, the
+/// keys of every layer.
+public protocol StatisticsWindows: AnyObject {
+  /// Cuts the next window; returns its number of keys (tokens). Throws when there is none.
+  func next() throws -> Int
+  /// Cuts and drops `n` windows.
+  func skip(_ n: Int) throws
+  /// The keys of the window cut last at each layer, `d_k x size`.
+  func keys(layers: [Int]) throws -> [Int: Matrix<Float>]
+  /// A digest of every window cut so far (their content, not their keys).
+  var digest: String { get }
+}
+
+extension StatisticsWindows {
+  public func skip(_ n: Int) throws { for _ in 0..<n { _ = try next() } }
+}
+
+/// A model's keys over a corpus: windows from ``WindowCutter``, keys by one forward pass per
+/// window capturing every layer.
+public final class ModelWindows: StatisticsWindows {
+  public let model: any LanguageModel
+  private let cutter: WindowCutter
+  private var last: [Int] = []
+
+  public init(model: any LanguageModel, corpus: TextCorpus, windowing: Windowing) throws {
+    self.model = model
+    cutter = try WindowCutter(corpus: corpus, tokenizer: model.tokenizer, windowing: windowing)
+  }
+
+  public func next() throws -> Int {
+    last = try cutter.next()
+    return last.count
+  }
+
+  public func skip(_ n: Int) throws { try cutter.skip(n) }
+
+  public func keys(layers: [Int]) throws -> [Int: Matrix<Float>] {
+    let capture = Dictionary(uniqueKeysWithValues: layers.map { ($0, Set([Capture.keys])) })
+    return try model.forward(last, capture: capture, logits: .none).captures.compactMapValues { $0[.keys] }
+  }
+
+  public var digest: String { cutter.digest }
 }

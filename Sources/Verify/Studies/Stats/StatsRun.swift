@@ -138,6 +138,59 @@ public enum StatsRun {
         notes.append($0)
         note($0)
       }, collected: { outcome = $0 })
+    return try finish(
+      accs, outcome: outcome, dk: dk, count: count, layers: layers, template: model.editedWeightTemplate,
+      modelLabel: model.displayName ?? model.path, modelSHA256: digest, corpus: request.corpus.name,
+      corpusSHA256: request.corpus.digest, started: started, notes: notes, request: request, reduction: reduction)
+  }
+
+  /// The same for a synthetic profile (``SyntheticWindows``: each layer its own random MLP,
+  /// window `w` of `--context` keys from its own seeded stream), named with the layer names of
+  /// the architecture the profile stands for. Never cached (the generator is the source).
+  public static func run(
+    profile: SyntheticProfile, seed: UInt, request: StatsRequest, reduction: StatsReduction = .single,
+    progress: (Int, Int) -> Void = { _, _ in }, note: (String) -> Void = { _ in }
+  ) throws -> StatsRunResult? {
+    let dk = profile.keyWidth
+    let count = try request.budget.keyCount(dk: dk)
+    let layers = Array(Set(request.layers)).sorted()
+    try StatisticsCollector.checkMemory(
+      dk: dk, layers: layers.count,
+      available: availableMemory() - Double(layers.count * SyntheticKeySource.weightBytes(profile)))
+    let label = "synthetic:\(profile.name)(d=\(profile.width),d_k=\(dk),seed=\(seed))"
+    let context = request.windowing.context
+    let started = Date()
+    let collector = try StatisticsCollector(
+      windows: { try SyntheticWindows(profile: profile, context: context, seed: seed) }, layers: layers,
+      count: count, windowing: request.windowing, shard: reduction.shard
+    ) { l in
+      StatsIdentity(
+        model: label, layer: l, dk: dk, corpus: "synthetic generator", keyPrecision: "fp32",
+        settings:
+          "\(SyntheticKeySource.describe(profile: profile, seed: SyntheticWindows.generatorSeed(seed, layer: l))); windows of \(context) keys, each from its own stream, first \(count) keys"
+      )
+    }
+    var notes: [String] = []
+    let outcome = try collector.run(
+      checkpoint: request.checkpoint, progress: progress,
+      note: {
+        notes.append($0)
+        note($0)
+      })
+    return try finish(
+      outcome.sums, outcome: outcome, dk: dk, count: count, layers: layers, template: profile.editedWeightTemplate,
+      modelLabel: label, modelSHA256: "", corpus: "synthetic generator (no corpus)", corpusSHA256: "", started: started,
+      notes: notes, request: request, reduction: reduction)
+  }
+
+  /// Reduces the ranks' sums into rank 0, which writes the files and sidecars; then every
+  /// rank removes its checkpoint.
+  static func finish(
+    _ sums: [Int: SecondMomentAccumulator], outcome: StatisticsCollector.Outcome?, dk: Int, count: Int, layers: [Int],
+    template: String, modelLabel: String, modelSHA256: String, corpus: String, corpusSHA256: String, started: Date,
+    notes: [String], request: StatsRequest, reduction: StatsReduction
+  ) throws -> StatsRunResult? {
+    var accs = sums
     var tokens = outcome?.tokensForwarded ?? 0
     if reduction.shard.size > 1 {
       for l in layers {
@@ -157,8 +210,8 @@ public enum StatsRun {
     }
     var files: [StatsFileRecord] = []
     var result = StatsRunResult(
-      files: [], model: model.displayName ?? model.path, modelSHA256: digest, corpus: request.corpus.name,
-      corpusSHA256: request.corpus.digest, windowing: request.windowing, windowsDigest: outcome?.windowDigest,
+      files: [], model: modelLabel, modelSHA256: modelSHA256, corpus: corpus,
+      corpusSHA256: corpusSHA256, windowing: request.windowing, windowsDigest: outcome?.windowDigest,
       keysPerLayer: count, windows: outcome?.windows ?? 0, tokensForwarded: tokens,
       seconds: Date().timeIntervalSince(started), ranks: reduction.shard.size,
       resumedAtWindow: outcome?.resumedAtWindow ?? 0, checkpointsWritten: outcome?.checkpointsWritten ?? 0,
@@ -168,7 +221,7 @@ public enum StatsRun {
       guard acc.count == count else {
         throw EditError.badInput("blk.\(l): \(acc.count) keys reduced, \(count) expected (a rank lost windows?)")
       }
-      let layerName = model.editedWeightTemplate.replacingOccurrences(of: "{}", with: "\(l)")
+      let layerName = template.replacingOccurrences(of: "{}", with: "\(l)")
       let rel = FrameworkStatistics.relativePath(
         model: request.modelName, layer: layerName, precision: request.precision, sampleSize: request.sampleSize)
       let url = request.out.appendingPathComponent(rel)
