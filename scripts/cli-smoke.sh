@@ -203,6 +203,23 @@ ev = np.linalg.eigvalsh(c0)[-1]
 assert abs(r["C0"]["eig_max"] - ev) <= 1e-6 * ev, (r["C0"]["eig_max"], ev)  # Lanczos residual bound 1e-8 relative
 print("cli-smoke: verify stats writes a layer_stats file numpy loads, equal to what rank --stats reads")
 PY
+# The default float32 file (layer_stats' precision) of the same sums: every entry of
+# mom2.mom2 is the fp64 sum rounded once (|f32 - f64| <= 2^-24 |f64|), so C0 = mom2 / count
+# loaded the frameworks' way equals the fp64 C0 to float32's unit roundoff.
+"$bin" stats --model smollm2 --layers 4 --dm 1.05 --sample-size 5 --out "$tmp/stats" --quiet >/dev/null
+python3 - "$tmp/stats" <<'PY'
+import glob, sys, numpy as np
+d = sys.argv[1]
+f32 = np.load(glob.glob(f"{d}/*/wikipedia_stats/model.layers.4.mlp.down_proj_float32_mom2_5.npz")[0])
+f64 = np.load(glob.glob(f"{d}/*/wikipedia_stats/model.layers.4.mlp.down_proj_float64_mom2_5.npz")[0])
+assert f32["mom2.mom2"].dtype == np.float32 and int(f32["mom2.count"]) == int(f64["mom2.count"])
+a, b = f32["mom2.mom2"].astype(np.float64), f64["mom2.mom2"]
+assert np.all(np.abs(a - b) <= 2.0**-24 * np.abs(b)), np.max(np.abs(a - b) / np.abs(b))
+c32 = f32["mom2.mom2"] / f32["mom2.count"]  # what layer_stats' users compute (float32)
+c64 = b / int(f64["mom2.count"])
+assert np.all(np.abs(c32 - c64) <= 2.0**-23 * np.abs(c64))  # two float32 roundings
+print("cli-smoke: the float32 stats file is the fp64 sums rounded once; its C0 equals ours to float32 roundoff")
+PY
 # The zip64 layout (used for members or offsets of 4 GiB and more) forced on a small file:
 # numpy and zipfile read it like the plain one.
 KEV_NPZ_ZIP64_THRESHOLD=0 "$bin" stats --model smollm2 --layers 4 --dm 0.1 --out "$tmp/stats64" --quiet >/dev/null
