@@ -40,7 +40,11 @@ public struct SyntheticProfile: Sendable, Codable, Equatable {
   /// Isotropic Gaussian keys at GPT2-XL's key width.
   public static let isotropic = SyntheticProfile(name: "isotropic", width: 1600, keyWidth: 6400, mlp: .isotropic)
 
-  public static let all: [SyntheticProfile] = [.gpt2XL, .gptJ, .llama2, .isotropic]
+  /// Llama-2-70B's widths (hidden 8192, intermediate 28672): the largest d_k the statistics
+  /// must handle (8 d_k^2 = 6.1 GiB of sums per layer).
+  public static let llama2_70B = SyntheticProfile(name: "llama2-70b", width: 8192, keyWidth: 28672, mlp: .swiglu)
+
+  public static let all: [SyntheticProfile] = [.gpt2XL, .gptJ, .llama2, .isotropic, .llama2_70B]
 
   /// The edited module's name in the architecture the profile stands for, as the editing
   /// frameworks name it (`{}`: the layer): GPT-2's `c_proj`, GPT-J's `fc_out`, Llama's `down_proj`.
@@ -48,7 +52,7 @@ public struct SyntheticProfile: Sendable, Codable, Equatable {
     switch name.prefix { $0 != "@" } {
     case "gpt2-xl": return "transformer.h.{}.mlp.c_proj"
     case "gpt-j": return "transformer.h.{}.mlp.fc_out"
-    case "llama2-7b": return "model.layers.{}.mlp.down_proj"
+    case "llama2-7b", "llama2-70b": return "model.layers.{}.mlp.down_proj"
     default: return "synthetic.{}.mlp.out_proj"
     }
   }
