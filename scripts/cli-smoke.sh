@@ -277,3 +277,13 @@ else
   echo "cli-smoke: mpirun missing (scripts/setup.sh installs openmpi-bin)" >&2
   exit 1
 fi
+
+# A Hugging Face GPT-2 folder (issue 16; the tiny random fixture): verify stats names the file
+# as layer_stats does for GPT-2 (transformer.h.L.mlp.c_proj) and verify rank reads its keys.
+"$bin" stats --model "$root/fixtures/tiny-gpt2/model" --layers 1 --tokens 200 --context 64 --out "$tmp/gpt2" \
+  --corpus "$root/README.md" --quiet >/dev/null
+f="$tmp/gpt2/model/wikipedia_stats/transformer.h.1.mlp.c_proj_float32_mom2_100000.npz"
+python3 -c "import numpy as np, sys; d = np.load(sys.argv[1]); assert d['mom2.mom2'].shape == (144, 144) and int(d['mom2.count']) == 200" "$f"
+"$bin" rank --model "$root/fixtures/tiny-gpt2/model" --layer 1 --dm 2 --batch 4 --context 64 --corpus "$root/README.md" \
+  --json --quiet >/dev/null
+echo "cli-smoke: verify stats and rank run on a Hugging Face GPT-2 folder"

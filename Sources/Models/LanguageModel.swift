@@ -78,10 +78,21 @@ public protocol ResidualStreamModel {
 
 /// Opens a model file by what it holds.
 public enum ModelLoader {
-  /// The model in the GGUF at `path` (blocks up to `upToLayer`, all by default).
+  /// The model at `path`: a GGUF file, or a Hugging Face folder (`config.json` with
+  /// `model_type`, safetensors weights, `tokenizer.json`); blocks up to `upToLayer`, all by default.
   public static func load(
     path: String, upToLayer: Int? = nil, progress: (Int, Int) -> Void = { _, _ in }
   ) throws -> any LanguageModel {
+    if HFCheckpoint.isFolder(path) {
+      let data = FileManager.default.contents(atPath: path + "/config.json") ?? Data()
+      let type = ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["model_type"] as? String ?? "?"
+      switch type {
+      case "gpt2": return try GPT2Model(folder: path, upToLayer: upToLayer, progress: progress)
+      default:
+        throw ModelFileError.unsupportedArchitecture(
+          path: path, architecture: type, supported: "gpt2 (Hugging Face folders); llama (GGUF)")
+      }
+    }
     let file = try GGUFFile(path: path)
     let arch = file.metadata["general.architecture"]?.string ?? "?"
     switch arch {

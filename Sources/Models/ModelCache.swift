@@ -18,8 +18,9 @@ public enum ModelCache {
     switch model.lowercased() {
     case "smollm2", "smollm2-135m", "smollm2-135m-instruct": path = smolLM2
     default:
-      guard model.hasSuffix(".gguf") else {
-        throw .io(path: model, message: "not a known model (smollm2) nor a .gguf path")
+      guard model.hasSuffix(".gguf") || HFCheckpoint.isFolder(model) else {
+        throw .io(
+          path: model, message: "not a known model (smollm2), a .gguf path, nor a Hugging Face folder with config.json")
       }
       path = model
     }

@@ -135,9 +135,10 @@ struct RankCommand: ParsableCommand {
     }
   }
 
-  /// Whether --model names a real model (smollm2 or a .gguf path) rather than a profile.
+  /// Whether --model names a real model (smollm2, a .gguf path or a Hugging Face folder)
+  /// rather than a profile.
   static func isRealModel(_ name: String) -> Bool {
-    name.hasSuffix(".gguf") || name.lowercased().hasPrefix("smollm2")
+    name.hasSuffix(".gguf") || name.lowercased().hasPrefix("smollm2") || HFCheckpoint.isFolder(name)
   }
 
   func run() throws {

@@ -71,7 +71,7 @@ public enum LayerCovariance {
   /// SHA-256 of the model file, computed once per process and path.
   public static func modelDigest(_ model: any LanguageModel) throws -> String {
     if let d = digestLock.withLock({ digests[model.path] }) { return d }
-    let d = try SHA256.file(model.path)
+    let d = try SHA256.model(model.path)
     digestLock.withLock { digests[model.path] = d }
     return d
   }

@@ -92,6 +92,25 @@ public struct SHA256: Sendable {
   }
 
   /// The digest of a file, read in 4 MiB chunks.
+  /// SHA-256 of a model: of its file, or for a folder (a Hugging Face checkpoint) of the
+  /// sorted list of its regular files' names and SHA-256s (hidden files skipped).
+  public static func model(_ path: String) throws(ModelFileError) -> String {
+    var isDir: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else {
+      return try file(path)
+    }
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else {
+      throw .io(path: path, message: "cannot list the folder")
+    }
+    var h = SHA256()
+    for n in names.sorted() where !n.hasPrefix(".") {
+      var d: ObjCBool = false
+      guard FileManager.default.fileExists(atPath: path + "/" + n, isDirectory: &d), !d.boolValue else { continue }
+      h.update("\(n)\u{0}\(try file(path + "/" + n))\n")
+    }
+    return h.hexDigest()
+  }
+
   public static func file(_ path: String) throws(ModelFileError) -> String {
     guard let handle = FileHandle(forReadingAtPath: path) else { throw .io(path: path, message: "cannot open") }
     defer { try? handle.close() }

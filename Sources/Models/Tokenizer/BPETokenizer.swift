@@ -36,23 +36,13 @@ public final class BPETokenizer: @unchecked Sendable {
     return m
   }()
 
-  public init(_ f: GGUFFile) throws(ModelFileError) {
-    let model = try f.string("tokenizer.ggml.model")
-    guard model == "gpt2" else {
-      throw .invalid(
-        path: f.path, offset: 0, message: "tokenizer model '\(model)' is not supported (byte-level BPE 'gpt2')")
-    }
-    let pre = f.metadata["tokenizer.ggml.pre"]?.string ?? "default"
-    guard let p = PreTokenizer(ggufName: pre) else {
-      throw .invalid(path: f.path, offset: 0, message: "pre-tokenizer '\(pre)' is not supported (gpt2, smollm)")
-    }
+  /// A tokenizer from its parts: the vocabulary by id, the merges in rank order ("a b"),
+  /// the special tokens matched as a whole, BOS/EOS and whether BOS is prepended.
+  init(
+    tokens toks: [String], merges: [String], specials: [(String, Int)], preTokenizer p: PreTokenizer, bosID: Int?,
+    eosID: Int?, addBOS: Bool
+  ) {
     preTokenizer = p
-    guard let toks = f.metadata["tokenizer.ggml.tokens"]?.array?.compactMap(\.string), !toks.isEmpty else {
-      throw .missingMetadata(path: f.path, key: "tokenizer.ggml.tokens")
-    }
-    guard let merges = f.metadata["tokenizer.ggml.merges"]?.array?.compactMap(\.string) else {
-      throw .missingMetadata(path: f.path, key: "tokenizer.ggml.merges")
-    }
     tokens = toks
     var idMap: [String: Int] = [:]
     idMap.reserveCapacity(toks.count)
@@ -62,16 +52,38 @@ public final class BPETokenizer: @unchecked Sendable {
     r.reserveCapacity(merges.count)
     for (i, m) in merges.enumerated() where r[m] == nil { r[m] = i }
     ranks = r
+    // Longest first, so that a special token that contains another wins.
+    specialTokens = specials.sorted { $0.0.utf8.count > $1.0.utf8.count }.map { (text: $0.0, id: $0.1) }
+    self.bosID = bosID
+    self.eosID = eosID
+    self.addBOS = addBOS
+  }
+
+  public convenience init(_ f: GGUFFile) throws(ModelFileError) {
+    let model = try f.string("tokenizer.ggml.model")
+    guard model == "gpt2" else {
+      throw .invalid(
+        path: f.path, offset: 0, message: "tokenizer model '\(model)' is not supported (byte-level BPE 'gpt2')")
+    }
+    let pre = f.metadata["tokenizer.ggml.pre"]?.string ?? "default"
+    guard let p = PreTokenizer(ggufName: pre) else {
+      throw .invalid(path: f.path, offset: 0, message: "pre-tokenizer '\(pre)' is not supported (gpt2, smollm)")
+    }
+    guard let toks = f.metadata["tokenizer.ggml.tokens"]?.array?.compactMap(\.string), !toks.isEmpty else {
+      throw .missingMetadata(path: f.path, key: "tokenizer.ggml.tokens")
+    }
+    guard let merges = f.metadata["tokenizer.ggml.merges"]?.array?.compactMap(\.string) else {
+      throw .missingMetadata(path: f.path, key: "tokenizer.ggml.merges")
+    }
     let types = f.metadata["tokenizer.ggml.token_type"]?.array?.compactMap(\.int) ?? []
     var specials: [(String, Int)] = []
     for (i, ty) in types.enumerated() where (ty == 3 || ty == 4) && i < toks.count && !toks[i].isEmpty {
       specials.append((toks[i], i))
     }
-    // Longest first, so that a special token that contains another wins.
-    specialTokens = specials.sorted { $0.0.utf8.count > $1.0.utf8.count }.map { (text: $0.0, id: $0.1) }
-    bosID = f.metadata["tokenizer.ggml.bos_token_id"]?.int
-    eosID = f.metadata["tokenizer.ggml.eos_token_id"]?.int
-    addBOS = f.metadata["tokenizer.ggml.add_bos_token"]?.bool ?? false
+    self.init(
+      tokens: toks, merges: merges, specials: specials, preTokenizer: p,
+      bosID: f.metadata["tokenizer.ggml.bos_token_id"]?.int, eosID: f.metadata["tokenizer.ggml.eos_token_id"]?.int,
+      addBOS: f.metadata["tokenizer.ggml.add_bos_token"]?.bool ?? false)
   }
 
   public var vocabularySize: Int { tokens.count }

@@ -1,0 +1,291 @@
+import Foundation
+import Linalg
+
+/// GPT-2's hyperparameters from `config.json`, checked against each other.
+public struct GPT2Config: Sendable, Equatable {
+  public var width: Int
+  public var heads: Int
+  public var blockCount: Int
+  public var contextLength: Int
+  public var vocabularySize: Int
+  public var mlpWidth: Int
+  public var epsilon: Double
+  /// `gelu_new` / `gelu_pytorch_tanh` (GPT-2's tanh approximation) or `gelu` (exact, erf).
+  public var activation: String
+  public var name: String?
+
+  public static let supportedActivations = ["gelu_new", "gelu_pytorch_tanh", "gelu"]
+
+  public init(_ c: HFCheckpoint) throws(ModelFileError) {
+    width = try c.int("n_embd")
+    heads = try c.int("n_head")
+    blockCount = try c.int("n_layer")
+    contextLength = try c.int("n_positions")
+    vocabularySize = try c.int("vocab_size")
+    mlpWidth = (c.config["n_inner"] as? Int) ?? 4 * width
+    epsilon = (c.config["layer_norm_epsilon"] as? Double) ?? 1e-5
+    activation = (c.config["activation_function"] as? String) ?? "gelu_new"
+    name = c.config["_name_or_path"] as? String
+    let p = c.path + "/config.json"
+    func bad(_ m: String) -> ModelFileError { .invalid(path: p, offset: 0, message: m) }
+    for (k, v) in [
+      ("n_embd", width), ("n_head", heads), ("n_layer", blockCount), ("n_positions", contextLength),
+      ("vocab_size", vocabularySize), ("n_inner", mlpWidth),
+    ] where v < 1 || v > 1 << 24 {
+      throw bad("\(k) = \(v) is not a plausible size")
+    }
+    guard width % heads == 0 else { throw bad("n_embd = \(width) is not divisible by n_head = \(heads)") }
+    guard epsilon > 0, epsilon.isFinite else { throw bad("layer_norm_epsilon = \(epsilon) must be finite and > 0") }
+    guard Self.supportedActivations.contains(activation) else {
+      throw bad(
+        "activation_function '\(activation)' is not supported (\(Self.supportedActivations.joined(separator: ", ")))")
+    }
+    if (c.config["tie_word_embeddings"] as? Bool) == false {
+      throw bad("tie_word_embeddings = false: GPT-2 with its own output head is not supported yet")
+    }
+  }
+}
+
+/// One GPT-2 block in the orientation the forward pass uses (`out x in`): Conv1D weights are
+/// stored `in x out` in the checkpoint and transposed once at load.
+struct GPT2Block: @unchecked Sendable {
+  var ln1g: [Float], ln1b: [Float], ln2g: [Float], ln2b: [Float]
+  var qkv: Matrix<Float>, qkvB: [Float]
+  var attnOut: Matrix<Float>, attnOutB: [Float]
+  var fc: Matrix<Float>, fcB: [Float]
+  /// `mlp.c_proj` as `d x d_k`: the edited matrix `W0`.
+  var proj: Matrix<Float>, projB: [Float]
+}
+
+/// GPT-2 (GPT2-XL's family) from a Hugging Face folder: learned positions, pre-LayerNorm
+/// blocks with fused q/k/v, tanh-GELU MLP, tied output head; fp32 in memory (F16/BF16
+/// checkpoints are widened at load). Forward pass over a whole window with the captures of
+/// ``Capture`` (`keys` = GELU output, the input of `mlp.c_proj`; `mlpOut` = the MLP's output,
+/// bias included, as the module returns it).
+public final class GPT2Model: @unchecked Sendable {
+  public let config: GPT2Config
+  public let tokenizer: BPETokenizer
+  public let path: String
+  /// Token embedding `vocabulary x d` (also the output head) and positions `n_positions x d`.
+  let wte: Matrix<Float>
+  let wpe: Matrix<Float>
+  var blocks: [GPT2Block]
+  let lnfG: [Float], lnfB: [Float]
+
+  /// Loads blocks `0...upToLayer` (all by default); the config is checked against every
+  /// tensor's shape first.
+  public init(folder path: String, upToLayer: Int? = nil, progress: (Int, Int) -> Void = { _, _ in })
+    throws(ModelFileError)
+  {
+    let ck = try HFCheckpoint(path: path)
+    let cfg = try GPT2Config(ck)
+    let prefix = ck.tensor("transformer.wte.weight") != nil ? "transformer." : ""
+    func name(_ n: String) -> String { prefix + n }
+    let d = cfg.width
+    var expected: [(String, [Int])] = [
+      ("wte.weight", [cfg.vocabularySize, d]), ("wpe.weight", [cfg.contextLength, d]), ("ln_f.weight", [d]),
+      ("ln_f.bias", [d]),
+    ]
+    for l in 0..<cfg.blockCount {
+      let b = "h.\(l)."
+      expected += [
+        (b + "ln_1.weight", [d]), (b + "ln_1.bias", [d]), (b + "ln_2.weight", [d]), (b + "ln_2.bias", [d]),
+        (b + "attn.c_attn.weight", [d, 3 * d]), (b + "attn.c_attn.bias", [3 * d]),
+        (b + "attn.c_proj.weight", [d, d]), (b + "attn.c_proj.bias", [d]),
+        (b + "mlp.c_fc.weight", [d, cfg.mlpWidth]), (b + "mlp.c_fc.bias", [cfg.mlpWidth]),
+        (b + "mlp.c_proj.weight", [cfg.mlpWidth, d]), (b + "mlp.c_proj.bias", [d]),
+      ]
+    }
+    for (n, shape) in expected {
+      guard let t = ck.tensor(name(n)) else { throw .missingTensor(path: path, name: name(n)) }
+      guard t.shape == shape else { throw .shapeMismatch(tensor: name(n), expected: "\(shape)", got: "\(t.shape)") }
+    }
+    let last = min(upToLayer ?? cfg.blockCount - 1, cfg.blockCount - 1)
+    config = cfg
+    self.path = path
+    let tjson = path + "/tokenizer.json"
+    tokenizer = try BPETokenizer(
+      tokenizerJSON: tjson, bosID: ck.config["bos_token_id"] as? Int, eosID: ck.config["eos_token_id"] as? Int)
+    guard tokenizer.vocabularySize <= cfg.vocabularySize else {
+      throw .invalid(
+        path: tjson, offset: 0,
+        message: "the tokenizer has \(tokenizer.vocabularySize) tokens, the embedding \(cfg.vocabularySize) rows")
+    }
+    wte = try ck.matrix(name("wte.weight"))
+    wpe = try ck.matrix(name("wpe.weight"))
+    lnfG = try ck.floats(name("ln_f.weight"))
+    lnfB = try ck.floats(name("ln_f.bias"))
+    var bs: [GPT2Block] = []
+    if last >= 0 {
+      for l in 0...last {
+        func m(_ n: String) throws(ModelFileError) -> Matrix<Float> { try ck.matrix(name("h.\(l).\(n)")).transposed }
+        func v(_ n: String) throws(ModelFileError) -> [Float] { try ck.floats(name("h.\(l).\(n)")) }
+        bs.append(
+          GPT2Block(
+            ln1g: try v("ln_1.weight"), ln1b: try v("ln_1.bias"), ln2g: try v("ln_2.weight"), ln2b: try v("ln_2.bias"),
+            qkv: try m("attn.c_attn.weight"), qkvB: try v("attn.c_attn.bias"), attnOut: try m("attn.c_proj.weight"),
+            attnOutB: try v("attn.c_proj.bias"), fc: try m("mlp.c_fc.weight"), fcB: try v("mlp.c_fc.bias"),
+            proj: try m("mlp.c_proj.weight"), projB: try v("mlp.c_proj.bias")))
+        progress(l + 1, last + 1)
+      }
+    }
+    blocks = bs
+  }
+
+  public var loadedBlocks: Int { blocks.count }
+
+  /// LayerNorm over each column (`(x - mean) / sqrt(var + eps) * g + b`, in fp64 per column).
+  func layerNorm(_ x: Matrix<Float>, _ g: [Float], _ b: [Float]) -> Matrix<Float> {
+    var y = x
+    let d = x.rows
+    for t in 0..<x.columns {
+      var mean = 0.0
+      for i in 0..<d { mean += Double(x[i, t]) }
+      mean /= Double(d)
+      var v = 0.0
+      for i in 0..<d {
+        let c = Double(x[i, t]) - mean
+        v += c * c
+      }
+      let inv = 1 / (v / Double(d) + config.epsilon).squareRoot()
+      for i in 0..<d { y[i, t] = Float((Double(x[i, t]) - mean) * inv) * g[i] + b[i] }
+    }
+    return y
+  }
+
+  func gelu(_ x: Float) -> Float {
+    if config.activation == "gelu" { return 0.5 * x * (1 + Float(erf(Double(x) / 2.0.squareRoot()))) }
+    return 0.5 * x * (1 + tanh(0.797_884_560_8 * (x + 0.044_715 * x * x * x)))
+  }
+
+  static func addBias(_ m: inout Matrix<Float>, _ b: [Float]) {
+    for t in 0..<m.columns { for i in 0..<m.rows { m[i, t] += b[i] } }
+  }
+
+  /// Causal multi-head attention of one block on the normalised input `a` (`d x T`).
+  func attention(_ blk: GPT2Block, _ a: Matrix<Float>) -> Matrix<Float> {
+    let d = config.width
+    let h = config.heads
+    let hd = d / h
+    let n = a.columns
+    var qkv = blk.qkv * a
+    Self.addBias(&qkv, blk.qkvB)
+    var o = Matrix<Float>(rows: d, columns: n)
+    let scale = 1 / Double(hd).squareRoot()
+    var p = [Double](repeating: 0, count: n)
+    for head in 0..<h {
+      let q0 = head * hd
+      let k0 = d + head * hd
+      let v0 = 2 * d + head * hd
+      for i in 0..<n {
+        var mx = -Double.infinity
+        for j in 0...i {
+          var s = 0.0
+          for c in 0..<hd { s += Double(qkv[q0 + c, i]) * Double(qkv[k0 + c, j]) }
+          p[j] = s * scale
+          mx = max(mx, p[j])
+        }
+        var z = 0.0
+        for j in 0...i {
+          p[j] = Foundation.exp(p[j] - mx)
+          z += p[j]
+        }
+        for c in 0..<hd {
+          var s = 0.0
+          for j in 0...i { s += p[j] * Double(qkv[v0 + c, j]) }
+          o[q0 + c, i] = Float(s / z)
+        }
+      }
+    }
+    var y = blk.attnOut * o
+    Self.addBias(&y, blk.attnOutB)
+    return y
+  }
+}
+
+extension GPT2Model: LanguageModel {
+  public var architecture: String { "gpt2" }
+  public var displayName: String? { config.name.flatMap { $0.isEmpty ? nil : $0 } }
+  public var width: Int { config.width }
+  public var keyWidth: Int { config.mlpWidth }
+  public var blockCount: Int { config.blockCount }
+  public var contextLength: Int { config.contextLength }
+  public var vocabularySize: Int { config.vocabularySize }
+  public var editedWeightTemplate: String { "transformer.h.{}.mlp.c_proj" }
+
+  public func forward(_ tokens: [Int], capture: [Int: Set<Capture>], logits: LogitsMode, profile: ForwardProfile?)
+    throws -> (logits: Matrix<Float>?, captures: [Int: [Capture: Matrix<Float>]])
+  {
+    guard !tokens.isEmpty else { throw ModelError.emptyInput }
+    guard tokens.count <= config.contextLength else {
+      throw ModelError.contextTooLong(context: tokens.count, limit: config.contextLength)
+    }
+    for (i, t) in tokens.enumerated() where t < 0 || t >= config.vocabularySize {
+      throw ModelError.tokenOutOfRange(index: i, token: t, vocabulary: config.vocabularySize)
+    }
+    for l in capture.keys where l < 0 || l >= blocks.count {
+      throw l < 0 || l >= config.blockCount
+        ? ModelError.layerOutOfRange(layer: l, blocks: config.blockCount)
+        : ModelError.notLoaded(layer: l, loaded: blocks.count)
+    }
+    if logits != .none && blocks.count < config.blockCount {
+      throw ModelError.notLoaded(layer: config.blockCount - 1, loaded: blocks.count)
+    }
+    let d = config.width
+    var x = Matrix<Float>(rows: d, columns: tokens.count) { i, t in wte[tokens[t], i] + wpe[t, i] }
+    var out: [Int: [Capture: Matrix<Float>]] = [:]
+    let lastNeeded = logits == .none ? (capture.keys.max() ?? -1) : blocks.count - 1
+    if lastNeeded >= 0 {
+      for l in 0...lastNeeded {
+        let blk = blocks[l]
+        x = x + attention(blk, layerNorm(x, blk.ln1g, blk.ln1b))
+        var f = blk.fc * layerNorm(x, blk.ln2g, blk.ln2b)
+        Self.addBias(&f, blk.fcB)
+        for k in 0..<f.storage.count { f.storage[k] = gelu(f.storage[k]) }
+        var m = blk.proj * f
+        Self.addBias(&m, blk.projB)
+        x = x + m
+        if let want = capture[l] {
+          var c: [Capture: Matrix<Float>] = [:]
+          if want.contains(.keys) { c[.keys] = f }
+          if want.contains(.mlpOut) { c[.mlpOut] = m }
+          if want.contains(.hidden) { c[.hidden] = x }
+          out[l] = c
+        }
+      }
+    }
+    guard logits != .none else { return (nil, out) }
+    var y = layerNorm(x, lnfG, lnfB)
+    if logits == .last { y = y.submatrix(rows: 0..<d, columns: (y.columns - 1)..<y.columns) }
+    return (wte * y, out)
+  }
+
+  /// `mlp.c_proj` is stored `d_k x d` (Conv1D, `in x out`); held and handed out as `d x d_k`.
+  public func editedWeight(_ layer: Int) throws -> Matrix<Float> {
+    guard layer >= 0 && layer < blocks.count else { throw ModelError.notLoaded(layer: layer, loaded: blocks.count) }
+    return blocks[layer].proj
+  }
+
+  public func setEditedWeight(_ layer: Int, _ w: Matrix<Float>) throws {
+    guard layer >= 0 && layer < blocks.count else { throw ModelError.notLoaded(layer: layer, loaded: blocks.count) }
+    guard w.rows == config.width, w.columns == config.mlpWidth else {
+      throw ModelFileError.shapeMismatch(
+        tensor: "transformer.h.\(layer).mlp.c_proj", expected: "\(config.width) x \(config.mlpWidth)",
+        got: w.shapeDescription)
+    }
+    blocks[layer].proj = w
+  }
+
+  public func save(to path: String, editedLayers: [Int]) throws {
+    throw ModelFileError.invalid(
+      path: path, offset: 0,
+      message: "saving a GPT-2 folder is not implemented yet (issue 16); the edit is in memory only")
+  }
+
+  public func residualStreamModel() throws -> ResidualStreamModel {
+    throw ModelFileError.invalid(
+      path: self.path, offset: 0,
+      message:
+        "GPT-2's backward pass (for target vectors) is not implemented yet (issue 16): real edits of GPT-2 need it")
+  }
+}
