@@ -164,4 +164,52 @@ import Testing
       #expect(throws: ModelFileError.self) { try GPT2Model(folder: d.path) }
     }
   }
+
+  /// The backward pass against central finite differences in fp64 on the fixture: the
+  /// directional derivative of a cross-entropy at three positions with respect to the residual
+  /// stream after block 0 (what target vectors differentiate), through blocks 1-2 and the
+  /// head. Central difference error <= eps^2 |L'''| |u|^3 / 6 + 2 u_mach |L| / eps: with eps =
+  /// 1e-5, |u| = 1 and L, L''' = O(10..100), below 1e-8, so 1e-6 relative (plus 1e-8).
+  @Test func backwardMatchesFiniteDifferencesAndFastForward() throws {
+    let fast = try GPT2Model(folder: Self.folder.appendingPathComponent("model").path)
+    let m = try DifferentiableGPT2<Double>(fast)
+    let tokens = fast.tokenizer.encode(Self.text)
+    let positions = [3, 17, tokens.count - 1]
+    let targets = [5, 100, 399]
+    func loss(_ logits: Matrix<Double>) -> (Double, Matrix<Double>) {
+      let lp = LlamaLayers.logSoftmax(logits)
+      var l = 0.0
+      var d = Matrix<Double>(rows: logits.rows, columns: logits.columns)
+      for (k, t) in targets.enumerated() {
+        l -= lp[t, k]
+        for i in 0..<logits.rows { d[i, k] = exp(lp[i, k]) - (i == t ? 1 : 0) }
+      }
+      return (l, d)
+    }
+    func lossAt(_ x: Matrix<Double>) -> Double {
+      let (y, _) = m.forward(1..<3, x)
+      return loss(m.head(y, positions: positions).0).0
+    }
+    let x = m.forward(0..<1, try m.embed(tokens)).0
+    let (y, caches) = m.forward(1..<3, x)
+    let (logits, headBack) = m.head(y, positions: positions)
+    let dx = m.backward(1..<3, caches, headBack(loss(logits).1))
+    for seed: UInt in [1, 2, 3] {
+      var u: Matrix<Double> = GSLRandom(seed: seed).gaussianMatrix(x.rows, x.columns)
+      u = (1 / u.norm(.frobenius)) * u
+      let eps = 1e-5
+      let numeric = (lossAt(x + eps * u) - lossAt(x - eps * u)) / (2 * eps)
+      let analytic = zip(dx.storage, u.storage).reduce(0) { $0 + $1.0 * $1.1 }
+      #expect(abs(analytic - numeric) <= 1e-6 * abs(numeric) + 1e-8, "seed \(seed): \(analytic) vs \(numeric)")
+    }
+    // The differentiable fp32 model agrees with the fast forward pass (the same products in
+    // another order: the fixture test's tolerance).
+    let rsm = try fast.residualStreamModel()
+    let h = try rsm.hidden(after: 0, tokens: tokens)
+    let ref = try fast.forward(tokens, capture: [0: [.hidden]], logits: .all, profile: nil)
+    let u32 = Double(Float.ulpOfOne) / 2
+    #expect(worst(h, ref.captures[0]![.hidden]!.converted(to: Double.self)) <= 2 * 4 * 145 * u32)
+    let (lg, _) = try rsm.logits(from: h, after: 0, positions: Array(0..<tokens.count))
+    #expect(worst(lg, ref.logits!.converted(to: Double.self)) <= 2 * 13 * 145 * u32)
+  }
 }

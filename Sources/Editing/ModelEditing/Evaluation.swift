@@ -104,10 +104,14 @@ public enum EditEvaluation {
     return SpillScores(kept: kept, total: total, lost: lost)
   }
 
-  /// The held-out text every real-model edit is judged on: `count` windows of 128 tokens in
-  /// the corpus order of `seed + 7919`, an order different from the one C0 is collected with.
-  public static func heldOutWindows(tokenizer: BPETokenizer, corpus: TextCorpus, count: Int, seed: UInt) -> [[Int]] {
-    heldOutWindows(tokenizer: tokenizer, corpus: corpus, count: count, length: 128, seed: UInt64(seed) &+ 7919)
+  /// The held-out text every real-model edit is judged on: `count` windows of 128 tokens (or
+  /// the model's context length, if shorter) in the corpus order of `seed + 7919`, an order
+  /// different from the one C0 is collected with.
+  public static func heldOutWindows(
+    tokenizer: BPETokenizer, corpus: TextCorpus, count: Int, seed: UInt, contextLength: Int = .max
+  ) -> [[Int]] {
+    heldOutWindows(
+      tokenizer: tokenizer, corpus: corpus, count: count, length: min(128, contextLength), seed: UInt64(seed) &+ 7919)
   }
 
   /// Held-out text: `count` windows of `length` tokens from `corpus` in the seeded order `seed`

@@ -42,7 +42,7 @@ public enum LayerCovariance {
   ) -> StatsIdentity {
     identity(
       model: model, modelDigest: modelDigest, layer: layer, corpus: corpus, count: count,
-      windowing: Windowing(seed: seed))
+      windowing: Windowing(context: min(ModelKeySource.defaultContext, model.contextLength), seed: seed))
   }
 
   /// The same for any window settings (the packed default gives the sentence above).
@@ -119,7 +119,8 @@ public enum LayerCovariance {
     note: (String) -> Void = { _ in }
   ) throws -> [Int: SecondMomentAccumulator] {
     try accumulators(
-      model: model, layers: layers, corpus: corpus, count: count, windowing: Windowing(seed: seed), cache: cache,
+      model: model, layers: layers, corpus: corpus, count: count,
+      windowing: Windowing(context: min(ModelKeySource.defaultContext, model.contextLength), seed: seed), cache: cache,
       cacheDirectory: cacheDirectory, progress: progress, note: note)
   }
 

@@ -282,10 +282,6 @@ extension GPT2Model: LanguageModel {
       message: "saving a GPT-2 folder is not implemented yet (issue 16); the edit is in memory only")
   }
 
-  public func residualStreamModel() throws -> ResidualStreamModel {
-    throw ModelFileError.invalid(
-      path: self.path, offset: 0,
-      message:
-        "GPT-2's backward pass (for target vectors) is not implemented yet (issue 16): real edits of GPT-2 need it")
-  }
+  public func residualStreamModel() throws -> ResidualStreamModel { try DifferentiableGPT2<Float>(self) }
+
 }

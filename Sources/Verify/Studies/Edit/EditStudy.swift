@@ -75,7 +75,8 @@ public func runEditStudy(
   progress("scores before editing")
   let before = try EditEvaluation.scores(model: model, requests: requests)
   let windows = EditEvaluation.heldOutWindows(
-    tokenizer: model.tokenizer, corpus: corpus, count: heldOutWindows, seed: seed)
+    tokenizer: model.tokenizer, corpus: corpus, count: heldOutWindows, seed: seed,
+    contextLength: model.contextLength)
   let nll0 = try EditEvaluation.negativeLogLikelihood(model: model, windows: windows)
   let t0 = Date()
   var targets: [TargetVector] = []

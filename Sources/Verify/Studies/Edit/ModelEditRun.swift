@@ -64,7 +64,8 @@ public func runModelEdit(
   progress("scores before the edit")
   let before = try timed("evaluate") { try EditEvaluation.scores(model: m, requests: requests) }
   let windows = EditEvaluation.heldOutWindows(
-    tokenizer: m.tokenizer, corpus: text, count: heldOutWindows, seed: seed)
+    tokenizer: m.tokenizer, corpus: text, count: heldOutWindows, seed: seed,
+    contextLength: m.contextLength)
   let nllBefore = try timed("held-out NLL") { try EditEvaluation.negativeLogLikelihood(model: m, windows: windows) }
   let spillBefore = try timed("evaluate") {
     try EditEvaluation.relationSpill(model: m, requests: requests, pool: all)

@@ -1,0 +1,225 @@
+import Foundation
+import Linalg
+
+/// GPT-2's forward/backward pairs, generic over fp32/fp64, for target vectors (gradients with
+/// respect to the residual stream; the weights are fixed) and finite-difference checks. The
+/// fast forward pass is ``GPT2Model/forward(_:capture:logits:profile:)``; tests check that the
+/// two agree. Activations are `d x T`, one column per token; `d` prefixes a gradient.
+public struct DifferentiableGPT2<T: LinalgScalar>: Sendable {
+  public struct Block: Sendable {
+    var ln1g: [T], ln1b: [T], ln2g: [T], ln2b: [T]
+    var qkv: Matrix<T>, qkvB: [T], attnOut: Matrix<T>, attnOutB: [T]
+    var fc: Matrix<T>, fcB: [T], proj: Matrix<T>, projB: [T]
+  }
+  /// What a block's backward pass needs from its forward pass.
+  public struct Cache: Sendable {
+    var xhat1: Matrix<T>, inv1: [Double], q: Matrix<T>, k: Matrix<T>, v: Matrix<T>, probs: [Matrix<T>]
+    var xhat2: Matrix<T>, inv2: [Double], pre: Matrix<T>
+  }
+
+  public let config: GPT2Config
+  var blocks: [Block]
+  let wte: Matrix<T>  // vocabulary x d
+  let wpe: Matrix<T>  // positions x d
+  let lnfG: [T], lnfB: [T]
+
+  /// The loaded model's weights in `T` (all blocks must be loaded).
+  public init(_ m: GPT2Model) throws {
+    guard m.loadedBlocks == m.config.blockCount else {
+      throw ModelError.notLoaded(layer: m.config.blockCount - 1, loaded: m.loadedBlocks)
+    }
+    func c(_ x: Matrix<Float>) -> Matrix<T> { x.converted(to: T.self) }
+    func v(_ x: [Float]) -> [T] { x.map { T(Double($0)) } }
+    config = m.config
+    blocks = m.blocks.map {
+      Block(
+        ln1g: v($0.ln1g), ln1b: v($0.ln1b), ln2g: v($0.ln2g), ln2b: v($0.ln2b), qkv: c($0.qkv), qkvB: v($0.qkvB),
+        attnOut: c($0.attnOut), attnOutB: v($0.attnOutB), fc: c($0.fc), fcB: v($0.fcB), proj: c($0.proj),
+        projB: v($0.projB))
+    }
+    wte = c(m.wte)
+    wpe = c(m.wpe)
+    lnfG = v(m.lnfG)
+    lnfB = v(m.lnfB)
+  }
+
+  public func embed(_ tokens: [Int]) throws -> Matrix<T> {
+    guard !tokens.isEmpty else { throw ModelError.emptyInput }
+    guard tokens.count <= config.contextLength else {
+      throw ModelError.contextTooLong(context: tokens.count, limit: config.contextLength)
+    }
+    for (i, t) in tokens.enumerated() where t < 0 || t >= config.vocabularySize {
+      throw ModelError.tokenOutOfRange(index: i, token: t, vocabulary: config.vocabularySize)
+    }
+    return Matrix(rows: config.width, columns: tokens.count) { i, t in wte[tokens[t], i] + wpe[t, i] }
+  }
+
+  // MARK: layers
+
+  /// y = xhat ∘ g + b, xhat = (x - mean) / sqrt(var + eps) per column.  -> (y, xhat, 1/std)
+  func layerNorm(_ x: Matrix<T>, _ g: [T], _ b: [T]) -> (Matrix<T>, Matrix<T>, [Double]) {
+    let d = x.rows
+    var xhat = x
+    var y = x
+    var inv = [Double](repeating: 0, count: x.columns)
+    for t in 0..<x.columns {
+      var mean = 0.0
+      for i in 0..<d { mean += Double(x[i, t]) }
+      mean /= Double(d)
+      var s = 0.0
+      for i in 0..<d {
+        let c = Double(x[i, t]) - mean
+        s += c * c
+      }
+      inv[t] = 1 / (s / Double(d) + config.epsilon).squareRoot()
+      for i in 0..<d {
+        let h = (Double(x[i, t]) - mean) * inv[t]
+        xhat[i, t] = T(h)
+        y[i, t] = T(h * Double(g[i]) + Double(b[i]))
+      }
+    }
+    return (y, xhat, inv)
+  }
+
+  /// dx = inv (dxhat - mean(dxhat) - xhat mean(dxhat ∘ xhat)), dxhat = dy ∘ g, per column.
+  func layerNormBackward(_ dy: Matrix<T>, _ xhat: Matrix<T>, _ inv: [Double], _ g: [T]) -> Matrix<T> {
+    let d = dy.rows
+    var dx = dy
+    for t in 0..<dy.columns {
+      var m1 = 0.0
+      var m2 = 0.0
+      for i in 0..<d {
+        let dh = Double(dy[i, t]) * Double(g[i])
+        m1 += dh
+        m2 += dh * Double(xhat[i, t])
+      }
+      m1 /= Double(d)
+      m2 /= Double(d)
+      for i in 0..<d {
+        let dh = Double(dy[i, t]) * Double(g[i])
+        dx[i, t] = T(inv[t] * (dh - m1 - Double(xhat[i, t]) * m2))
+      }
+    }
+    return dx
+  }
+
+  static func affine(_ w: Matrix<T>, _ x: Matrix<T>, _ b: [T]) -> Matrix<T> {
+    var y = w * x
+    for t in 0..<y.columns { for i in 0..<y.rows { y[i, t] += b[i] } }
+    return y
+  }
+
+  func gelu(_ x: Double) -> (value: Double, slope: Double) {
+    if config.activation == "gelu" {
+      let cdf = 0.5 * (1 + erf(x / 2.0.squareRoot()))
+      return (x * cdf, cdf + x * Foundation.exp(-x * x / 2) / (2 * Double.pi).squareRoot())
+    }
+    let c = 0.797_884_560_802_865_4
+    let u = c * (x + 0.044_715 * x * x * x)
+    let th = tanh(u)
+    return (0.5 * x * (1 + th), 0.5 * (1 + th) + 0.5 * x * (1 - th * th) * c * (1 + 3 * 0.044_715 * x * x))
+  }
+
+  // MARK: blocks
+
+  public func blockForward(_ l: Int, _ x: Matrix<T>) -> (Matrix<T>, Cache) {
+    let b = blocks[l]
+    let d = config.width
+    let n = x.columns
+    let (a, xhat1, inv1) = layerNorm(x, b.ln1g, b.ln1b)
+    let qkv = Self.affine(b.qkv, a, b.qkvB)
+    let q = qkv.submatrix(rows: 0..<d, columns: 0..<n)
+    let k = qkv.submatrix(rows: d..<(2 * d), columns: 0..<n)
+    let v = qkv.submatrix(rows: (2 * d)..<(3 * d), columns: 0..<n)
+    let (o, probs) = LlamaLayers.attentionForward(
+      q: q, k: k, v: v, heads: config.heads, kvHeads: config.heads, headDim: d / config.heads)
+    let x1 = x + Self.affine(b.attnOut, o, b.attnOutB)
+    let (m, xhat2, inv2) = layerNorm(x1, b.ln2g, b.ln2b)
+    let pre = Self.affine(b.fc, m, b.fcB)
+    var f = pre
+    for i in 0..<f.storage.count { f.storage[i] = T(gelu(Double(pre.storage[i])).value) }
+    let x2 = x1 + Self.affine(b.proj, f, b.projB)
+    return (x2, Cache(xhat1: xhat1, inv1: inv1, q: q, k: k, v: v, probs: probs, xhat2: xhat2, inv2: inv2, pre: pre))
+  }
+
+  /// The gradient at the block's input from the gradient at its output.
+  public func blockBackward(_ l: Int, _ c: Cache, _ dx2: Matrix<T>) -> Matrix<T> {
+    let b = blocks[l]
+    let d = config.width
+    let n = dx2.columns
+    var dPre = try! Matrix.multiply(b.proj, dx2, transA: .transpose)
+    for i in 0..<dPre.storage.count { dPre.storage[i] *= T(gelu(Double(c.pre.storage[i])).slope) }
+    let dm = try! Matrix.multiply(b.fc, dPre, transA: .transpose)
+    let dx1 = dx2 + layerNormBackward(dm, c.xhat2, c.inv2, b.ln2g)
+    let dO = try! Matrix.multiply(b.attnOut, dx1, transA: .transpose)
+    let (dq, dk, dv) = LlamaLayers.attentionBackward(
+      dOut: dO, q: c.q, k: c.k, v: c.v, probs: c.probs, heads: config.heads, kvHeads: config.heads,
+      headDim: d / config.heads)
+    var dqkv = Matrix<T>(rows: 3 * d, columns: n)
+    for t in 0..<n {
+      for i in 0..<d {
+        dqkv[i, t] = dq[i, t]
+        dqkv[d + i, t] = dk[i, t]
+        dqkv[2 * d + i, t] = dv[i, t]
+      }
+    }
+    let da = try! Matrix.multiply(b.qkv, dqkv, transA: .transpose)
+    return dx1 + layerNormBackward(da, c.xhat1, c.inv1, b.ln1g)
+  }
+
+  public func forward(_ layers: Range<Int>, _ x: Matrix<T>) -> (Matrix<T>, [Cache]) {
+    var h = x
+    var caches: [Cache] = []
+    for l in layers {
+      let (y, c) = blockForward(l, h)
+      h = y
+      caches.append(c)
+    }
+    return (h, caches)
+  }
+
+  public func backward(_ layers: Range<Int>, _ caches: [Cache], _ dy: Matrix<T>) -> Matrix<T> {
+    var g = dy
+    for (l, c) in zip(layers, caches).reversed() { g = blockBackward(l, c, g) }
+    return g
+  }
+
+  /// Logits at `positions` (`vocabulary x positions.count`) and the pullback to `x` (zero
+  /// outside `positions`).
+  public func head(_ x: Matrix<T>, positions: [Int]) -> (Matrix<T>, (Matrix<T>) -> Matrix<T>) {
+    let sel = Matrix<T>(rows: x.rows, columns: positions.count) { i, j in x[i, positions[j]] }
+    let (y, xhat, inv) = layerNorm(sel, lnfG, lnfB)
+    let logits = wte * y
+    return (
+      logits,
+      { dLogits in
+        let dy = try! Matrix.multiply(self.wte, dLogits, transA: .transpose)
+        let dsel = self.layerNormBackward(dy, xhat, inv, self.lnfG)
+        var dx = Matrix<T>(rows: x.rows, columns: x.columns)
+        for (j, p) in positions.enumerated() { for i in 0..<x.rows { dx[i, p] += dsel[i, j] } }
+        return dx
+      }
+    )
+  }
+}
+
+extension DifferentiableGPT2: ResidualStreamModel where T == Float {
+  public var width: Int { config.width }
+  public var blockCount: Int { config.blockCount }
+
+  public func hidden(after layer: Int, tokens: [Int]) throws -> Matrix<Float> {
+    guard layer >= 0 && layer < config.blockCount else {
+      throw ModelError.layerOutOfRange(layer: layer, blocks: config.blockCount)
+    }
+    return forward(0..<(layer + 1), try embed(tokens)).0
+  }
+
+  public func logits(from x: Matrix<Float>, after layer: Int, positions: [Int]) throws -> (
+    logits: Matrix<Float>, pullback: (Matrix<Float>) -> Matrix<Float>
+  ) {
+    let after = (layer + 1)..<config.blockCount
+    let (y, caches) = forward(after, x)
+    let (logits, headBack) = head(y, positions: positions)
+    return (logits, { dLogits in self.backward(after, caches, headBack(dLogits)) })
+  }
+}
