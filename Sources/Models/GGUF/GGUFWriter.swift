@@ -78,6 +78,13 @@ extension LlamaModel {
   /// Saves the model as a GGUF next to its source file's layout: the `ffn_down` tensors of
   /// `layers` (the edited ones) in F32, everything else copied from the file it was loaded from.
   public func save(to path: String, editedLayers layers: [Int]) throws {
+    if HFCheckpoint.isFolder(self.path) {
+      throw ModelFileError.invalid(
+        path: path, offset: 0,
+        message:
+          "saving a model read from a Hugging Face folder is not implemented yet (issue 16); the edit is in memory only"
+      )
+    }
     let source = try GGUFFile(path: self.path)
     var rep: [String: [Float]] = [:]
     for l in layers {

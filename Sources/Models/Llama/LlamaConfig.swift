@@ -1,3 +1,5 @@
+import Foundation
+
 /// The hyperparameters of a Llama-architecture model, read from GGUF metadata
 /// (`llama.block_count`, `llama.embedding_length`, ...).
 public struct LlamaConfig: Codable, Sendable, Equatable {
@@ -47,6 +49,92 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
     contextLength = 2048
     self.vocabularySize = vocabularySize
     self.tiedOutput = tiedOutput
+  }
+
+  /// From a Hugging Face `config.json` (`model_type` llama or mistral): sizes, heads (grouped
+  /// queries), `head_dim`, RoPE base (`rope_theta`, or transformers 5's `rope_parameters`),
+  /// RMSNorm epsilon, context, vocabulary, tied head. RoPE scaling (Llama-3's `llama3`
+  /// type, linear, dynamic) and attention or MLP biases (Qwen2) are refused by name: the
+  /// forward pass does not have them yet.
+  public init(hf c: HFCheckpoint) throws(ModelFileError) {
+    let p = c.path + "/config.json"
+    func bad(_ m: String) -> ModelFileError { .invalid(path: p, offset: 0, message: m) }
+    let type = c.config["model_type"] as? String ?? "?"
+    guard type == "llama" || type == "mistral" else {
+      throw .unsupportedArchitecture(path: c.path, architecture: type, supported: "llama, mistral")
+    }
+    architecture = "llama"
+    name = c.config["_name_or_path"] as? String
+    blockCount = try c.int("num_hidden_layers")
+    width = try c.int("hidden_size")
+    mlpWidth = try c.int("intermediate_size")
+    headCount = try c.int("num_attention_heads")
+    kvHeadCount = (c.config["num_key_value_heads"] as? Int) ?? headCount
+    headDim = (c.config["head_dim"] as? Int) ?? (headCount > 0 ? width / headCount : 0)
+    ropeDimensions = headDim
+    let rope = c.config["rope_parameters"] as? [String: Any]
+    ropeBase = (c.config["rope_theta"] as? Double) ?? (rope?["rope_theta"] as? Double) ?? 10_000
+    if let t = rope?["rope_type"] as? String, t != "default" {
+      throw bad("rope_type '\(t)' (RoPE scaling) is not supported yet")
+    }
+    if let s = c.config["rope_scaling"], !(s is NSNull) {
+      throw bad("rope_scaling \(s) is not supported yet (Llama-3's scaled RoPE)")
+    }
+    for key in ["attention_bias", "mlp_bias"] where (c.config[key] as? Bool) == true {
+      throw bad("\(key) = true is not supported yet")
+    }
+    if let act = c.config["hidden_act"] as? String, act != "silu" {
+      throw bad("hidden_act '\(act)' is not supported (silu)")
+    }
+    rmsEpsilon = (c.config["rms_norm_eps"] as? Double) ?? 1e-6
+    contextLength = (c.config["max_position_embeddings"] as? Int) ?? 2048
+    if type == "mistral", let w = c.config["sliding_window"] as? Int, w < contextLength {
+      throw bad("sliding_window = \(w) below the context length \(contextLength) is not supported yet")
+    }
+    vocabularySize = try c.int("vocab_size")
+    tiedOutput = (c.config["tie_word_embeddings"] as? Bool) ?? false
+    var problems: [String] = []
+    for (k, v) in [
+      ("num_hidden_layers", blockCount), ("hidden_size", width), ("intermediate_size", mlpWidth),
+      ("num_attention_heads", headCount), ("num_key_value_heads", kvHeadCount), ("head_dim", headDim),
+      ("vocab_size", vocabularySize), ("max_position_embeddings", contextLength),
+    ] where v < 1 || v > 1 << 24 {
+      problems.append("\(k) = \(v) is not a plausible size")
+    }
+    if problems.isEmpty {
+      if headCount % kvHeadCount != 0 {
+        problems.append("num_attention_heads = \(headCount) is not a multiple of num_key_value_heads = \(kvHeadCount)")
+      }
+      if headDim % 2 != 0 { problems.append("head_dim = \(headDim) must be even (RoPE rotates pairs)") }
+      if !(rmsEpsilon.isFinite && rmsEpsilon > 0) { problems.append("rms_norm_eps = \(rmsEpsilon) must be > 0") }
+      if !(ropeBase.isFinite && ropeBase > 1) { problems.append("rope_theta = \(ropeBase) must be > 1") }
+      let q = headCount * headDim
+      let kv = kvHeadCount * headDim
+      var expected: [(String, [Int])] = [
+        ("model.embed_tokens.weight", [vocabularySize, width]), ("model.norm.weight", [width]),
+      ]
+      if !tiedOutput { expected.append(("lm_head.weight", [vocabularySize, width])) }
+      for l in 0..<blockCount {
+        let b = "model.layers.\(l)."
+        expected += [
+          (b + "input_layernorm.weight", [width]), (b + "post_attention_layernorm.weight", [width]),
+          (b + "self_attn.q_proj.weight", [q, width]), (b + "self_attn.k_proj.weight", [kv, width]),
+          (b + "self_attn.v_proj.weight", [kv, width]), (b + "self_attn.o_proj.weight", [width, q]),
+          (b + "mlp.gate_proj.weight", [mlpWidth, width]), (b + "mlp.up_proj.weight", [mlpWidth, width]),
+          (b + "mlp.down_proj.weight", [width, mlpWidth]),
+        ]
+      }
+      for (n, shape) in expected {
+        guard let t = c.tensor(n) else {
+          problems.append("tensor \(n) is missing")
+          continue
+        }
+        if t.shape != shape { problems.append("\(n) has shape \(t.shape), the config gives \(shape)") }
+      }
+    }
+    guard problems.isEmpty else {
+      throw bad("inconsistent llama hyperparameters: " + problems.prefix(5).joined(separator: "; "))
+    }
   }
 
   public init(_ f: GGUFFile) throws(ModelFileError) {

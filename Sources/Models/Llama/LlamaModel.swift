@@ -100,6 +100,75 @@ public final class LlamaModel: @unchecked Sendable {
     }
   }
 
+  /// A Llama-family model from a Hugging Face folder (`LlamaForCausalLM`, Mistral without a
+  /// binding sliding window): weights in their stored type (F32/F16/BF16) are widened to fp32
+  /// block by block; `(out, in)` matrices are transposed into this model's layout, and the
+  /// rows of `q_proj`/`k_proj` are permuted from HF's half-split rotary layout (pair `j` of a
+  /// head at rows `j` and `j + hd/2`) to the interleaved one the forward pass rotates (rows
+  /// `2j`, `2j + 1`), as llama.cpp's converter does. The tokenizer comes from `tokenizer.json`.
+  public init(folder path: String, upToLayer: Int? = nil, progress: (Int, Int) -> Void = { _, _ in }) throws {
+    let ck = try HFCheckpoint(path: path)
+    config = try LlamaConfig(hf: ck)
+    let c = config
+    tokenizer = try BPETokenizer(
+      tokenizerJSON: path + "/tokenizer.json", bosID: ck.config["bos_token_id"] as? Int,
+      eosID: ck.config["eos_token_id"] as? Int)
+    guard tokenizer.vocabularySize <= c.vocabularySize else {
+      throw ModelFileError.invalid(
+        path: path + "/tokenizer.json", offset: 0,
+        message: "the tokenizer has \(tokenizer.vocabularySize) tokens, the embedding \(c.vocabularySize) rows")
+    }
+    self.path = path
+    if let l = upToLayer, l < 0 || l >= c.blockCount {
+      throw ModelError.layerOutOfRange(layer: l, blocks: c.blockCount)
+    }
+    let n = (upToLayer ?? c.blockCount - 1) + 1
+    let perBlock =
+      4
+      * (2 * c.width * c.headCount * c.headDim + 2 * c.width * c.kvHeadCount * c.headDim
+        + 3 * c.width * c.mlpWidth + 2 * c.width)
+    let needed = n * perBlock + 4 * c.vocabularySize * c.width * (n == c.blockCount && !c.tiedOutput ? 2 : 1)
+    let available = Int(ProcessInfo.processInfo.physicalMemory) * 8 / 10
+    if needed > available {
+      throw ModelError.memory(needed: needed, available: available, what: "fp32 weights of \(n) blocks")
+    }
+    /// HF `(out, in)` -> this model's `in x out`, with the rotary row permutation for q/k.
+    func weight(_ name: String, ropeHeads: Int? = nil) throws -> Matrix<Float> {
+      let w = try ck.matrix(name)  // out x in
+      guard let heads = ropeHeads else { return w.transposed }
+      let hd = c.headDim
+      return Matrix(rows: w.columns, columns: w.rows) { i, r in
+        let h = r / hd
+        let within = r % hd
+        let (j, s) = (within / 2, within % 2)
+        return w[h * hd + s * (hd / 2) + j, i]
+      }
+    }
+    embedding = try weight("model.embed_tokens.weight")
+    var bs: [LlamaBlock] = []
+    for l in 0..<n {
+      let p = "model.layers.\(l)."
+      bs.append(
+        LlamaBlock(
+          attnNorm: try ck.floats(p + "input_layernorm.weight"),
+          wq: try weight(p + "self_attn.q_proj.weight", ropeHeads: c.headCount),
+          wk: try weight(p + "self_attn.k_proj.weight", ropeHeads: c.kvHeadCount),
+          wv: try weight(p + "self_attn.v_proj.weight"), wo: try weight(p + "self_attn.o_proj.weight"),
+          ffnNorm: try ck.floats(p + "post_attention_layernorm.weight"),
+          gate: try weight(p + "mlp.gate_proj.weight"), up: try weight(p + "mlp.up_proj.weight"),
+          down: try weight(p + "mlp.down_proj.weight")))
+      progress(l + 1, n)
+    }
+    blocks = bs
+    if n == c.blockCount {
+      outputNorm = try ck.floats("model.norm.weight")
+      output = c.tiedOutput ? nil : try weight("lm_head.weight")
+    } else {
+      outputNorm = []
+      output = nil
+    }
+  }
+
   /// Bytes of the fp32 weights that a load of `blocks` blocks (and the head if `full`) holds.
   static func fp32Bytes(_ f: GGUFFile, blocks: Int, full: Bool) -> Int {
     var n = 0
