@@ -230,3 +230,68 @@ import Testing
     #expect(!FileManager.default.fileExists(atPath: bad))
   }
 }
+
+@Suite("Fact files of the frameworks") struct FactFormatTests {
+  static let facts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("fixtures/facts")
+
+  /// CounterFact's and zsRE's own records (hand-made samples in their layout) become the same
+  /// requests as this project's format would state them.
+  @Test func counterFactAndZsREAreReadByTheirFields() throws {
+    let cf = try FactSet.load(Self.facts.appendingPathComponent("counterfact-sample.json").path)
+    #expect(cf.count == 2)
+    #expect(
+      cf[0]
+        == EditRequest(
+          relation: "P103", subject: "Danielle Darrieux", prompt: "The mother tongue of {} is", targetTrue: "French",
+          targetNew: "English",
+          paraphrases: [
+            "Shayna does this and Yossel goes still and dies. Danielle Darrieux, a native",
+            "An album was recorded for Capitol Nashville but never released. Danielle Darrieux spoke the language",
+          ], neighborhood: ["The mother tongue of Léon Blum is", "The native language of Montesquieu is"]))
+    let z = try FactSet.load(Self.facts.appendingPathComponent("zsre-sample.json").path)
+    #expect(
+      z[0]
+        == EditRequest(
+          relation: "zsre", subject: "Watts Humphrey", prompt: "What university did {} attend?",
+          targetTrue: "Illinois Institute of Technology", targetNew: "University of Michigan",
+          paraphrases: ["What university did Watts Humphrey take part in?"], neighborhood: []))
+    #expect(z[1].prompt == "Which family does {} belong to?" && z[1].targetNew == "Lamiinae")
+    // Our own format still reads, and the same records as JSON lines read the same.
+    let ours = try FactSet.load(Self.facts.appendingPathComponent("facts.jsonl").path)
+    #expect(ours.count > 10)
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kev-facts-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let array = try #require(
+      try JSONSerialization.jsonObject(with: Data(contentsOf: Self.facts.appendingPathComponent("zsre-sample.json")))
+        as? [Any])
+    let lines = try array.map { String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }
+    let jl = dir.appendingPathComponent("z.jsonl")
+    try lines.joined(separator: "\n").write(to: jl, atomically: true, encoding: .utf8)
+    #expect(try FactSet.load(jl.path) == z)
+  }
+
+  @Test func brokenRecordsNameTheirPlace() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kev-facts-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let cases: [(String, String)] = [
+      (#"[{"requested_rewrite": {"prompt": "{} is", "subject": "X", "target_new": {"str": "a"}}}]"#, "target_true.str"),
+      (#"[{"src": "Who is Y?", "subject": "Z", "alt": "a", "answers": ["b"]}]"#, "does not occur"),
+      (#"[{"src": "Who is Z?", "subject": "Z", "alt": "a", "answers": []}]"#, "answers"),
+      ("{\"prompt\": \"{} is\"}\n", "missing key"),
+      ("[1, 2]", "element 0"),
+    ]
+    for (i, (text, expected)) in cases.enumerated() {
+      let f = dir.appendingPathComponent("f\(i).json")
+      try text.write(to: f, atomically: true, encoding: .utf8)
+      do {
+        _ = try FactSet.load(f.path)
+        Issue.record("case \(i) was accepted")
+      } catch {
+        #expect("\(error)".contains(expected), "case \(i): \(error)")
+      }
+    }
+  }
+}

@@ -48,6 +48,12 @@ public enum FactError: Error, CustomStringConvertible, Equatable, Sendable {
   case invalid(request: String, reason: String)
   case conflict(subject: String, relation: String, first: String, second: String)
 
+  /// The reason alone (for an error wrapped with its line).
+  var reasonText: String {
+    if case .invalid(let q, let r) = self { return q.isEmpty ? r : "\(q): \(r)" }
+    return description
+  }
+
   public var description: String {
     switch self {
     case .unreadable(let p, let r): "cannot read facts file \(p): \(r)"
@@ -61,7 +67,16 @@ public enum FactError: Error, CustomStringConvertible, Equatable, Sendable {
 
 /// Reading and checking fact files (one JSON object per line, the format of `fixtures/facts/`).
 public enum FactSet {
-  /// Parses a JSON-lines file; blank lines are skipped; every error names the line.
+  /// Reads the fact files researchers have, detected by their fields: this project's format
+  /// (`prompt`, `subject`, `target_true`, `target_new`, `paraphrases`, `neighborhood`),
+  /// CounterFact's records (`requested_rewrite` with `prompt`, `subject`, `target_new.str`,
+  /// `target_true.str`; `paraphrase_prompts`, `neighborhood_prompts`) and zsRE's (`src`,
+  /// `alt`, `answers`, `rephrase`, `subject`: the prompt is `src` with the subject replaced by
+  /// `{}`, the true object `answers[0]`, the paraphrase `rephrase`; zsRE's `loc` question has
+  /// an answer of its own, which the neighbourhood score here - keeping `target_true` - does
+  /// not model, so it is not used). Either one JSON object per line (blank lines skipped) or
+  /// one JSON array of objects, as `counterfact.json` and `zsre_mend_eval.json` are. Every
+  /// error names the line (or the array index).
   public static func load(_ path: String) throws(FactError) -> [EditRequest] {
     let data: Data
     do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
@@ -71,19 +86,77 @@ public enum FactSet {
       throw .unreadable(path: path, reason: "not UTF-8")
     }
     var out: [EditRequest] = []
-    for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-      let trimmed = line.trimmingCharacters(in: .whitespaces)
-      if trimmed.isEmpty { continue }
-      do {
-        out.append(try JSONDecoder().decode(EditRequest.self, from: Data(trimmed.utf8)))
-      } catch let e as DecodingError {
-        throw .malformed(path: path, line: i + 1, reason: Self.describe(e))
-      } catch {
-        throw .malformed(path: path, line: i + 1, reason: "\(error)")
+    if text.drop(while: { $0.isWhitespace }).first == "[" {
+      guard let array = (try? JSONSerialization.jsonObject(with: data)) as? [Any] else {
+        throw .malformed(path: path, line: 1, reason: "not a JSON array of objects")
+      }
+      for (i, item) in array.enumerated() {
+        guard let object = item as? [String: Any] else {
+          throw .malformed(path: path, line: 1, reason: "element \(i) is not an object")
+        }
+        do { out.append(try request(object)) } catch let e as FactError {
+          throw .malformed(path: path, line: 1, reason: "element \(i): \(e.reasonText)")
+        } catch let e as DecodingError {
+          throw .malformed(path: path, line: 1, reason: "element \(i): \(Self.describe(e))")
+        } catch { throw .malformed(path: path, line: 1, reason: "element \(i): \(error)") }
+      }
+    } else {
+      for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        if trimmed.isEmpty { continue }
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(trimmed.utf8))) as? [String: Any] else {
+          throw .malformed(path: path, line: i + 1, reason: "not a JSON object")
+        }
+        do { out.append(try request(object)) } catch let e as FactError {
+          throw .malformed(path: path, line: i + 1, reason: e.reasonText)
+        } catch let e as DecodingError {
+          throw .malformed(path: path, line: i + 1, reason: Self.describe(e))
+        } catch {
+          throw .malformed(path: path, line: i + 1, reason: "\(error)")
+        }
       }
     }
     if out.isEmpty { throw .malformed(path: path, line: 0, reason: "no requests in the file") }
     return out
+  }
+
+  /// One request from a record of any of the three formats.
+  static func request(_ o: [String: Any]) throws -> EditRequest {
+    func string(_ v: Any?, _ what: String) throws(FactError) -> String {
+      guard let s = v as? String else { throw .invalid(request: "", reason: "missing or non-string '\(what)'") }
+      return s
+    }
+    func strings(_ v: Any?, _ what: String) throws(FactError) -> [String] {
+      guard let v else { return [] }
+      guard let a = v as? [String] else { throw .invalid(request: "", reason: "'\(what)' is not a list of strings") }
+      return a
+    }
+    if let rw = o["requested_rewrite"] as? [String: Any] {  // CounterFact
+      let new = rw["target_new"] as? [String: Any]
+      let old = rw["target_true"] as? [String: Any]
+      return EditRequest(
+        relation: (rw["relation_id"] as? String) ?? "counterfact", subject: try string(rw["subject"], "subject"),
+        prompt: try string(rw["prompt"], "requested_rewrite.prompt"),
+        targetTrue: try string(old?["str"], "target_true.str"), targetNew: try string(new?["str"], "target_new.str"),
+        paraphrases: try strings(o["paraphrase_prompts"], "paraphrase_prompts"),
+        neighborhood: try strings(o["neighborhood_prompts"], "neighborhood_prompts"))
+    }
+    if o["src"] != nil && o["alt"] != nil {  // zsRE
+      let subject = try string(o["subject"], "subject")
+      let src = try string(o["src"], "src")
+      guard src.contains(subject) else {
+        throw FactError.invalid(request: src, reason: "the subject '\(subject)' does not occur in src")
+      }
+      guard let answers = o["answers"] as? [String], let first = answers.first else {
+        throw FactError.invalid(request: src, reason: "'answers' must be a non-empty list of strings")
+      }
+      var prompt = src
+      prompt.replaceSubrange(src.range(of: subject)!, with: "{}")
+      return EditRequest(
+        relation: "zsre", subject: subject, prompt: prompt, targetTrue: first, targetNew: try string(o["alt"], "alt"),
+        paraphrases: (o["rephrase"] as? String).map { [$0] } ?? [], neighborhood: [])
+    }
+    return try JSONDecoder().decode(EditRequest.self, from: JSONSerialization.data(withJSONObject: o))
   }
 
   static func describe(_ e: DecodingError) -> String {
