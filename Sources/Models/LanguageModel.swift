@@ -88,10 +88,11 @@ public enum ModelLoader {
       let type = ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["model_type"] as? String ?? "?"
       switch type {
       case "gpt2": return try GPT2Model(folder: path, upToLayer: upToLayer, progress: progress)
+      case "gptj": return try GPTJModel(folder: path, upToLayer: upToLayer, progress: progress)
       case "llama", "mistral": return try LlamaModel(folder: path, upToLayer: upToLayer, progress: progress)
       default:
         throw ModelFileError.unsupportedArchitecture(
-          path: path, architecture: type, supported: "gpt2, llama, mistral (Hugging Face folders); llama (GGUF)")
+          path: path, architecture: type, supported: "gpt2, gptj, llama, mistral (Hugging Face folders); llama (GGUF)")
       }
     }
     let file = try GGUFFile(path: path)

@@ -1,0 +1,332 @@
+import Foundation
+import Linalg
+
+/// GPT-J's hyperparameters from `config.json`, checked against each other.
+public struct GPTJConfig: Sendable, Equatable {
+  public var width: Int
+  public var heads: Int
+  public var blockCount: Int
+  public var contextLength: Int
+  public var vocabularySize: Int
+  public var mlpWidth: Int
+  /// Rotary embedding on the first `rotaryDim` dimensions of each head (interleaved pairs).
+  public var rotaryDim: Int
+  public var epsilon: Double
+  public var activation: String
+  public var name: String?
+
+  public var headDim: Int { width / heads }
+
+  public init(_ c: HFCheckpoint) throws(ModelFileError) {
+    width = try c.int("n_embd")
+    heads = try c.int("n_head")
+    blockCount = try c.int("n_layer")
+    contextLength = try c.int("n_positions")
+    vocabularySize = try c.int("vocab_size")
+    mlpWidth = (c.config["n_inner"] as? Int) ?? 4 * width
+    epsilon = (c.config["layer_norm_epsilon"] as? Double) ?? 1e-5
+    activation = (c.config["activation_function"] as? String) ?? "gelu_new"
+    name = c.config["_name_or_path"] as? String
+    func bad(_ m: String) -> ModelFileError { .invalid(path: c.path + "/config.json", offset: 0, message: m) }
+    for (k, v) in [
+      ("n_embd", width), ("n_head", heads), ("n_layer", blockCount), ("n_positions", contextLength),
+      ("vocab_size", vocabularySize), ("n_inner", mlpWidth),
+    ] where v < 1 || v > 1 << 24 {
+      throw bad("\(k) = \(v) is not a plausible size")
+    }
+    guard width % heads == 0 else { throw bad("n_embd = \(width) is not divisible by n_head = \(heads)") }
+    rotaryDim = (c.config["rotary_dim"] as? Int) ?? width / heads
+    guard rotaryDim >= 0, rotaryDim % 2 == 0, rotaryDim <= width / heads else {
+      throw bad("rotary_dim = \(rotaryDim) must be even and at most the head size \(width / heads)")
+    }
+    guard epsilon > 0, epsilon.isFinite else { throw bad("layer_norm_epsilon = \(epsilon) must be finite and > 0") }
+    guard GPT2Config.supportedActivations.contains(activation) else {
+      throw bad("activation_function '\(activation)' is not supported")
+    }
+    if (c.config["tie_word_embeddings"] as? Bool) == true {
+      throw bad("tie_word_embeddings = true: GPT-J with a tied head is not supported")
+    }
+  }
+}
+
+/// GPT-J's weights and its forward/backward pairs, generic over fp32/fp64 (weights in HF's
+/// `(out, in)` orientation, used as `W x`). A block reads one LayerNorm and adds attention and
+/// MLP in parallel: `x + attn(ln(x)) + mlp(ln(x))`; q/k/v/out without biases, rotary on the
+/// first `rotaryDim` dimensions of each head in the interleaved layout (LlamaLayers.rope),
+/// `fc_in`/`fc_out` with biases, untied head with a bias.
+public struct GPTJWeights<T: LinalgScalar>: Sendable {
+  public struct Block: Sendable {
+    var lng: [T], lnb: [T]
+    var wq: Matrix<T>, wk: Matrix<T>, wv: Matrix<T>, wo: Matrix<T>
+    var fcIn: Matrix<T>, fcInB: [T]
+    /// `mlp.fc_out` as stored, `d x d_k`: the edited matrix `W0`.
+    var fcOut: Matrix<T>, fcOutB: [T]
+  }
+  public struct Cache: Sendable {
+    var xhat: Matrix<T>, inv: [Double], q: Matrix<T>, k: Matrix<T>, v: Matrix<T>, probs: [Matrix<T>], pre: Matrix<T>
+  }
+
+  public let config: GPTJConfig
+  var blocks: [Block]
+  let wte: Matrix<T>  // vocabulary x d
+  let lnfG: [T], lnfB: [T]
+  let lmHead: Matrix<T>?, lmBias: [T]
+
+  func gelu(_ x: Double) -> (value: Double, slope: Double) {
+    NormAndActivation.gelu(x, exact: config.activation == "gelu")
+  }
+
+  public func embed(_ tokens: [Int]) throws -> Matrix<T> {
+    guard !tokens.isEmpty else { throw ModelError.emptyInput }
+    guard tokens.count <= config.contextLength else {
+      throw ModelError.contextTooLong(context: tokens.count, limit: config.contextLength)
+    }
+    for (i, t) in tokens.enumerated() where t < 0 || t >= config.vocabularySize {
+      throw ModelError.tokenOutOfRange(index: i, token: t, vocabulary: config.vocabularySize)
+    }
+    return Matrix(rows: config.width, columns: tokens.count) { i, t in wte[tokens[t], i] }
+  }
+
+  /// -> (output, keys, MLP output, cache)
+  public func blockForward(_ l: Int, _ x: Matrix<T>) -> (Matrix<T>, Matrix<T>, Matrix<T>, Cache) {
+    let b = blocks[l]
+    let c = config
+    let (h, xhat, inv) = NormAndActivation.layerNorm(x, b.lng, b.lnb, eps: c.epsilon)
+    var q = b.wq * h
+    var k = b.wk * h
+    let v = b.wv * h
+    LlamaLayers.rope(&q, heads: c.heads, headDim: c.headDim, ropeDims: c.rotaryDim, base: 10_000)
+    LlamaLayers.rope(&k, heads: c.heads, headDim: c.headDim, ropeDims: c.rotaryDim, base: 10_000)
+    let (o, probs) = LlamaLayers.attentionForward(
+      q: q, k: k, v: v, heads: c.heads, kvHeads: c.heads, headDim: c.headDim)
+    let pre = NormAndActivation.affine(b.fcIn, h, b.fcInB)
+    var f = pre
+    for i in 0..<f.storage.count { f.storage[i] = T(gelu(Double(pre.storage[i])).value) }
+    let m = NormAndActivation.affine(b.fcOut, f, b.fcOutB)
+    let y = x + b.wo * o + m
+    return (y, f, m, Cache(xhat: xhat, inv: inv, q: q, k: k, v: v, probs: probs, pre: pre))
+  }
+
+  public func blockBackward(_ l: Int, _ cache: Cache, _ dy: Matrix<T>) -> Matrix<T> {
+    let b = blocks[l]
+    let c = config
+    var dPre = try! Matrix.multiply(b.fcOut, dy, transA: .transpose)
+    for i in 0..<dPre.storage.count { dPre.storage[i] *= T(gelu(Double(cache.pre.storage[i])).slope) }
+    var dh = try! Matrix.multiply(b.fcIn, dPre, transA: .transpose)
+    let dO = try! Matrix.multiply(b.wo, dy, transA: .transpose)
+    var (dq, dk, dv) = LlamaLayers.attentionBackward(
+      dOut: dO, q: cache.q, k: cache.k, v: cache.v, probs: cache.probs, heads: c.heads, kvHeads: c.heads,
+      headDim: c.headDim)
+    LlamaLayers.rope(&dq, heads: c.heads, headDim: c.headDim, ropeDims: c.rotaryDim, base: 10_000, inverse: true)
+    LlamaLayers.rope(&dk, heads: c.heads, headDim: c.headDim, ropeDims: c.rotaryDim, base: 10_000, inverse: true)
+    dh =
+      dh + (try! Matrix.multiply(b.wq, dq, transA: .transpose)) + (try! Matrix.multiply(b.wk, dk, transA: .transpose))
+      + (try! Matrix.multiply(b.wv, dv, transA: .transpose))
+    return dy + NormAndActivation.layerNormBackward(dh, cache.xhat, cache.inv, b.lng)
+  }
+
+  public func forward(_ layers: Range<Int>, _ x: Matrix<T>) -> (Matrix<T>, [Cache]) {
+    var h = x
+    var caches: [Cache] = []
+    for l in layers {
+      let (y, _, _, c) = blockForward(l, h)
+      h = y
+      caches.append(c)
+    }
+    return (h, caches)
+  }
+
+  public func backward(_ layers: Range<Int>, _ caches: [Cache], _ dy: Matrix<T>) -> Matrix<T> {
+    var g = dy
+    for (l, c) in zip(layers, caches).reversed() { g = blockBackward(l, c, g) }
+    return g
+  }
+
+  /// Logits at `positions` and the pullback to `x` (zero outside `positions`).
+  public func head(_ x: Matrix<T>, positions: [Int]) -> (Matrix<T>, (Matrix<T>) -> Matrix<T>) {
+    let w = lmHead!
+    let sel = Matrix<T>(rows: x.rows, columns: positions.count) { i, j in x[i, positions[j]] }
+    let (y, xhat, inv) = NormAndActivation.layerNorm(sel, lnfG, lnfB, eps: config.epsilon)
+    let logits = NormAndActivation.affine(w, y, lmBias)
+    return (
+      logits,
+      { dLogits in
+        let dy = try! Matrix.multiply(w, dLogits, transA: .transpose)
+        let dsel = NormAndActivation.layerNormBackward(dy, xhat, inv, self.lnfG)
+        var dx = Matrix<T>(rows: x.rows, columns: x.columns)
+        for (j, p) in positions.enumerated() { for i in 0..<x.rows { dx[i, p] += dsel[i, j] } }
+        return dx
+      }
+    )
+  }
+
+  public func converted<U: LinalgScalar>(to: U.Type = U.self) -> GPTJWeights<U> {
+    func c(_ m: Matrix<T>) -> Matrix<U> { m.converted(to: U.self) }
+    func v(_ a: [T]) -> [U] { a.map { U(Double($0)) } }
+    return GPTJWeights<U>(
+      config: config,
+      blocks: blocks.map {
+        GPTJWeights<U>.Block(
+          lng: v($0.lng), lnb: v($0.lnb), wq: c($0.wq), wk: c($0.wk), wv: c($0.wv), wo: c($0.wo), fcIn: c($0.fcIn),
+          fcInB: v($0.fcInB), fcOut: c($0.fcOut), fcOutB: v($0.fcOutB))
+      }, wte: c(wte), lnfG: v(lnfG), lnfB: v(lnfB), lmHead: lmHead.map(c), lmBias: v(lmBias))
+  }
+}
+
+/// GPT-J (GPT-J-6B's family) from a Hugging Face folder, fp32 in memory (F16/BF16 widened at
+/// load), blocks after the last capture not read.
+public final class GPTJModel: @unchecked Sendable {
+  public let path: String
+  public let tokenizer: BPETokenizer
+  var weights: GPTJWeights<Float>
+
+  public init(folder path: String, upToLayer: Int? = nil, progress: (Int, Int) -> Void = { _, _ in })
+    throws(ModelFileError)
+  {
+    let ck = try HFCheckpoint(path: path)
+    let cfg = try GPTJConfig(ck)
+    let d = cfg.width
+    var expected: [(String, [Int])] = [
+      ("transformer.wte.weight", [cfg.vocabularySize, d]), ("transformer.ln_f.weight", [d]),
+      ("transformer.ln_f.bias", [d]), ("lm_head.weight", [cfg.vocabularySize, d]),
+      ("lm_head.bias", [cfg.vocabularySize]),
+    ]
+    for l in 0..<cfg.blockCount {
+      let b = "transformer.h.\(l)."
+      expected += [
+        (b + "ln_1.weight", [d]), (b + "ln_1.bias", [d]), (b + "attn.q_proj.weight", [d, d]),
+        (b + "attn.k_proj.weight", [d, d]), (b + "attn.v_proj.weight", [d, d]), (b + "attn.out_proj.weight", [d, d]),
+        (b + "mlp.fc_in.weight", [cfg.mlpWidth, d]), (b + "mlp.fc_in.bias", [cfg.mlpWidth]),
+        (b + "mlp.fc_out.weight", [d, cfg.mlpWidth]), (b + "mlp.fc_out.bias", [d]),
+      ]
+    }
+    for (n, shape) in expected {
+      guard let t = ck.tensor(n) else { throw .missingTensor(path: path, name: n) }
+      guard t.shape == shape else { throw .shapeMismatch(tensor: n, expected: "\(shape)", got: "\(t.shape)") }
+    }
+    self.path = path
+    tokenizer = try BPETokenizer(
+      tokenizerJSON: path + "/tokenizer.json", bosID: ck.config["bos_token_id"] as? Int,
+      eosID: ck.config["eos_token_id"] as? Int)
+    guard tokenizer.vocabularySize <= cfg.vocabularySize else {
+      throw .invalid(
+        path: path + "/tokenizer.json", offset: 0,
+        message: "the tokenizer has \(tokenizer.vocabularySize) tokens, the embedding \(cfg.vocabularySize) rows")
+    }
+    let last = min(upToLayer ?? cfg.blockCount - 1, cfg.blockCount - 1)
+    var bs: [GPTJWeights<Float>.Block] = []
+    if last >= 0 {
+      for l in 0...last {
+        let b = "transformer.h.\(l)."
+        bs.append(
+          GPTJWeights<Float>.Block(
+            lng: try ck.floats(b + "ln_1.weight"), lnb: try ck.floats(b + "ln_1.bias"),
+            wq: try ck.matrix(b + "attn.q_proj.weight"), wk: try ck.matrix(b + "attn.k_proj.weight"),
+            wv: try ck.matrix(b + "attn.v_proj.weight"), wo: try ck.matrix(b + "attn.out_proj.weight"),
+            fcIn: try ck.matrix(b + "mlp.fc_in.weight"), fcInB: try ck.floats(b + "mlp.fc_in.bias"),
+            fcOut: try ck.matrix(b + "mlp.fc_out.weight"), fcOutB: try ck.floats(b + "mlp.fc_out.bias")))
+        progress(l + 1, last + 1)
+      }
+    }
+    let full = bs.count == cfg.blockCount
+    weights = GPTJWeights(
+      config: cfg, blocks: bs, wte: try ck.matrix("transformer.wte.weight"),
+      lnfG: try ck.floats("transformer.ln_f.weight"), lnfB: try ck.floats("transformer.ln_f.bias"),
+      lmHead: full ? try ck.matrix("lm_head.weight") : nil, lmBias: full ? try ck.floats("lm_head.bias") : [])
+  }
+
+  public var config: GPTJConfig { weights.config }
+  public var loadedBlocks: Int { weights.blocks.count }
+}
+
+extension GPTJModel: LanguageModel {
+  public var architecture: String { "gptj" }
+  public var displayName: String? { config.name.flatMap { $0.isEmpty ? nil : $0 } }
+  public var width: Int { config.width }
+  public var keyWidth: Int { config.mlpWidth }
+  public var blockCount: Int { config.blockCount }
+  public var contextLength: Int { config.contextLength }
+  public var vocabularySize: Int { config.vocabularySize }
+  public var editedWeightTemplate: String { "transformer.h.{}.mlp.fc_out" }
+
+  public func forward(_ tokens: [Int], capture: [Int: Set<Capture>], logits: LogitsMode, profile: ForwardProfile?)
+    throws -> (logits: Matrix<Float>?, captures: [Int: [Capture: Matrix<Float>]])
+  {
+    for l in capture.keys where l < 0 || l >= loadedBlocks {
+      throw l < 0 || l >= config.blockCount
+        ? ModelError.layerOutOfRange(layer: l, blocks: config.blockCount)
+        : ModelError.notLoaded(layer: l, loaded: loadedBlocks)
+    }
+    if logits != .none && loadedBlocks < config.blockCount {
+      throw ModelError.notLoaded(layer: config.blockCount - 1, loaded: loadedBlocks)
+    }
+    var x = try weights.embed(tokens)
+    var out: [Int: [Capture: Matrix<Float>]] = [:]
+    let lastNeeded = logits == .none ? (capture.keys.max() ?? -1) : loadedBlocks - 1
+    if lastNeeded >= 0 {
+      for l in 0...lastNeeded {
+        let (y, keys, mlp, _) = weights.blockForward(l, x)
+        x = y
+        if let want = capture[l] {
+          var c: [Capture: Matrix<Float>] = [:]
+          if want.contains(.keys) { c[.keys] = keys }
+          if want.contains(.mlpOut) { c[.mlpOut] = mlp }
+          if want.contains(.hidden) { c[.hidden] = x }
+          out[l] = c
+        }
+      }
+    }
+    guard logits != .none else { return (nil, out) }
+    let positions = logits == .last ? [tokens.count - 1] : Array(0..<tokens.count)
+    return (weights.head(x, positions: positions).0, out)
+  }
+
+  public func editedWeight(_ layer: Int) throws -> Matrix<Float> {
+    guard layer >= 0 && layer < loadedBlocks else { throw ModelError.notLoaded(layer: layer, loaded: loadedBlocks) }
+    return weights.blocks[layer].fcOut
+  }
+
+  public func setEditedWeight(_ layer: Int, _ w: Matrix<Float>) throws {
+    guard layer >= 0 && layer < loadedBlocks else { throw ModelError.notLoaded(layer: layer, loaded: loadedBlocks) }
+    guard w.rows == config.width, w.columns == config.mlpWidth else {
+      throw ModelFileError.shapeMismatch(
+        tensor: "transformer.h.\(layer).mlp.fc_out", expected: "\(config.width) x \(config.mlpWidth)",
+        got: w.shapeDescription)
+    }
+    weights.blocks[layer].fcOut = w
+  }
+
+  public func save(to path: String, editedLayers: [Int]) throws {
+    throw ModelFileError.invalid(
+      path: path, offset: 0,
+      message: "saving a GPT-J folder is not implemented yet (issue 16); the edit is in memory only")
+  }
+
+  public func residualStreamModel() throws -> ResidualStreamModel {
+    guard loadedBlocks == config.blockCount else {
+      throw ModelError.notLoaded(layer: config.blockCount - 1, loaded: loadedBlocks)
+    }
+    return weights
+  }
+}
+
+extension GPTJWeights: ResidualStreamModel where T == Float {
+  public var width: Int { config.width }
+  public var blockCount: Int { config.blockCount }
+
+  public func hidden(after layer: Int, tokens: [Int]) throws -> Matrix<Float> {
+    guard layer >= 0 && layer < config.blockCount else {
+      throw ModelError.layerOutOfRange(layer: layer, blocks: config.blockCount)
+    }
+    return forward(0..<(layer + 1), try embed(tokens)).0
+  }
+
+  public func logits(from x: Matrix<Float>, after layer: Int, positions: [Int]) throws -> (
+    logits: Matrix<Float>, pullback: (Matrix<Float>) -> Matrix<Float>
+  ) {
+    let after = (layer + 1)..<config.blockCount
+    let (y, caches) = forward(after, x)
+    let (logits, back) = head(y, positions: positions)
+    return (logits, { self.backward(after, caches, back($0)) })
+  }
+}
