@@ -16,6 +16,14 @@ public final class BPETokenizer: @unchecked Sendable {
   /// Control and user-defined tokens (GGUF token types 3 and 4), matched in text as a whole
   /// before pre-tokenizing, as Hugging Face tokenizers and llama.cpp (parse_special) do.
   public let specialTokens: [(text: String, id: Int)]
+  /// SentencePiece-style vocabularies (GGUF `tokenizer.ggml.model = llama`: Llama-2, Gemma):
+  /// the score of every token, used instead of merge ranks; nil for byte-level BPE.
+  let scores: [Float]?
+  /// SentencePiece: prepend a space to the text before encoding (`add_space_prefix`).
+  let addSpacePrefix: Bool
+  /// SentencePiece: the ids of the byte tokens `<0x00>`...`<0xFF>` (byte fallback).
+  let byteTokens: [Int?]
+  let unknownID: Int?
   private var cache: [String: [Int]] = [:]
   private let lock = NSLock()
 
@@ -40,7 +48,7 @@ public final class BPETokenizer: @unchecked Sendable {
   /// the special tokens matched as a whole, BOS/EOS and whether BOS is prepended.
   init(
     tokens toks: [String], merges: [String], specials: [(String, Int)], preTokenizer p: PreTokenizer, bosID: Int?,
-    eosID: Int?, addBOS: Bool
+    eosID: Int?, addBOS: Bool, scores: [Float]? = nil, addSpacePrefix: Bool = false, unknownID: Int? = nil
   ) {
     preTokenizer = p
     tokens = toks
@@ -57,13 +65,22 @@ public final class BPETokenizer: @unchecked Sendable {
     self.bosID = bosID
     self.eosID = eosID
     self.addBOS = addBOS
+    self.scores = scores
+    self.addSpacePrefix = addSpacePrefix
+    self.unknownID = unknownID
+    byteTokens = scores == nil ? [] : (0..<256).map { idMap[String(format: "<0x%02X>", $0)] }
   }
 
   public convenience init(_ f: GGUFFile) throws(ModelFileError) {
     let model = try f.string("tokenizer.ggml.model")
+    if model == "llama" {
+      try self.init(sentencePiece: f)
+      return
+    }
     guard model == "gpt2" else {
       throw .invalid(
-        path: f.path, offset: 0, message: "tokenizer model '\(model)' is not supported (byte-level BPE 'gpt2')")
+        path: f.path, offset: 0,
+        message: "tokenizer model '\(model)' is not supported (byte-level BPE 'gpt2', SentencePiece 'llama')")
     }
     let pre = f.metadata["tokenizer.ggml.pre"]?.string ?? "default"
     guard let p = PreTokenizer(ggufName: pre) else {
@@ -86,6 +103,64 @@ public final class BPETokenizer: @unchecked Sendable {
       addBOS: f.metadata["tokenizer.ggml.add_bos_token"]?.bool ?? false)
   }
 
+  /// A SentencePiece vocabulary from GGUF (`tokenizer.ggml.model = llama`: tokens, scores,
+  /// token types; Gemma, Llama-2): encoded as llama.cpp's SPM tokenizer does.
+  convenience init(sentencePiece f: GGUFFile) throws(ModelFileError) {
+    guard let toks = f.metadata["tokenizer.ggml.tokens"]?.array?.compactMap(\.string), !toks.isEmpty else {
+      throw .missingMetadata(path: f.path, key: "tokenizer.ggml.tokens")
+    }
+    guard let sc = f.metadata["tokenizer.ggml.scores"]?.array?.compactMap(\.double), sc.count == toks.count else {
+      throw .missingMetadata(path: f.path, key: "tokenizer.ggml.scores (one per token)")
+    }
+    let types = f.metadata["tokenizer.ggml.token_type"]?.array?.compactMap(\.int) ?? []
+    var specials: [(String, Int)] = []
+    for (i, ty) in types.enumerated() where (ty == 3 || ty == 4) && i < toks.count && !toks[i].isEmpty {
+      specials.append((toks[i], i))
+    }
+    self.init(
+      tokens: toks, merges: [], specials: specials, preTokenizer: .gpt2,
+      bosID: f.metadata["tokenizer.ggml.bos_token_id"]?.int, eosID: f.metadata["tokenizer.ggml.eos_token_id"]?.int,
+      addBOS: f.metadata["tokenizer.ggml.add_bos_token"]?.bool ?? true, scores: sc.map { Float($0) },
+      addSpacePrefix: f.metadata["tokenizer.ggml.add_space_prefix"]?.bool ?? true,
+      unknownID: f.metadata["tokenizer.ggml.unknown_token_id"]?.int)
+  }
+
+  /// SentencePiece BPE over one fragment (no special tokens in it): spaces become `▁`, the
+  /// characters are symbols, and the adjacent pair whose concatenation is the vocabulary
+  /// token of highest score (leftmost on ties) is merged until none is; a symbol that is not
+  /// a token becomes its UTF-8 bytes' `<0xXX>` tokens (or the unknown token).
+  func encodeSentencePiece(_ text: String) -> [Int] {
+    guard let scores else { return [] }
+    let t = text.replacingOccurrences(of: " ", with: "\u{2581}")
+    if t.isEmpty { return [] }
+    var symbols = t.unicodeScalars.map { String($0) }
+    // Merge loop: O(n^2) over the fragment, which is short text in every use here.
+    while symbols.count > 1 {
+      var best = -Float.infinity
+      var at = -1
+      for i in 0..<(symbols.count - 1) {
+        if let id = ids[symbols[i] + symbols[i + 1]], scores[id] > best {
+          best = scores[id]
+          at = i
+        }
+      }
+      if at < 0 { break }
+      symbols[at] += symbols[at + 1]
+      symbols.remove(at: at + 1)
+    }
+    var out: [Int] = []
+    for s in symbols {
+      if let id = ids[s] {
+        out.append(id)
+      } else {
+        for b in s.utf8 {
+          if let id = byteTokens[Int(b)] { out.append(id) } else if let u = unknownID { out.append(u) }
+        }
+      }
+    }
+    return out
+  }
+
   public var vocabularySize: Int { tokens.count }
 
   /// Token ids of `text` (with BOS first if the model asks for it). With `parseSpecial`,
@@ -93,7 +168,12 @@ public final class BPETokenizer: @unchecked Sendable {
   public func encode(_ text: String, parseSpecial: Bool = true) -> [Int] {
     var out: [Int] = []
     if addBOS, let b = bosID { out.append(b) }
+    let text = scores != nil && addSpacePrefix ? " " + text : text
     func plain(_ s: Substring) {
+      if scores != nil {
+        out += encodeSentencePiece(String(s))
+        return
+      }
       for piece in preTokenizer.split(String(s)) { out += encodePiece(String(String.UnicodeScalarView(piece))) }
     }
     guard parseSpecial, !specialTokens.isEmpty else {
@@ -118,6 +198,17 @@ public final class BPETokenizer: @unchecked Sendable {
   /// The text of `ids` (bytes that are not valid UTF-8 become U+FFFD).
   public func decode(_ ids: [Int]) -> String {
     var bytes: [UInt8] = []
+    if scores != nil {
+      for id in ids where id >= 0 && id < tokens.count {
+        let t = tokens[id]
+        if t.count == 6, t.hasPrefix("<0x"), t.hasSuffix(">"), let b = UInt8(t.dropFirst(3).prefix(2), radix: 16) {
+          bytes.append(b)
+        } else {
+          bytes += Array(t.replacingOccurrences(of: "\u{2581}", with: " ").utf8)
+        }
+      }
+      return String(decoding: bytes, as: UTF8.self)
+    }
     for id in ids where id >= 0 && id < tokens.count {
       for ch in tokens[id] {
         if let b = Self.charToByte[ch] { bytes.append(b) } else { bytes += Array(String(ch).utf8) }
