@@ -99,6 +99,7 @@ public enum ModelLoader {
     let arch = file.metadata["general.architecture"]?.string ?? "?"
     switch arch {
     case "llama": return try LlamaModel(file: file, upToLayer: upToLayer, progress: progress)
+    case "gemma3": return try Gemma3Model(file: file, upToLayer: upToLayer, progress: progress)
     default:
       throw ModelFileError.unsupportedArchitecture(
         path: path, architecture: arch, supported: LlamaConfig.supportedArchitectures.joined(separator: ", "))

@@ -28,4 +28,77 @@ import Testing
       #expect(tok.decode(Array(ids.dropFirst())) == text, "text \(k)")
     }
   }
+
+  /// Worst entry-wise difference relative to the largest entry of its reference column.
+  func worst(_ ours: Matrix<Float>, _ ref: Matrix<Double>) -> Double {
+    #expect(ours.rows == ref.rows && ours.columns == ref.columns)
+    var w = 0.0
+    for t in 0..<ref.columns {
+      var scale = 0.0
+      for i in 0..<ref.rows { scale = max(scale, abs(ref[i, t])) }
+      for i in 0..<ref.rows { w = max(w, abs(Double(ours[i, t]) - ref[i, t]) / scale) }
+    }
+    return w
+  }
+
+  /// Keys of blocks 0, 5 (global), 6 and 17 and the last position's logits on the dequantised
+  /// weights, against transformers' fp32 forward pass on the same GGUF. Tolerance: 2 x the
+  /// products on the path (q, k, v, o, gate, up, down: 7 per block, 6 up to the keys, +1 head)
+  /// x (largest inner dimension + 1 = 2049) x u of fp32.
+  @Test func forwardMatchesTransformers() throws {
+    let m = try ModelLoader.load(path: ModelCache.gemma3)
+    #expect(m.architecture == "gemma3" && m.width == 640 && m.keyWidth == 2048 && m.blockCount == 18)
+    let u = Double(Float.ulpOfOne) / 2
+    func tol(_ products: Int) -> Double { 2 * Double(products) * 2049 * u }
+    for (k, text) in Self.texts.enumerated() {
+      let ids = m.tokenizer.encode(text)
+      let r = try m.forward(
+        ids, capture: [0: [.keys], 5: [.keys], 6: [.keys], 17: [.keys]], logits: .last, profile: nil)
+      var report: [Int: Double] = [:]
+      for l in [0, 5, 6, 17] {
+        report[l] = worst(try #require(r.captures[l]?[.keys]), try Self.reference("keys_\(k)_\(l)"))
+        #expect(report[l]! <= tol(7 * l + 6), "text \(k) block \(l): \(report)")
+      }
+      let ref = try Self.reference("logits_last_\(k)")
+      let lw = worst(try #require(r.logits), Matrix(rows: ref.storage.count, columns: 1) { i, _ in ref.storage[i] })
+      #expect(lw <= tol(7 * 18 + 1), "text \(k) logits \(lw), keys \(report)")
+      print("gemma3 text \(k): keys \(report), logits \(lw)")
+    }
+  }
+
+  /// The backward pass against central finite differences in fp64 on a small random Gemma 3
+  /// (grouped queries, head size != d / heads, a sliding window shorter than the sequence,
+  /// one global layer): error bound as in the GPT-2 test, 1e-6 relative.
+  @Test func backwardMatchesFiniteDifferences() throws {
+    let c = Gemma3Config(
+      width: 24, blockCount: 3, mlpWidth: 40, heads: 4, kvHeads: 2, headDim: 10, vocabularySize: 31, slidingWindow: 4,
+      globalEvery: 3)
+    let m = Gemma3Weights<Double>.random(config: c, seed: 3)
+    let tokens = [3, 17, 5, 30, 8, 11, 2, 9]
+    let positions = [2, 5, 7]
+    let targets = [7, 0, 30]
+    func loss(_ logits: Matrix<Double>) -> (Double, Matrix<Double>) {
+      let lp = LlamaLayers.logSoftmax(logits)
+      var l = 0.0
+      var d = Matrix<Double>(rows: logits.rows, columns: logits.columns)
+      for (k, t) in targets.enumerated() {
+        l -= lp[t, k]
+        for i in 0..<logits.rows { d[i, k] = exp(lp[i, k]) - (i == t ? 1 : 0) }
+      }
+      return (l, d)
+    }
+    func lossAt(_ x: Matrix<Double>) -> Double { loss(m.head(m.forward(0..<3, x).0, positions: positions).0).0 }
+    let x = try m.embed(tokens)
+    let (y, caches) = m.forward(0..<3, x)
+    let (logits, back) = m.head(y, positions: positions)
+    let dx = m.backward(0..<3, caches, back(loss(logits).1))
+    for seed: UInt in [1, 2, 3] {
+      var u: Matrix<Double> = GSLRandom(seed: seed).gaussianMatrix(x.rows, x.columns)
+      u = (1 / u.norm(.frobenius)) * u
+      let eps = 1e-5
+      let numeric = (lossAt(x + eps * u) - lossAt(x - eps * u)) / (2 * eps)
+      let analytic = zip(dx.storage, u.storage).reduce(0) { $0 + $1.0 * $1.1 }
+      #expect(abs(analytic - numeric) <= 1e-6 * abs(numeric) + 1e-8, "seed \(seed): \(analytic) vs \(numeric)")
+    }
+  }
 }

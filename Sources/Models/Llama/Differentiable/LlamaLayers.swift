@@ -104,7 +104,7 @@ public enum LlamaLayers {
   @_specialize(exported:true,where T == Float)
   @_specialize(exported:true,where T == Double)
   public static func attentionForward<T: LinalgScalar>(
-    q: Matrix<T>, k: Matrix<T>, v: Matrix<T>, heads: Int, kvHeads: Int, headDim hd: Int
+    q: Matrix<T>, k: Matrix<T>, v: Matrix<T>, heads: Int, kvHeads: Int, headDim hd: Int, window: Int = Int.max
   ) -> (out: Matrix<T>, probs: [Matrix<T>]) {
     let n = q.columns
     let group = heads / kvHeads
@@ -118,15 +118,17 @@ public enum LlamaLayers {
       let vg = v.submatrix(rows: g * hd..<(g + 1) * hd, columns: 0..<n)
       var p = try! Matrix.multiply(kg, qh, transA: .transpose, alpha: T(scale))
       for j in 0..<n {
+        // Keys j - window + 1 ... j (all earlier ones when window = Int.max).
+        let first = window >= j + 1 ? 0 : j - window + 1
         var m = -Double.infinity
-        for i in 0...j { m = max(m, Double(p[i, j])) }
+        for i in first...j { m = max(m, Double(p[i, j])) }
         var sum = 0.0
         var e = [Double](repeating: 0, count: j + 1)
-        for i in 0...j {
+        for i in first...j {
           e[i] = exp(Double(p[i, j]) - m)
           sum += e[i]
         }
-        for i in 0..<n { p[i, j] = i <= j ? T(e[i] / sum) : 0 }
+        for i in 0..<n { p[i, j] = i <= j && i >= first ? T(e[i] / sum) : 0 }
       }
       let oh = vg * p
       for j in 0..<n { for i in 0..<hd { out[h * hd + i, j] = oh[i, j] } }
@@ -141,7 +143,7 @@ public enum LlamaLayers {
   @_specialize(exported:true,where T == Double)
   public static func attentionBackward<T: LinalgScalar>(
     dOut: Matrix<T>, q: Matrix<T>, k: Matrix<T>, v: Matrix<T>, probs: [Matrix<T>], heads: Int, kvHeads: Int,
-    headDim hd: Int
+    headDim hd: Int, window: Int = Int.max
   ) -> (dq: Matrix<T>, dk: Matrix<T>, dv: Matrix<T>) {
     let n = q.columns
     let group = heads / kvHeads
@@ -161,9 +163,10 @@ public enum LlamaLayers {
       let dvg = try! Matrix.multiply(doh, p, transB: .transpose)
       var ds = try! Matrix.multiply(vg, doh, transA: .transpose)  // dP
       for j in 0..<n {
+        let first = window >= j + 1 ? 0 : j - window + 1
         var dot = 0.0
-        for i in 0...j { dot += Double(p[i, j]) * Double(ds[i, j]) }
-        for i in 0..<n { ds[i, j] = i <= j ? T(Double(p[i, j]) * (Double(ds[i, j]) - dot)) : 0 }
+        for i in first...j { dot += Double(p[i, j]) * Double(ds[i, j]) }
+        for i in 0..<n { ds[i, j] = i <= j && i >= first ? T(Double(p[i, j]) * (Double(ds[i, j]) - dot)) : 0 }
       }
       let dqh = try! Matrix.multiply(kg, ds, alpha: scale)
       let dkg = try! Matrix.multiply(qh, ds, transB: .transpose, alpha: scale)
