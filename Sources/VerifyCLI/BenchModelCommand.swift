@@ -62,7 +62,7 @@ struct BenchModelCommand: ParsableCommand {
       let text = try TextCorpus.named(corpus)
       var ids: [Int] = []
       for d in text.documents where ids.count < lengths.max()! {
-        if !ids.isEmpty { ids += m.tokenizer.encode("\n\n") }
+        if !ids.isEmpty { ids += m.tokenizer.encodeContinuation("\n\n") }
         ids += m.tokenizer.encode(d)
       }
       if let p = idsOut {

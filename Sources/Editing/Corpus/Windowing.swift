@@ -71,7 +71,7 @@ public final class WindowCutter {
     self.corpusName = corpus.name
     self.tokenizer = tokenizer
     order = corpus.shuffled(seed: windowing.seed)
-    separator = tokenizer.encode("\n\n")
+    separator = tokenizer.encodeContinuation("\n\n")
     randomState = windowing.seed ^ 0xD1B5_4A32_D192_ED03
     if windowing.layout == .random {
       var s: [Int32] = []

@@ -184,8 +184,8 @@ public enum FactSet {
       guard !r.subject.trimmingCharacters(in: .whitespaces).isEmpty else {
         throw .invalid(request: name, reason: "empty subject: the subject must occur in the prompt")
       }
-      let t = tokenizer.encode(" " + r.targetTrue)
-      let n = tokenizer.encode(" " + r.targetNew)
+      let t = tokenizer.encodeContinuation(" " + r.targetTrue)
+      let n = tokenizer.encodeContinuation(" " + r.targetNew)
       guard !r.targetTrue.trimmingCharacters(in: .whitespaces).isEmpty, !t.isEmpty else {
         throw .invalid(request: name, reason: "target_true tokenizes to nothing")
       }
@@ -224,7 +224,7 @@ extension FactSet {
     guard let logits = try model.forward(ids, logits: .last).logits else { throw ModelError.emptyInput }
     let p = Logits.probabilities(logits, column: 0)
     let top = p.indices.max { p[$0] < p[$1] }!
-    let expected = model.tokenizer.encode(" " + r.targetTrue).first ?? -1
+    let expected = model.tokenizer.encodeContinuation(" " + r.targetTrue).first ?? -1
     return KnownCheck(top1: top, top1Probability: p[top], expected: expected)
   }
 }

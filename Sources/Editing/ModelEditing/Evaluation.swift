@@ -44,7 +44,7 @@ public enum EditEvaluation {
       let ps = try r.paraphrases.map { try prefersNew($0) }
       var lost: [String] = []
       for n in r.neighborhood where try prefersNew(n) { lost.append(n) }
-      let first = model.tokenizer.encode(" " + r.targetNew)[0]
+      let first = model.tokenizer.encodeContinuation(" " + r.targetNew)[0]
       let logits = try model.forward(model.tokenizer.encode(r.filledPrompt), logits: .last).logits!
       let p = Logits.probabilities(logits, column: 0)[first]
       out.append(

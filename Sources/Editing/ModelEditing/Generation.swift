@@ -33,7 +33,7 @@ extension LanguageModel {
   /// CounterFact's comparison of two objects of different token counts.
   public func objectLogProbability(prompt: String, object: String) throws -> Double {
     let p = tokenizer.encode(prompt)
-    let o = tokenizer.encode(" " + object)
+    let o = tokenizer.encodeContinuation(" " + object)
     guard !p.isEmpty, !o.isEmpty else { throw ModelError.emptyInput }
     let ids = p + o.dropLast()
     guard let logits = try forward(ids, logits: .all).logits else { throw ModelError.emptyInput }

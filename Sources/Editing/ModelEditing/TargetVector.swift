@@ -94,7 +94,7 @@ public func computeTarget(
   guard layer >= 0 && layer < c.blockCount - 1 else {
     throw ModelError.layerOutOfRange(layer: layer, blocks: c.blockCount - 1)
   }
-  let object = tokenizer.encode(" " + r.targetNew)
+  let object = tokenizer.encodeContinuation(" " + r.targetNew)
   guard !object.isEmpty else { throw EditError.badInput("target_new '\(r.targetNew)' tokenizes to nothing") }
   var seqs = try templates.templates.map {
     try TargetSequence.rewriting(r, template: $0, object: object, tokenizer: tokenizer)

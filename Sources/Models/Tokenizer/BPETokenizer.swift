@@ -166,9 +166,18 @@ public final class BPETokenizer: @unchecked Sendable {
   /// Token ids of `text` (with BOS first if the model asks for it). With `parseSpecial`,
   /// special tokens written in the text (`<|im_start|>`) become their ids.
   public func encode(_ text: String, parseSpecial: Bool = true) -> [Int] {
+    encode(text, parseSpecial: parseSpecial, continuation: false)
+  }
+
+  /// Token ids of text that continues a sequence (an object after its prompt, a separator
+  /// inside a window): no BOS and no SentencePiece space prefix, whatever the model asks for
+  /// at the start of a sequence.
+  public func encodeContinuation(_ text: String) -> [Int] { encode(text, parseSpecial: true, continuation: true) }
+
+  func encode(_ text: String, parseSpecial: Bool, continuation: Bool) -> [Int] {
     var out: [Int] = []
-    if addBOS, let b = bosID { out.append(b) }
-    let text = scores != nil && addSpacePrefix ? " " + text : text
+    if addBOS && !continuation, let b = bosID { out.append(b) }
+    let text = scores != nil && addSpacePrefix && !continuation ? " " + text : text
     func plain(_ s: Substring) {
       if scores != nil {
         out += encodeSentencePiece(String(s))
