@@ -287,3 +287,11 @@ python3 -c "import numpy as np, sys; d = np.load(sys.argv[1]); assert d['mom2.mo
 "$bin" rank --model "$root/fixtures/tiny-gpt2/model" --layer 1 --dm 2 --batch 4 --context 64 --corpus "$root/README.md" \
   --json --quiet >/dev/null
 echo "cli-smoke: verify stats and rank run on a Hugging Face GPT-2 folder"
+
+# Gemma 3 270M (issue 16, the second real model the setup fetches): inspected, and its
+# statistics written under the layer names the frameworks use for it.
+"$bin" model inspect gemma3 | grep -q "architecture: gemma3" || { echo "cli-smoke: model inspect gemma3" >&2; exit 1; }
+"$bin" stats --model gemma3 --layers 2 --tokens 512 --out "$tmp/gemma" --no-cache --quiet >/dev/null
+f="$tmp/gemma/gemma-3-270m-q4_k_m/wikipedia_stats/model.layers.2.mlp.down_proj_float32_mom2_100000.npz"
+python3 -c "import numpy as np, sys; d = np.load(sys.argv[1]); assert d['mom2.mom2'].shape == (2048, 2048) and int(d['mom2.count']) == 512" "$f"
+echo "cli-smoke: Gemma 3 is inspected and gives a layer_stats file"

@@ -23,7 +23,8 @@ public enum ModelCache {
     default:
       guard model.hasSuffix(".gguf") || HFCheckpoint.isFolder(model) else {
         throw .io(
-          path: model, message: "not a known model (smollm2), a .gguf path, nor a Hugging Face folder with config.json")
+          path: model,
+          message: "not a known model (smollm2, gemma3), a .gguf path, nor a Hugging Face folder with config.json")
       }
       path = model
     }

@@ -54,6 +54,8 @@ struct ModelInspectCommand: ParsableCommand {
       print(
         "RoPE base \(c.ropeBase) over \(c.ropeDimensions) dims, RMSNorm eps \(c.rmsEpsilon), context \(c.contextLength), vocabulary \(c.vocabularySize), output \(c.tiedOutput ? "tied to the token embedding" : "separate")"
       )
+    } else if let other = summary.otherArchitecture {
+      print("architecture: \(other)")
     } else {
       print("architecture: not usable here - \(summary.configError ?? "?")")
     }

@@ -138,7 +138,8 @@ struct RankCommand: ParsableCommand {
   /// Whether --model names a real model (smollm2, a .gguf path or a Hugging Face folder)
   /// rather than a profile.
   static func isRealModel(_ name: String) -> Bool {
-    name.hasSuffix(".gguf") || name.lowercased().hasPrefix("smollm2") || HFCheckpoint.isFolder(name)
+    name.hasSuffix(".gguf") || name.lowercased().hasPrefix("smollm2") || name.lowercased().hasPrefix("gemma3")
+      || name.lowercased().hasPrefix("gemma-3") || HFCheckpoint.isFolder(name)
   }
 
   func run() throws {

@@ -26,6 +26,8 @@ public struct ModelSummary: Encodable, Sendable {
   public var config: LlamaConfig?
   /// Why `config` is missing (unsupported architecture, ...), if it is.
   public var configError: String?
+  /// The hyperparameters of a non-Llama architecture this suite runs (Gemma 3), in words.
+  public var otherArchitecture: String?
   public var tokenizer: String?
   public var preTokenizer: String?
   public var parameters: Int
@@ -36,6 +38,7 @@ public struct ModelSummary: Encodable, Sendable {
   enum CodingKeys: String, CodingKey {
     case path, config, tokenizer, parameters, types, tensors, metadata
     case fileBytes = "file_bytes", ggufVersion = "gguf_version", configError = "config_error"
+    case otherArchitecture = "other_architecture"
     case preTokenizer = "pre_tokenizer"
   }
 
@@ -43,11 +46,20 @@ public struct ModelSummary: Encodable, Sendable {
     path = f.path
     fileBytes = f.fileSize
     ggufVersion = Int(f.version)
-    do {
-      config = try LlamaConfig(f)
-    } catch {
+    if f.metadata["general.architecture"]?.string == "gemma3" {
       config = nil
-      configError = "\(error)"
+      do {
+        let c = try Gemma3Config(f)
+        otherArchitecture =
+          "gemma3\(c.name.map { " (\($0))" } ?? ""): blocks \(c.blockCount), width \(c.width), MLP \(c.mlpWidth) (d_k of the MLP keys), heads \(c.heads) (kv \(c.kvHeads), head dim \(c.headDim)), RoPE base \(c.globalRopeBase) global / \(c.localRopeBase) sliding, window \(c.slidingWindow), every \(c.globalEvery)th block global, RMSNorm eps \(c.epsilon), context \(c.contextLength), vocabulary \(c.vocabularySize), output tied to the token embedding"
+      } catch { configError = "\(error)" }
+    } else {
+      do {
+        config = try LlamaConfig(f)
+      } catch {
+        config = nil
+        configError = "\(error)"
+      }
     }
     tokenizer = f.metadata["tokenizer.ggml.model"]?.string
     preTokenizer = f.metadata["tokenizer.ggml.pre"]?.string
