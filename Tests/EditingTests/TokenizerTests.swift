@@ -37,3 +37,27 @@ import Testing
       PreTokenizer.gpt2.split("a.\n\n7").map { String(String.UnicodeScalarView($0)) } == ["a", ".", "\n", "\n", "7"])
   }
 }
+
+/// SentencePiece-style BPE from a `tokenizer.json` laid out as Llama-2's (byte fallback, `▁`
+/// by Prepend + Replace), trained by the tokenizers library (fixtures/tokenizers, with its
+/// script): our ids equal the library's on text with unseen words, digits, whitespace runs,
+/// a tab, accents, CJK and an emoji (byte fallback), and decoding returns the text.
+@Suite("SentencePiece BPE from tokenizer.json") struct SentencePieceJSONTests {
+  static let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("fixtures/tokenizers")
+
+  @Test func idsMatchTheTokenizersLibrary() throws {
+    let tok = try BPETokenizer(tokenizerJSON: Self.dir.appendingPathComponent("spm_bpe.json").path)
+    let ref = try #require(
+      try JSONSerialization.jsonObject(
+        with: Data(contentsOf: Self.dir.appendingPathComponent("spm_bpe_reference.json")))
+        as? [[String: Any]])
+    #expect(ref.count == 4)
+    for r in ref {
+      let text = try #require(r["text"] as? String)
+      let ids = try #require(r["ids"] as? [Int])
+      #expect(tok.encode(text) == ids, "\(text)")
+      #expect(tok.decode(ids) == text, "\(text)")
+    }
+  }
+}

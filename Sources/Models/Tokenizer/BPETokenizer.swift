@@ -24,6 +24,11 @@ public final class BPETokenizer: @unchecked Sendable {
   /// SentencePiece: the ids of the byte tokens `<0x00>`...`<0xFF>` (byte fallback).
   let byteTokens: [Int?]
   let unknownID: Int?
+  /// SentencePiece-style BPE from `tokenizer.json` (Llama-2, Mistral): `▁` for spaces, merges
+  /// by rank over Unicode scalars, byte fallback; `scores` is nil then.
+  let sentencePieceMerges: Bool
+  /// Whether the text is SentencePiece-encoded (either way).
+  var isSentencePiece: Bool { scores != nil || sentencePieceMerges }
   private var cache: [String: [Int]] = [:]
   private let lock = NSLock()
 
@@ -48,7 +53,8 @@ public final class BPETokenizer: @unchecked Sendable {
   /// the special tokens matched as a whole, BOS/EOS and whether BOS is prepended.
   init(
     tokens toks: [String], merges: [String], specials: [(String, Int)], preTokenizer p: PreTokenizer, bosID: Int?,
-    eosID: Int?, addBOS: Bool, scores: [Float]? = nil, addSpacePrefix: Bool = false, unknownID: Int? = nil
+    eosID: Int?, addBOS: Bool, scores: [Float]? = nil, addSpacePrefix: Bool = false, unknownID: Int? = nil,
+    sentencePieceMerges: Bool = false
   ) {
     preTokenizer = p
     tokens = toks
@@ -68,7 +74,9 @@ public final class BPETokenizer: @unchecked Sendable {
     self.scores = scores
     self.addSpacePrefix = addSpacePrefix
     self.unknownID = unknownID
-    byteTokens = scores == nil ? [] : (0..<256).map { idMap[String(format: "<0x%02X>", $0)] }
+    self.sentencePieceMerges = sentencePieceMerges
+    byteTokens =
+      scores == nil && !sentencePieceMerges ? [] : (0..<256).map { idMap[String(format: "<0x%02X>", $0)] }
   }
 
   public convenience init(_ f: GGUFFile) throws(ModelFileError) {
@@ -130,23 +138,44 @@ public final class BPETokenizer: @unchecked Sendable {
   /// token of highest score (leftmost on ties) is merged until none is; a symbol that is not
   /// a token becomes its UTF-8 bytes' `<0xXX>` tokens (or the unknown token).
   func encodeSentencePiece(_ text: String) -> [Int] {
-    guard let scores else { return [] }
     let t = text.replacingOccurrences(of: " ", with: "\u{2581}")
     if t.isEmpty { return [] }
     var symbols = t.unicodeScalars.map { String($0) }
-    // Merge loop: O(n^2) over the fragment, which is short text in every use here.
-    while symbols.count > 1 {
-      var best = -Float.infinity
-      var at = -1
-      for i in 0..<(symbols.count - 1) {
-        if let id = ids[symbols[i] + symbols[i + 1]], scores[id] > best {
-          best = scores[id]
-          at = i
-        }
+    if sentencePieceMerges {
+      // Hugging Face's BPE with byte fallback: a character outside the vocabulary becomes its
+      // bytes' tokens first (which no merge joins), then the pair of lowest merge rank is
+      // merged until none applies.
+      symbols = symbols.flatMap { s -> [String] in
+        ids[s] != nil ? [s] : s.utf8.map { String(format: "<0x%02X>", $0) }
       }
-      if at < 0 { break }
-      symbols[at] += symbols[at + 1]
-      symbols.remove(at: at + 1)
+      while symbols.count > 1 {
+        var best = Int.max
+        var at = -1
+        for i in 0..<(symbols.count - 1) {
+          if let r = ranks[symbols[i] + " " + symbols[i + 1]], r < best {
+            best = r
+            at = i
+          }
+        }
+        if at < 0 { break }
+        symbols[at] += symbols[at + 1]
+        symbols.remove(at: at + 1)
+      }
+    } else if let scores {
+      // Merge loop: O(n^2) over the fragment, which is short text in every use here.
+      while symbols.count > 1 {
+        var best = -Float.infinity
+        var at = -1
+        for i in 0..<(symbols.count - 1) {
+          if let id = ids[symbols[i] + symbols[i + 1]], scores[id] > best {
+            best = scores[id]
+            at = i
+          }
+        }
+        if at < 0 { break }
+        symbols[at] += symbols[at + 1]
+        symbols.remove(at: at + 1)
+      }
     }
     var out: [Int] = []
     for s in symbols {
@@ -177,9 +206,9 @@ public final class BPETokenizer: @unchecked Sendable {
   func encode(_ text: String, parseSpecial: Bool, continuation: Bool) -> [Int] {
     var out: [Int] = []
     if addBOS && !continuation, let b = bosID { out.append(b) }
-    let text = scores != nil && addSpacePrefix && !continuation ? " " + text : text
+    let text = isSentencePiece && addSpacePrefix && !continuation && !text.isEmpty ? " " + text : text
     func plain(_ s: Substring) {
-      if scores != nil {
+      if isSentencePiece {
         out += encodeSentencePiece(String(s))
         return
       }
@@ -207,7 +236,7 @@ public final class BPETokenizer: @unchecked Sendable {
   /// The text of `ids` (bytes that are not valid UTF-8 become U+FFFD).
   public func decode(_ ids: [Int]) -> String {
     var bytes: [UInt8] = []
-    if scores != nil {
+    if isSentencePiece {
       for id in ids where id >= 0 && id < tokens.count {
         let t = tokens[id]
         if t.count == 6, t.hasPrefix("<0x"), t.hasSuffix(">"), let b = UInt8(t.dropFirst(3).prefix(2), radix: 16) {
@@ -216,7 +245,9 @@ public final class BPETokenizer: @unchecked Sendable {
           bytes += Array(t.replacingOccurrences(of: "\u{2581}", with: " ").utf8)
         }
       }
-      return String(decoding: bytes, as: UTF8.self)
+      let text = String(decoding: bytes, as: UTF8.self)
+      // The space the encoder put in front comes back as a leading space: one is stripped.
+      return addSpacePrefix && text.hasPrefix(" ") ? String(text.dropFirst()) : text
     }
     for id in ids where id >= 0 && id < tokens.count {
       for ch in tokens[id] {

@@ -6,8 +6,10 @@ extension BPETokenizer {
   /// `model.merges` ("a b" strings or `[a, b]` pairs, in rank order), a `ByteLevel`
   /// pre-tokenizer (GPT-2's pattern; a `Sequence` of digit splitting and `ByteLevel` is the
   /// `smollm` variant), `added_tokens` matched as a whole, and BOS prepended when the
-  /// post-processor's single-sequence template starts with a special token. Anything else is
-  /// refused by name (SentencePiece-style vocabularies with `▁` are not read yet).
+  /// post-processor's single-sequence template starts with a special token. SentencePiece-
+  /// style BPE as Llama-2 and Mistral ship it - `byte_fallback`, spaces as `▁` by a `Prepend`
+  /// + `Replace` normalizer or a `Metaspace` pre-tokenizer - is read too. Anything else is
+  /// refused by name.
   public convenience init(tokenizerJSON path: String, bosID: Int? = nil, eosID: Int? = nil) throws(ModelFileError) {
     guard let data = FileManager.default.contents(atPath: path) else { throw .io(path: path, message: "cannot read") }
     func bad(_ m: String) -> ModelFileError { .invalid(path: path, offset: 0, message: m) }
@@ -18,9 +20,7 @@ extension BPETokenizer {
     guard (model["type"] as? String) == "BPE" else {
       throw bad("tokenizer model '\(model["type"] as? String ?? "?")' is not supported (byte-level BPE)")
     }
-    if (model["byte_fallback"] as? Bool) == true {
-      throw bad("byte_fallback BPE (SentencePiece-style, Llama-2/Mistral) is not supported yet")
-    }
+    let byteFallback = (model["byte_fallback"] as? Bool) == true
     guard let vocab = model["vocab"] as? [String: Any], !vocab.isEmpty else { throw bad("no 'model.vocab'") }
     var added: [(String, Int)] = []
     for item in root["added_tokens"] as? [[String: Any]] ?? [] {
@@ -55,7 +55,13 @@ extension BPETokenizer {
           throw bad("a merge is neither \"a b\" nor [a, b]")
         }
       }
-      let pre = try Self.preTokenizer(root["pre_tokenizer"], bad)
+      var pre = PreTokenizer.gpt2
+      var spacePrefix = false
+      if byteFallback {
+        spacePrefix = try Self.sentencePieceSpaces(root, bad)
+      } else {
+        pre = try Self.preTokenizer(root["pre_tokenizer"], bad)
+      }
       var addBOS = false
       var bos = bosID
       if let post = root["post_processor"] as? [String: Any], (post["type"] as? String) == "TemplateProcessing",
@@ -67,8 +73,42 @@ extension BPETokenizer {
       }
       self.init(
         tokens: toks.map { $0! }, merges: merges, specials: added, preTokenizer: pre, bosID: bos, eosID: eosID,
-        addBOS: addBOS && bos != nil)
+        addBOS: addBOS && bos != nil, addSpacePrefix: spacePrefix, unknownID: added.first { $0.0 == "<unk>" }?.1,
+        sentencePieceMerges: byteFallback)
     }
+  }
+
+  /// How a byte-fallback vocabulary writes spaces: `▁` by the normalizer (`Prepend("▁")` and
+  /// `Replace(" ", "▁")`, Llama-2) or by a `Metaspace` pre-tokenizer; returns whether a space
+  /// is put in front of the text.
+  static func sentencePieceSpaces(_ root: [String: Any], _ bad: (String) -> ModelFileError) throws(ModelFileError)
+    -> Bool
+  {
+    if let n = root["normalizer"] as? [String: Any], (n["type"] as? String) == "Sequence",
+      let parts = n["normalizers"] as? [[String: Any]]
+    {
+      var prepend = false
+      var replace = false
+      for p in parts {
+        switch p["type"] as? String {
+        case "Prepend": prepend = (p["prepend"] as? String) == "\u{2581}"
+        case "Replace":
+          replace =
+            ((p["pattern"] as? [String: Any])?["String"] as? String) == " " && (p["content"] as? String) == "\u{2581}"
+        default: throw bad("normalizer '\(p["type"] as? String ?? "?")' is not supported with byte_fallback BPE")
+        }
+      }
+      guard replace else { throw bad("byte_fallback BPE without Replace(\" \", \"\u{2581}\") is not supported") }
+      return prepend
+    }
+    if let p = root["pre_tokenizer"] as? [String: Any], (p["type"] as? String) == "Metaspace" {
+      guard (p["replacement"] as? String) ?? "\u{2581}" == "\u{2581}" else {
+        throw bad("Metaspace with another replacement")
+      }
+      guard (p["split"] as? Bool) != true else { throw bad("Metaspace with split = true is not supported yet") }
+      return (p["prepend_scheme"] as? String ?? "always") != "never"
+    }
+    throw bad("byte_fallback BPE needs spaces written as \u{2581} (a Prepend + Replace normalizer or Metaspace)")
   }
 
   static func preTokenizer(_ spec: Any?, _ bad: (String) -> ModelFileError) throws(ModelFileError) -> PreTokenizer {
