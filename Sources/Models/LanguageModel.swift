@@ -89,10 +89,11 @@ public enum ModelLoader {
       switch type {
       case "gpt2": return try GPT2Model(folder: path, upToLayer: upToLayer, progress: progress)
       case "gptj": return try GPTJModel(folder: path, upToLayer: upToLayer, progress: progress)
-      case "llama", "mistral": return try LlamaModel(folder: path, upToLayer: upToLayer, progress: progress)
+      case "llama", "mistral", "qwen2": return try LlamaModel(folder: path, upToLayer: upToLayer, progress: progress)
       default:
         throw ModelFileError.unsupportedArchitecture(
-          path: path, architecture: type, supported: "gpt2, gptj, llama, mistral (Hugging Face folders); llama (GGUF)")
+          path: path, architecture: type,
+          supported: "gpt2, gptj, llama, mistral, qwen2 (Hugging Face folders); llama, gemma3 (GGUF)")
       }
     }
     let file = try GGUFFile(path: path)

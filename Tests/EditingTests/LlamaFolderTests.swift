@@ -12,8 +12,8 @@ import Testing
     .deletingLastPathComponent().appendingPathComponent("fixtures/tiny-llama")
   static let text = "The capital of France is Paris, and 2024's river runs past the mill."
 
-  func reference(_ name: String) throws -> Matrix<Double> {
-    let npz = try NPZArchive(url: Self.folder.appendingPathComponent("reference.npz"))
+  func reference(_ name: String, in folder: URL = folder) throws -> Matrix<Double> {
+    let npz = try NPZArchive(url: folder.appendingPathComponent("reference.npz"))
     return try NPY.readArray(data: try npz.data(name), name: name, as: Double.self, requireFinite: true)
   }
 
@@ -49,6 +49,25 @@ import Testing
     let h = try rsm.hidden(after: 0, tokens: ours)
     let (lg, _) = try rsm.logits(from: h, after: 0, positions: Array(0..<ours.count))
     #expect(worst(lg, try reference("logits")) <= tol(9))
+  }
+
+  /// Qwen2 (fixtures/tiny-qwen2): the same family with q/k/v biases (permuted with their rows)
+  /// and a tied head, float32 weights; the same tolerance (inner dimension 72 + 1).
+  @Test func qwen2MatchesTransformers() throws {
+    let dir = Self.folder.deletingLastPathComponent().appendingPathComponent("tiny-qwen2")
+    let m = try ModelLoader.load(path: dir.appendingPathComponent("model").path)
+    let ids = m.tokenizer.encode(Self.text)
+    #expect(ids == (try reference("ids", in: dir)).storage.map { Int($0) })
+    let r = try m.forward(ids, capture: [0: [.keys], 1: [.keys]], logits: .all, profile: nil)
+    let u = Double(Float.ulpOfOne) / 2
+    func tol(_ products: Int) -> Double { 2 * Double(products) * 73 * u }
+    let k0 = worst(try #require(r.captures[0]?[.keys]), try reference("keys_0", in: dir))
+    let k1 = worst(try #require(r.captures[1]?[.keys]), try reference("keys_1", in: dir))
+    let lw = worst(try #require(r.logits), try reference("logits", in: dir))
+    #expect(k0 <= tol(3) && k1 <= tol(7) && lw <= tol(9), "keys \(k0), \(k1), logits \(lw)")
+    let rsm = try m.residualStreamModel()
+    let (lg, _) = try rsm.logits(from: try rsm.hidden(after: 0, tokens: ids), after: 0, positions: Array(0..<ids.count))
+    #expect(worst(lg, try reference("logits", in: dir)) <= tol(9))
   }
 
   @Test func unsupportedConfigsAreRefusedByName() throws {

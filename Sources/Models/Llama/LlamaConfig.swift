@@ -19,6 +19,8 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
   public var contextLength: Int
   public var vocabularySize: Int
   public var tiedOutput: Bool
+  /// Query/key/value projections with biases (Qwen2).
+  public var qkvBias: Bool = false
 
   enum CodingKeys: String, CodingKey {
     case architecture, name, width
@@ -60,9 +62,10 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
     let p = c.path + "/config.json"
     func bad(_ m: String) -> ModelFileError { .invalid(path: p, offset: 0, message: m) }
     let type = c.config["model_type"] as? String ?? "?"
-    guard type == "llama" || type == "mistral" else {
-      throw .unsupportedArchitecture(path: c.path, architecture: type, supported: "llama, mistral")
+    guard type == "llama" || type == "mistral" || type == "qwen2" else {
+      throw .unsupportedArchitecture(path: c.path, architecture: type, supported: "llama, mistral, qwen2")
     }
+    qkvBias = type == "qwen2"
     architecture = "llama"
     name = c.config["_name_or_path"] as? String
     blockCount = try c.int("num_hidden_layers")
@@ -88,6 +91,11 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
     }
     rmsEpsilon = (c.config["rms_norm_eps"] as? Double) ?? 1e-6
     contextLength = (c.config["max_position_embeddings"] as? Int) ?? 2048
+    if type == "qwen2", (c.config["use_sliding_window"] as? Bool) == true,
+      let w = c.config["sliding_window"] as? Int, w < contextLength
+    {
+      throw bad("use_sliding_window with sliding_window = \(w) below the context length is not supported yet")
+    }
     if type == "mistral", let w = c.config["sliding_window"] as? Int, w < contextLength {
       throw bad("sliding_window = \(w) below the context length \(contextLength) is not supported yet")
     }
@@ -123,6 +131,12 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
           (b + "mlp.gate_proj.weight", [mlpWidth, width]), (b + "mlp.up_proj.weight", [mlpWidth, width]),
           (b + "mlp.down_proj.weight", [width, mlpWidth]),
         ]
+        if qkvBias {
+          expected += [
+            (b + "self_attn.q_proj.bias", [q]), (b + "self_attn.k_proj.bias", [kv]),
+            (b + "self_attn.v_proj.bias", [kv]),
+          ]
+        }
       }
       for (n, shape) in expected {
         guard let t = c.tensor(n) else {

@@ -144,6 +144,16 @@ public final class LlamaModel: @unchecked Sendable {
         return w[h * hd + s * (hd / 2) + j, i]
       }
     }
+    /// A bias, its entries permuted like the rows of its matrix for q/k.
+    func bias(_ name: String, ropeHeads: Bool) throws -> [Float] {
+      let v = try ck.floats(name)
+      guard ropeHeads else { return v }
+      let hd = c.headDim
+      return (0..<v.count).map { r in
+        let within = r % hd
+        return v[(r / hd) * hd + (within % 2) * (hd / 2) + within / 2]
+      }
+    }
     embedding = try weight("model.embed_tokens.weight")
     var bs: [LlamaBlock] = []
     for l in 0..<n {
@@ -156,7 +166,10 @@ public final class LlamaModel: @unchecked Sendable {
           wv: try weight(p + "self_attn.v_proj.weight"), wo: try weight(p + "self_attn.o_proj.weight"),
           ffnNorm: try ck.floats(p + "post_attention_layernorm.weight"),
           gate: try weight(p + "mlp.gate_proj.weight"), up: try weight(p + "mlp.up_proj.weight"),
-          down: try weight(p + "mlp.down_proj.weight")))
+          down: try weight(p + "mlp.down_proj.weight"),
+          bq: c.qkvBias ? try bias(p + "self_attn.q_proj.bias", ropeHeads: true) : nil,
+          bk: c.qkvBias ? try bias(p + "self_attn.k_proj.bias", ropeHeads: true) : nil,
+          bv: c.qkvBias ? try bias(p + "self_attn.v_proj.bias", ropeHeads: false) : nil))
       progress(l + 1, n)
     }
     blocks = bs
@@ -248,6 +261,9 @@ public final class LlamaModel: @unchecked Sendable {
         LlamaKernels.linear(into: &q, b.wq, h)
         LlamaKernels.linear(into: &k, b.wk, h)
         LlamaKernels.linear(into: &v, b.wv, h)
+        LlamaBlock.addBias(&q, b.bq)
+        LlamaBlock.addBias(&k, b.bk)
+        LlamaBlock.addBias(&v, b.bv)
       }
       timed("rope") {
         LlamaKernels.rope(&q, heads: c.headCount, headDim: c.headDim, table: ropeTable)

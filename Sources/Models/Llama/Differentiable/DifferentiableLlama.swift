@@ -104,7 +104,10 @@ public struct DifferentiableLlama<T: LinalgScalar>: Sendable {
     let (h1, r1) = LlamaLayers.rmsNormForward(x, b.attnNorm, eps: c.rmsEpsilon)
     var q = LlamaLayers.linearForward(b.wq, h1)
     var k = LlamaLayers.linearForward(b.wk, h1)
-    let v = LlamaLayers.linearForward(b.wv, h1)
+    var v = LlamaLayers.linearForward(b.wv, h1)
+    LlamaBlockWeights<T>.addBias(&q, b.bq)
+    LlamaBlockWeights<T>.addBias(&k, b.bk)
+    LlamaBlockWeights<T>.addBias(&v, b.bv)
     LlamaLayers.rope(&q, heads: c.headCount, headDim: c.headDim, ropeDims: c.ropeDimensions, base: c.ropeBase)
     LlamaLayers.rope(&k, heads: c.kvHeadCount, headDim: c.headDim, ropeDims: c.ropeDimensions, base: c.ropeBase)
     let (att, probs) = LlamaLayers.attentionForward(
