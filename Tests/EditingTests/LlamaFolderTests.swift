@@ -70,9 +70,30 @@ import Testing
     #expect(worst(lg, try reference("logits", in: dir)) <= tol(9))
   }
 
+  /// Llama-3's RoPE scaling (fixtures/tiny-llama3: the tiny Llama's weights with rope_type
+  /// llama3 and original_max_position_embeddings 16, so that the scaling moves the angles of
+  /// this text): within the bound of its own reference, and far from the unscaled model's.
+  @Test func llama3RopeScalingMatchesTransformers() throws {
+    let dir = Self.folder.deletingLastPathComponent().appendingPathComponent("tiny-llama3")
+    let m = try ModelLoader.load(path: dir.appendingPathComponent("model").path)
+    let ids = m.tokenizer.encode(Self.text)
+    let r = try m.forward(ids, capture: [1: [.keys]], logits: .all, profile: nil)
+    let u = Double(Float.ulpOfOne) / 2
+    func tol(_ products: Int) -> Double { 2 * Double(products) * 89 * u }
+    let lw = worst(try #require(r.logits), try reference("logits", in: dir))
+    let k1 = worst(try #require(r.captures[1]?[.keys]), try reference("keys_1", in: dir))
+    #expect(k1 <= tol(7) && lw <= tol(9), "keys \(k1), logits \(lw)")
+    let unscaled = worst(try #require(r.logits), try reference("logits"))
+    #expect(unscaled > 1e3 * tol(9), "the scaling changed nothing: \(unscaled)")
+    let rsm = try m.residualStreamModel()
+    let (lg, _) = try rsm.logits(from: try rsm.hidden(after: 0, tokens: ids), after: 0, positions: Array(0..<ids.count))
+    #expect(worst(lg, try reference("logits", in: dir)) <= tol(9))
+  }
+
   @Test func unsupportedConfigsAreRefusedByName() throws {
     let src = Self.folder.appendingPathComponent("model")
     for (key, value) in [
+      ("rope_scaling", ["rope_type": "yarn", "factor": 8.0] as Any),
       ("rope_scaling", ["rope_type": "llama3", "factor": 8.0] as Any), ("attention_bias", true as Any),
       ("num_key_value_heads", 3 as Any), ("intermediate_size", 90 as Any), ("model_type", "qwen2" as Any),
     ] {

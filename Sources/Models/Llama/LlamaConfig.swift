@@ -21,6 +21,16 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
   public var tiedOutput: Bool
   /// Query/key/value projections with biases (Qwen2).
   public var qkvBias: Bool = false
+  /// Llama-3's RoPE frequency scaling (`rope_type: llama3`), nil for plain RoPE.
+  public var ropeScaling: Llama3RopeScaling? = nil
+
+  /// The rotation frequency of each pair i < ropeDimensions/2: base^(-2i/dims), scaled by
+  /// Llama-3's rule when the config asks for it.
+  public var ropeFrequencies: [Double] {
+    let half = ropeDimensions / 2
+    let plain = (0..<half).map { pow(ropeBase, -2 * Double($0) / Double(ropeDimensions)) }
+    return ropeScaling.map { s in plain.map { s.scaled($0) } } ?? plain
+  }
 
   enum CodingKeys: String, CodingKey {
     case architecture, name, width
@@ -77,11 +87,22 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
     ropeDimensions = headDim
     let rope = c.config["rope_parameters"] as? [String: Any]
     ropeBase = (c.config["rope_theta"] as? Double) ?? (rope?["rope_theta"] as? Double) ?? 10_000
-    if let t = rope?["rope_type"] as? String, t != "default" {
-      throw bad("rope_type '\(t)' (RoPE scaling) is not supported yet")
-    }
-    if let s = c.config["rope_scaling"], !(s is NSNull) {
-      throw bad("rope_scaling \(s) is not supported yet (Llama-3's scaled RoPE)")
+    // Llama-3's scaling comes as `rope_scaling` (transformers 4) or inside `rope_parameters`
+    // (transformers 5); other types (linear, dynamic, yarn) are refused by name.
+    let scaling = (c.config["rope_scaling"] as? [String: Any]) ?? rope
+    if let sc = scaling, let t = (sc["rope_type"] as? String) ?? (sc["type"] as? String), t != "default" {
+      guard t == "llama3" else { throw bad("rope_type '\(t)' (RoPE scaling) is not supported yet (llama3 is)") }
+      guard let f = sc["factor"] as? Double, let lo = sc["low_freq_factor"] as? Double,
+        let hi = sc["high_freq_factor"] as? Double, let orig = sc["original_max_position_embeddings"] as? Int,
+        f >= 1, lo > 0, hi > lo, orig > 0
+      else {
+        throw bad(
+          "llama3 rope scaling needs factor >= 1, 0 < low_freq_factor < high_freq_factor and original_max_position_embeddings"
+        )
+      }
+      ropeScaling = Llama3RopeScaling(factor: f, lowFreqFactor: lo, highFreqFactor: hi, originalContext: orig)
+    } else if let s = c.config["rope_scaling"], !(s is NSNull), (s as? [String: Any]) == nil {
+      throw bad("rope_scaling \(s) is not understood")
     }
     for key in ["attention_bias", "mlp_bias"] where (c.config[key] as? Bool) == true {
       throw bad("\(key) = true is not supported yet")
@@ -242,5 +263,26 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
     }
     if bad > 4 { p.append("\(bad - 4) more tensors missing or misshapen") }
     return p
+  }
+}
+
+/// Llama-3's RoPE scaling (transformers' `_compute_llama3_parameters`): frequencies whose
+/// wavelength is short (below `originalContext / highFreqFactor`) stay, long ones (above
+/// `originalContext / lowFreqFactor`) are divided by `factor`, and those between are blended
+/// linearly in `originalContext / wavelength`.
+public struct Llama3RopeScaling: Codable, Sendable, Equatable {
+  public var factor: Double
+  public var lowFreqFactor: Double
+  public var highFreqFactor: Double
+  public var originalContext: Int
+
+  public func scaled(_ frequency: Double) -> Double {
+    let wavelength = 2 * Double.pi / frequency
+    let lowWavelength = Double(originalContext) / lowFreqFactor
+    let highWavelength = Double(originalContext) / highFreqFactor
+    if wavelength < highWavelength { return frequency }
+    if wavelength > lowWavelength { return frequency / factor }
+    let smooth = (Double(originalContext) / wavelength - lowFreqFactor) / (highFreqFactor - lowFreqFactor)
+    return (1 - smooth) * frequency / factor + smooth * frequency
   }
 }

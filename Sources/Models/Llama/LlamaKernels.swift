@@ -25,9 +25,9 @@ enum LlamaKernels {
     let half: Int
     let cosines: [Float]
     let sines: [Float]
-    init(positions t: Int, ropeDims: Int, base: Double, start: Int = 0) {
+    init(positions t: Int, ropeDims: Int, base: Double, start: Int = 0, frequencies: [Double]? = nil) {
       half = ropeDims / 2
-      let freqs = (0..<half).map { pow(base, -2 * Double($0) / Double(ropeDims)) }
+      let freqs = frequencies ?? (0..<half).map { pow(base, -2 * Double($0) / Double(ropeDims)) }
       var c = [Float](repeating: 0, count: half * t)
       var sn = [Float](repeating: 0, count: half * t)
       for j in 0..<t {

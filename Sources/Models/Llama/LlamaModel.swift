@@ -242,7 +242,11 @@ public final class LlamaModel: @unchecked Sendable {
     var captures: [Int: [Capture: Matrix<Float>]] = [:]
     var h = Matrix<Float>(rows: c.width, columns: t)
     var att = Matrix<Float>(rows: c.headCount * c.headDim, columns: t)
-    let ropeTable = timed("rope") { LlamaKernels.RopeTable(positions: t, ropeDims: c.ropeDimensions, base: c.ropeBase) }
+    let ropeTable = timed("rope") {
+      LlamaKernels.RopeTable(
+        positions: t, ropeDims: c.ropeDimensions, base: c.ropeBase,
+        frequencies: c.ropeScaling == nil ? nil : c.ropeFrequencies)
+    }
     // Workspaces reused by every block (fresh multi-MB buffers per block cost page faults).
     var q = Matrix<Float>(rows: c.headCount * c.headDim, columns: t)
     var k = Matrix<Float>(rows: c.kvHeadCount * c.headDim, columns: t)

@@ -108,8 +108,11 @@ public struct DifferentiableLlama<T: LinalgScalar>: Sendable {
     LlamaBlockWeights<T>.addBias(&q, b.bq)
     LlamaBlockWeights<T>.addBias(&k, b.bk)
     LlamaBlockWeights<T>.addBias(&v, b.bv)
-    LlamaLayers.rope(&q, heads: c.headCount, headDim: c.headDim, ropeDims: c.ropeDimensions, base: c.ropeBase)
-    LlamaLayers.rope(&k, heads: c.kvHeadCount, headDim: c.headDim, ropeDims: c.ropeDimensions, base: c.ropeBase)
+    let freqs = c.ropeScaling == nil ? nil : c.ropeFrequencies
+    LlamaLayers.rope(
+      &q, heads: c.headCount, headDim: c.headDim, ropeDims: c.ropeDimensions, base: c.ropeBase, frequencies: freqs)
+    LlamaLayers.rope(
+      &k, heads: c.kvHeadCount, headDim: c.headDim, ropeDims: c.ropeDimensions, base: c.ropeBase, frequencies: freqs)
     let (att, probs) = LlamaLayers.attentionForward(
       q: q, k: k, v: v, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim)
     let xMid = x + LlamaLayers.linearForward(b.wo, att)
@@ -172,10 +175,13 @@ public struct DifferentiableLlama<T: LinalgScalar>: Sendable {
     var (dq, dk, dv) = LlamaLayers.attentionBackward(
       dOut: dAtt, q: c.q, k: c.k, v: c.v, probs: c.probs, heads: cf.headCount, kvHeads: cf.kvHeadCount,
       headDim: cf.headDim)
+    let freqs = cf.ropeScaling == nil ? nil : cf.ropeFrequencies
     LlamaLayers.rope(
-      &dq, heads: cf.headCount, headDim: cf.headDim, ropeDims: cf.ropeDimensions, base: cf.ropeBase, inverse: true)
+      &dq, heads: cf.headCount, headDim: cf.headDim, ropeDims: cf.ropeDimensions, base: cf.ropeBase, inverse: true,
+      frequencies: freqs)
     LlamaLayers.rope(
-      &dk, heads: cf.kvHeadCount, headDim: cf.headDim, ropeDims: cf.ropeDimensions, base: cf.ropeBase, inverse: true)
+      &dk, heads: cf.kvHeadCount, headDim: cf.headDim, ropeDims: cf.ropeDimensions, base: cf.ropeBase, inverse: true,
+      frequencies: freqs)
     var gq: Matrix<T>? = want ? grads!.wq : nil
     var gk: Matrix<T>? = want ? grads!.wk : nil
     var gv: Matrix<T>? = want ? grads!.wv : nil

@@ -76,13 +76,14 @@ public enum LlamaLayers {
   @_specialize(exported:true,where T == Float)
   @_specialize(exported:true,where T == Double)
   public static func rope<T: LinalgScalar>(
-    _ x: inout Matrix<T>, heads: Int, headDim: Int, ropeDims: Int, base: Double, inverse: Bool = false
+    _ x: inout Matrix<T>, heads: Int, headDim: Int, ropeDims: Int, base: Double, inverse: Bool = false,
+    frequencies: [Double]? = nil
   ) {
     let half = ropeDims / 2
     let sign = inverse ? -1.0 : 1.0
     for t in 0..<x.columns {
       for i in 0..<half {
-        let angle = Double(t) * pow(base, -2 * Double(i) / Double(ropeDims))
+        let angle = Double(t) * (frequencies?[i] ?? pow(base, -2 * Double(i) / Double(ropeDims)))
         let c = cos(angle)
         let s = sign * sin(angle)
         for h in 0..<heads {
