@@ -79,11 +79,13 @@ extension LlamaModel {
   /// `layers` (the edited ones) in F32, everything else copied from the file it was loaded from.
   public func save(to path: String, editedLayers layers: [Int]) throws {
     if HFCheckpoint.isFolder(self.path) {
-      throw ModelFileError.invalid(
-        path: path, offset: 0,
-        message:
-          "saving a model read from a Hugging Face folder is not implemented yet (issue 16); the edit is in memory only"
-      )
+      // A Hugging Face folder again: `mlp.down_proj` of the edited layers as F32 (`d x d_k`).
+      var rep: [String: Matrix<Float>] = [:]
+      for l in layers {
+        guard l >= 0 && l < blocks.count else { throw ModelError.notLoaded(layer: l, loaded: blocks.count) }
+        rep["model.layers.\(l).mlp.down_proj.weight"] = blocks[l].down.transposed
+      }
+      return try HFCheckpoint(path: self.path).write(to: URL(fileURLWithPath: path), replacing: rep)
     }
     let source = try GGUFFile(path: self.path)
     var rep: [String: [Float]] = [:]

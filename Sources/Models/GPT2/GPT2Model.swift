@@ -276,10 +276,17 @@ extension GPT2Model: LanguageModel {
     blocks[layer].proj = w
   }
 
+  /// Writes a Hugging Face folder at `path`: the source's files, every tensor as stored, the
+  /// `mlp.c_proj` of `editedLayers` as F32 (Conv1D's `d_k x d` again).
   public func save(to path: String, editedLayers: [Int]) throws {
-    throw ModelFileError.invalid(
-      path: path, offset: 0,
-      message: "saving a GPT-2 folder is not implemented yet (issue 16); the edit is in memory only")
+    let ck = try HFCheckpoint(path: self.path)
+    let prefix = ck.tensor("transformer.wte.weight") != nil ? "transformer." : ""
+    var rep: [String: Matrix<Float>] = [:]
+    for l in editedLayers {
+      guard l >= 0 && l < blocks.count else { throw ModelError.notLoaded(layer: l, loaded: blocks.count) }
+      rep["\(prefix)h.\(l).mlp.c_proj.weight"] = blocks[l].proj.transposed
+    }
+    try ck.write(to: URL(fileURLWithPath: path), replacing: rep)
   }
 
   public func residualStreamModel() throws -> ResidualStreamModel { try DifferentiableGPT2<Float>(self) }

@@ -296,10 +296,15 @@ extension GPTJModel: LanguageModel {
     weights.blocks[layer].fcOut = w
   }
 
+  /// Writes a Hugging Face folder at `path`: the source's files, every tensor as stored, the
+  /// `mlp.fc_out` of `editedLayers` as F32.
   public func save(to path: String, editedLayers: [Int]) throws {
-    throw ModelFileError.invalid(
-      path: path, offset: 0,
-      message: "saving a GPT-J folder is not implemented yet (issue 16); the edit is in memory only")
+    var rep: [String: Matrix<Float>] = [:]
+    for l in editedLayers {
+      guard l >= 0 && l < loadedBlocks else { throw ModelError.notLoaded(layer: l, loaded: loadedBlocks) }
+      rep["transformer.h.\(l).mlp.fc_out.weight"] = weights.blocks[l].fcOut
+    }
+    try HFCheckpoint(path: self.path).write(to: URL(fileURLWithPath: path), replacing: rep)
   }
 
   public func residualStreamModel() throws -> ResidualStreamModel {

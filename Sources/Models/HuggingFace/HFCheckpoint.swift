@@ -69,6 +69,8 @@ public final class HFCheckpoint: @unchecked Sendable {
 
   public var tensorNames: [String] { where_.keys.sorted() }
 
+  func shard(of name: String) -> SafetensorsFile? { where_[name].flatMap { shards[$0] } }
+
   public func tensor(_ name: String) -> SafetensorsFile.Tensor? { where_[name].flatMap { shards[$0]?.tensor(name) } }
 
   /// A floating tensor (F32, F16, BF16, F64) as `Matrix` of its stored shape (1-D as a column).
