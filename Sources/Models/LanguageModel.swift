@@ -60,6 +60,21 @@ public protocol LanguageModel: AnyObject, Sendable {
   func save(to path: String, editedLayers: [Int]) throws
   /// The differentiable counterpart (fp32, sharing the weights) that target vectors use.
   func residualStreamModel() throws -> ResidualStreamModel
+  /// The output the edited matrix should give (`d x n`, one column per edit key) so that the
+  /// residual stream after block `layer` changes by `residualChange`, given its current
+  /// output `current = W0 k`. Where the matrix writes into the residual stream directly (GPT-2,
+  /// GPT-J, Llama) that is `current + residualChange`, MEMIT's assumption; an architecture
+  /// with a norm in between (Gemma's post-FFW RMSNorm) maps the change through it.
+  func editedOutputTarget(layer: Int, current: Matrix<Double>, residualChange: Matrix<Double>) throws
+    -> Matrix<Double>
+}
+
+extension LanguageModel {
+  public func editedOutputTarget(layer: Int, current: Matrix<Double>, residualChange: Matrix<Double>) throws
+    -> Matrix<Double>
+  {
+    current + residualChange
+  }
 }
 
 /// The part of a model that target vectors differentiate through: hidden states after a

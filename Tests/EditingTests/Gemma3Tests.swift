@@ -102,3 +102,40 @@ import Testing
     }
   }
 }
+
+@Suite("Gemma 3 edit targets") struct Gemma3TargetTests {
+  /// The output the edited matrix is asked for reaches, through Gemma's post-FFW RMSNorm, the
+  /// reachable part of the residual change: n(u') = y / rms(y / g) with y = n(u) + r; a zero
+  /// change asks for the current output; and the default (Llama) target is u + r.
+  @Test func postNormTargetIsReached() throws {
+    let m = try #require(try ModelLoader.load(path: ModelCache.gemma3, upToLayer: 3) as? Gemma3Model)
+    let rng = GSLRandom(seed: 11)
+    let u: Matrix<Double> = rng.gaussianMatrix(640, 3)
+    let r: Matrix<Double> = 0.3 * rng.gaussianMatrix(640, 3)
+    let g = m.weights.blocks[2].postFfnNorm.map(Double.init)
+    func norm(_ x: Matrix<Double>, _ j: Int) -> [Double] {
+      var s = 0.0
+      for i in 0..<x.rows { s += x[i, j] * x[i, j] }
+      let rms = (s / Double(x.rows) + m.config.epsilon).squareRoot()
+      return (0..<x.rows).map { g[$0] * x[$0, j] / rms }
+    }
+    let target = try m.editedOutputTarget(layer: 2, current: u, residualChange: r)
+    let unchanged = try m.editedOutputTarget(layer: 2, current: u, residualChange: Matrix(rows: 640, columns: 3))
+    for j in 0..<3 {
+      let y = zip(norm(u, j), (0..<640).map { r[$0, j] }).map(+)
+      let scale = (zip(y, g).map { ($0 / $1) * ($0 / $1) }.reduce(0, +) / 640).squareRoot()
+      let reached = norm(target, j)
+      // The norm's eps makes c / sqrt(c^2 + eps) of the scale reachable (c = rms of the
+      // output): a relative shortfall of eps / (2 c^2), plus fp64 roundoff.
+      let ms = (0..<640).map { u[$0, j] * u[$0, j] }.reduce(0, +) / 640
+      let tol = 1e-12 + m.config.epsilon / ms
+      #expect(zip(reached, y).allSatisfy { abs($0 - $1 / scale) <= tol * (1 + abs($1)) }, "column \(j)")
+      #expect((0..<640).allSatisfy { abs(unchanged[$0, j] - u[$0, j]) <= tol * (1 + abs(u[$0, j])) })
+    }
+    let llama = try #require(smolLM2Model)
+    let plain = try llama.editedOutputTarget(
+      layer: 2, current: u.submatrix(rows: 0..<576, columns: 0..<3),
+      residualChange: r.submatrix(rows: 0..<576, columns: 0..<3))
+    #expect(plain == u.submatrix(rows: 0..<576, columns: 0..<3) + r.submatrix(rows: 0..<576, columns: 0..<3))
+  }
+}

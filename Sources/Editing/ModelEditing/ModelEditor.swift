@@ -169,7 +169,10 @@ public func applyEdits(
     let r = (1 / share) * (zCols - h)
     let w0f = try model.editedWeight(l)  // d x d_k, whatever the model stores
     let w0 = w0f.converted(to: Double.self)
-    let problem = try EditProblem(W0: w0, C0: covariances[l]!, KE: k, VE: w0 * k + r)
+    let current = w0 * k
+    let problem = try EditProblem(
+      W0: w0, C0: covariances[l]!, KE: k,
+      VE: try model.editedOutputTarget(layer: l, current: current, residualChange: r))
     let result: EditResult<Double>
     switch config.method {
     case .memit: result = try timed("solve") { try memit(problem, config: MEMITConfig(lambda: config.lambda)) }
@@ -177,13 +180,16 @@ public func applyEdits(
     case .rome: result = try timed("solve") { try rome(problem) }
     }
     let dW = result.dW
-    let written = dW * k - r
-    let fractions = (0..<r.columns).map { j -> Double in
+    // The part of the requested output change the update did not write (equal to the
+    // residual change where the matrix writes into the residual stream directly).
+    let requested = problem.VE - current
+    let written = dW * k - requested
+    let fractions = (0..<requested.columns).map { j -> Double in
       var a = 0.0
       var b = 0.0
-      for i in 0..<r.rows {
+      for i in 0..<requested.rows {
         a += written[i, j] * written[i, j]
-        b += r[i, j] * r[i, j]
+        b += requested[i, j] * requested[i, j]
       }
       return b > 0 ? 1 - (a / b).squareRoot() : 1
     }

@@ -435,6 +435,40 @@ extension Gemma3Model: LanguageModel {
     weights.blocks[layer].down = w.transposed
   }
 
+  /// Gemma adds `n(u) = g ∘ u / rms(u)` (the post-FFW RMSNorm of the MLP output `u`) to the
+  /// residual stream, not `u`. `n(u)` always has `rms(n(u) / g) = 1`, so a residual change `r`
+  /// is reachable only up to that scale: the target `y = n(u) + r` is rescaled to
+  /// `y / rms(y / g)` and the output that gives it is `u' = rms(u) · y / g` (any positive
+  /// multiple of `y / g` does; this one keeps the output's scale). Coordinates whose gain is
+  /// zero (or below 1e-6 of the largest) cannot be written at all: their change is dropped and
+  /// their output kept.
+  public func editedOutputTarget(layer: Int, current: Matrix<Double>, residualChange: Matrix<Double>) throws
+    -> Matrix<Double>
+  {
+    guard layer >= 0 && layer < loadedBlocks else { throw ModelError.notLoaded(layer: layer, loaded: loadedBlocks) }
+    let g = weights.blocks[layer].postFfnNorm.map(Double.init)
+    let eps = config.epsilon
+    let d = current.rows
+    let floor = 1e-6 * (g.map(abs).max() ?? 0)
+    let live = g.map { abs($0) > floor }
+    var out = current
+    for j in 0..<current.columns {
+      var s = 0.0
+      for i in 0..<d { s += current[i, j] * current[i, j] }
+      let rmsU = (s / Double(d) + eps).squareRoot()
+      // y / g for the writable coordinates; the others keep u / rms(u) (what n(u) / g is).
+      var v = [Double](repeating: 0, count: d)
+      var t = 0.0
+      for i in 0..<d {
+        v[i] = live[i] ? (g[i] * current[i, j] / rmsU + residualChange[i, j]) / g[i] : current[i, j] / rmsU
+        t += v[i] * v[i]
+      }
+      let rmsV = (t / Double(d)).squareRoot()
+      for i in 0..<d { out[i, j] = rmsU * v[i] / rmsV }
+    }
+    return out
+  }
+
   public func save(to path: String, editedLayers: [Int]) throws {
     throw ModelFileError.invalid(
       path: path, offset: 0,
