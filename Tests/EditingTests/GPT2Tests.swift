@@ -12,20 +12,7 @@ import Testing
   static let text = "The capital of France is Paris, and 2024's river runs past the mill."
 
   func reference(_ name: String) throws -> Matrix<Double> {
-    let npz = try NPZArchive(url: Self.folder.appendingPathComponent("reference.npz"))
-    return try NPY.readArray(data: try npz.data(name), name: name, as: Double.self, requireFinite: true)
-  }
-
-  /// Largest entry-wise difference relative to the largest entry of the reference column.
-  func worst(_ ours: Matrix<Float>, _ ref: Matrix<Double>) -> Double {
-    #expect(ours.rows == ref.rows && ours.columns == ref.columns)
-    var w = 0.0
-    for t in 0..<ref.columns {
-      var scale = 0.0
-      for i in 0..<ref.rows { scale = max(scale, abs(ref[i, t])) }
-      for i in 0..<ref.rows { w = max(w, abs(Double(ours[i, t]) - ref[i, t]) / scale) }
-    }
-    return w
+    try Fixtures.reference(Self.folder.appendingPathComponent("reference.npz"), name)
   }
 
   @Test func tokenizerAndForwardMatchTransformers() throws {
@@ -45,12 +32,12 @@ import Testing
     let u = Double(Float.ulpOfOne) / 2
     func tol(products: Int) -> Double { 2 * Double(products) * Double(m.keyWidth + 1) * u }
     var report: [String: Double] = [:]
-    report["logits"] = worst(try #require(r.logits), try reference("logits"))
+    report["logits"] = Fixtures.worst(try #require(r.logits), try reference("logits"))
     for l in 0..<3 {
-      report["keys_\(l)"] = worst(try #require(r.captures[l]?[.keys]), try reference("keys_\(l)"))
+      report["keys_\(l)"] = Fixtures.worst(try #require(r.captures[l]?[.keys]), try reference("keys_\(l)"))
       if l < 2 {
-        report["mlp_out_\(l)"] = worst(try #require(r.captures[l]?[.mlpOut]), try reference("mlp_out_\(l)"))
-        report["hidden_\(l)"] = worst(try #require(r.captures[l]?[.hidden]), try reference("hidden_\(l)"))
+        report["mlp_out_\(l)"] = Fixtures.worst(try #require(r.captures[l]?[.mlpOut]), try reference("mlp_out_\(l)"))
+        report["hidden_\(l)"] = Fixtures.worst(try #require(r.captures[l]?[.hidden]), try reference("hidden_\(l)"))
       }
     }
     #expect(report["logits"]! <= tol(products: 13), "\(report)")
@@ -208,8 +195,8 @@ import Testing
     let h = try rsm.hidden(after: 0, tokens: tokens)
     let ref = try fast.forward(tokens, capture: [0: [.hidden]], logits: .all, profile: nil)
     let u32 = Double(Float.ulpOfOne) / 2
-    #expect(worst(h, ref.captures[0]![.hidden]!.converted(to: Double.self)) <= 2 * 4 * 145 * u32)
+    #expect(Fixtures.worst(h, ref.captures[0]![.hidden]!.converted(to: Double.self)) <= 2 * 4 * 145 * u32)
     let (lg, _) = try rsm.logits(from: h, after: 0, positions: Array(0..<tokens.count))
-    #expect(worst(lg, ref.logits!.converted(to: Double.self)) <= 2 * 13 * 145 * u32)
+    #expect(Fixtures.worst(lg, ref.logits!.converted(to: Double.self)) <= 2 * 13 * 145 * u32)
   }
 }

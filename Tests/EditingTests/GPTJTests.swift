@@ -13,19 +13,7 @@ import Testing
   static let text = "The capital of France is Paris, and 2024's river runs past the mill."
 
   func reference(_ name: String) throws -> Matrix<Double> {
-    let npz = try NPZArchive(url: Self.folder.appendingPathComponent("reference.npz"))
-    return try NPY.readArray(data: try npz.data(name), name: name, as: Double.self, requireFinite: true)
-  }
-
-  func worst(_ ours: Matrix<Float>, _ ref: Matrix<Double>) -> Double {
-    #expect(ours.rows == ref.rows && ours.columns == ref.columns)
-    var w = 0.0
-    for t in 0..<ref.columns {
-      var scale = 0.0
-      for i in 0..<ref.rows { scale = max(scale, abs(ref[i, t])) }
-      for i in 0..<ref.rows { w = max(w, abs(Double(ours[i, t]) - ref[i, t]) / scale) }
-    }
-    return w
+    try Fixtures.reference(Self.folder.appendingPathComponent("reference.npz"), name)
   }
 
   /// Tolerance: 2 x products on the path (q/k/v, attention output, fc_in, fc_out per block,
@@ -38,10 +26,10 @@ import Testing
     let r = try m.forward(ids, capture: [0: [.keys, .mlpOut], 1: [.keys, .mlpOut]], logits: .all, profile: nil)
     let u = Double(Float.ulpOfOne) / 2
     func tol(_ products: Int) -> Double { 2 * Double(products) * 101 * u }
-    var report: [String: Double] = ["logits": worst(try #require(r.logits), try reference("logits"))]
+    var report: [String: Double] = ["logits": Fixtures.worst(try #require(r.logits), try reference("logits"))]
     for l in 0..<2 {
-      report["keys_\(l)"] = worst(try #require(r.captures[l]?[.keys]), try reference("keys_\(l)"))
-      report["mlp_\(l)"] = worst(try #require(r.captures[l]?[.mlpOut]), try reference("mlp_out_\(l)"))
+      report["keys_\(l)"] = Fixtures.worst(try #require(r.captures[l]?[.keys]), try reference("keys_\(l)"))
+      report["mlp_\(l)"] = Fixtures.worst(try #require(r.captures[l]?[.mlpOut]), try reference("mlp_out_\(l)"))
     }
     #expect(report["keys_0"]! <= tol(1) && report["mlp_0"]! <= tol(2), "\(report)")
     #expect(report["keys_1"]! <= tol(5) && report["mlp_1"]! <= tol(6) && report["logits"]! <= tol(9), "\(report)")

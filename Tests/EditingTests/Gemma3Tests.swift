@@ -14,10 +14,7 @@ import Testing
     "Danielle Darrieux's mother tongue is  French;\tnaïve café — 東京 🙂",
   ]
 
-  static func reference(_ name: String) throws -> Matrix<Double> {
-    let npz = try NPZArchive(url: fixture)
-    return try NPY.readArray(data: try npz.data(name), name: name, as: Double.self, requireFinite: true)
-  }
+  static func reference(_ name: String) throws -> Matrix<Double> { try Fixtures.reference(fixture, name) }
 
   @Test func sentencePieceTokenizerMatchesTransformers() throws {
     let f = try GGUFFile(path: ModelCache.gemma3)
@@ -27,18 +24,6 @@ import Testing
       #expect(tok.encode(text) == ids, "text \(k)")
       #expect(tok.decode(Array(ids.dropFirst())) == text, "text \(k)")
     }
-  }
-
-  /// Worst entry-wise difference relative to the largest entry of its reference column.
-  func worst(_ ours: Matrix<Float>, _ ref: Matrix<Double>) -> Double {
-    #expect(ours.rows == ref.rows && ours.columns == ref.columns)
-    var w = 0.0
-    for t in 0..<ref.columns {
-      var scale = 0.0
-      for i in 0..<ref.rows { scale = max(scale, abs(ref[i, t])) }
-      for i in 0..<ref.rows { w = max(w, abs(Double(ours[i, t]) - ref[i, t]) / scale) }
-    }
-    return w
   }
 
   /// Keys of blocks 0, 5 (global), 6 and 17 and the last position's logits on the dequantised
@@ -56,11 +41,12 @@ import Testing
         ids, capture: [0: [.keys], 5: [.keys], 6: [.keys], 17: [.keys]], logits: .last, profile: nil)
       var report: [Int: Double] = [:]
       for l in [0, 5, 6, 17] {
-        report[l] = worst(try #require(r.captures[l]?[.keys]), try Self.reference("keys_\(k)_\(l)"))
+        report[l] = Fixtures.worst(try #require(r.captures[l]?[.keys]), try Self.reference("keys_\(k)_\(l)"))
         #expect(report[l]! <= tol(7 * l + 6), "text \(k) block \(l): \(report)")
       }
       let ref = try Self.reference("logits_last_\(k)")
-      let lw = worst(try #require(r.logits), Matrix(rows: ref.storage.count, columns: 1) { i, _ in ref.storage[i] })
+      let lw = Fixtures.worst(
+        try #require(r.logits), Matrix(rows: ref.storage.count, columns: 1) { i, _ in ref.storage[i] })
       #expect(lw <= tol(7 * 18 + 1), "text \(k) logits \(lw), keys \(report)")
       print("gemma3 text \(k): keys \(report), logits \(lw)")
     }

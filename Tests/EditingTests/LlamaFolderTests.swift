@@ -13,19 +13,7 @@ import Testing
   static let text = "The capital of France is Paris, and 2024's river runs past the mill."
 
   func reference(_ name: String, in folder: URL = folder) throws -> Matrix<Double> {
-    let npz = try NPZArchive(url: folder.appendingPathComponent("reference.npz"))
-    return try NPY.readArray(data: try npz.data(name), name: name, as: Double.self, requireFinite: true)
-  }
-
-  func worst(_ ours: Matrix<Float>, _ ref: Matrix<Double>) -> Double {
-    #expect(ours.rows == ref.rows && ours.columns == ref.columns)
-    var w = 0.0
-    for t in 0..<ref.columns {
-      var scale = 0.0
-      for i in 0..<ref.rows { scale = max(scale, abs(ref[i, t])) }
-      for i in 0..<ref.rows { w = max(w, abs(Double(ours[i, t]) - ref[i, t]) / scale) }
-    }
-    return w
+    try Fixtures.reference(folder.appendingPathComponent("reference.npz"), name)
   }
 
   /// Tolerance as for GPT-2: 2 x (products on the path: q/k/v, attention output, gate/up,
@@ -40,15 +28,15 @@ import Testing
     let r = try m.forward(ours, capture: [0: [.keys], 1: [.keys]], logits: .all, profile: nil)
     let u = Double(Float.ulpOfOne) / 2
     func tol(_ products: Int) -> Double { 2 * Double(products) * 89 * u }
-    let lw = worst(try #require(r.logits), try reference("logits"))
-    let k0 = worst(try #require(r.captures[0]?[.keys]), try reference("keys_0"))
-    let k1 = worst(try #require(r.captures[1]?[.keys]), try reference("keys_1"))
+    let lw = Fixtures.worst(try #require(r.logits), try reference("logits"))
+    let k0 = Fixtures.worst(try #require(r.captures[0]?[.keys]), try reference("keys_0"))
+    let k1 = Fixtures.worst(try #require(r.captures[1]?[.keys]), try reference("keys_1"))
     #expect(k0 <= tol(3) && k1 <= tol(7) && lw <= tol(9), "keys \(k0), \(k1), logits \(lw)")
     // The differentiable model (target vectors) agrees too.
     let rsm = try m.residualStreamModel()
     let h = try rsm.hidden(after: 0, tokens: ours)
     let (lg, _) = try rsm.logits(from: h, after: 0, positions: Array(0..<ours.count))
-    #expect(worst(lg, try reference("logits")) <= tol(9))
+    #expect(Fixtures.worst(lg, try reference("logits")) <= tol(9))
   }
 
   /// Qwen2 (fixtures/tiny-qwen2): the same family with q/k/v biases (permuted with their rows)
@@ -61,13 +49,13 @@ import Testing
     let r = try m.forward(ids, capture: [0: [.keys], 1: [.keys]], logits: .all, profile: nil)
     let u = Double(Float.ulpOfOne) / 2
     func tol(_ products: Int) -> Double { 2 * Double(products) * 73 * u }
-    let k0 = worst(try #require(r.captures[0]?[.keys]), try reference("keys_0", in: dir))
-    let k1 = worst(try #require(r.captures[1]?[.keys]), try reference("keys_1", in: dir))
-    let lw = worst(try #require(r.logits), try reference("logits", in: dir))
+    let k0 = Fixtures.worst(try #require(r.captures[0]?[.keys]), try reference("keys_0", in: dir))
+    let k1 = Fixtures.worst(try #require(r.captures[1]?[.keys]), try reference("keys_1", in: dir))
+    let lw = Fixtures.worst(try #require(r.logits), try reference("logits", in: dir))
     #expect(k0 <= tol(3) && k1 <= tol(7) && lw <= tol(9), "keys \(k0), \(k1), logits \(lw)")
     let rsm = try m.residualStreamModel()
     let (lg, _) = try rsm.logits(from: try rsm.hidden(after: 0, tokens: ids), after: 0, positions: Array(0..<ids.count))
-    #expect(worst(lg, try reference("logits", in: dir)) <= tol(9))
+    #expect(Fixtures.worst(lg, try reference("logits", in: dir)) <= tol(9))
   }
 
   /// Llama-3's RoPE scaling (fixtures/tiny-llama3: the tiny Llama's weights with rope_type
@@ -80,14 +68,14 @@ import Testing
     let r = try m.forward(ids, capture: [1: [.keys]], logits: .all, profile: nil)
     let u = Double(Float.ulpOfOne) / 2
     func tol(_ products: Int) -> Double { 2 * Double(products) * 89 * u }
-    let lw = worst(try #require(r.logits), try reference("logits", in: dir))
-    let k1 = worst(try #require(r.captures[1]?[.keys]), try reference("keys_1", in: dir))
+    let lw = Fixtures.worst(try #require(r.logits), try reference("logits", in: dir))
+    let k1 = Fixtures.worst(try #require(r.captures[1]?[.keys]), try reference("keys_1", in: dir))
     #expect(k1 <= tol(7) && lw <= tol(9), "keys \(k1), logits \(lw)")
-    let unscaled = worst(try #require(r.logits), try reference("logits"))
+    let unscaled = Fixtures.worst(try #require(r.logits), try reference("logits"))
     #expect(unscaled > 1e3 * tol(9), "the scaling changed nothing: \(unscaled)")
     let rsm = try m.residualStreamModel()
     let (lg, _) = try rsm.logits(from: try rsm.hidden(after: 0, tokens: ids), after: 0, positions: Array(0..<ids.count))
-    #expect(worst(lg, try reference("logits", in: dir)) <= tol(9))
+    #expect(Fixtures.worst(lg, try reference("logits", in: dir)) <= tol(9))
   }
 
   @Test func unsupportedConfigsAreRefusedByName() throws {

@@ -153,23 +153,7 @@ public struct DifferentiableGPT2<T: LinalgScalar>: Sendable {
   }
 }
 
-extension DifferentiableGPT2: ResidualStreamModel where T == Float {
+extension DifferentiableGPT2: ResidualStreamModel, BlockStack where T == Float {
   public var width: Int { config.width }
   public var blockCount: Int { config.blockCount }
-
-  public func hidden(after layer: Int, tokens: [Int]) throws -> Matrix<Float> {
-    guard layer >= 0 && layer < config.blockCount else {
-      throw ModelError.layerOutOfRange(layer: layer, blocks: config.blockCount)
-    }
-    return forward(0..<(layer + 1), try embed(tokens)).0
-  }
-
-  public func logits(from x: Matrix<Float>, after layer: Int, positions: [Int]) throws -> (
-    logits: Matrix<Float>, pullback: (Matrix<Float>) -> Matrix<Float>
-  ) {
-    let after = (layer + 1)..<config.blockCount
-    let (y, caches) = forward(after, x)
-    let (logits, headBack) = head(y, positions: positions)
-    return (logits, { dLogits in self.backward(after, caches, headBack(dLogits)) })
-  }
 }

@@ -134,29 +134,11 @@ public final class GPT2Model: @unchecked Sendable {
 
   public var loadedBlocks: Int { blocks.count }
 
-  /// LayerNorm over each column (`(x - mean) / sqrt(var + eps) * g + b`, in fp64 per column).
   func layerNorm(_ x: Matrix<Float>, _ g: [Float], _ b: [Float]) -> Matrix<Float> {
-    var y = x
-    let d = x.rows
-    for t in 0..<x.columns {
-      var mean = 0.0
-      for i in 0..<d { mean += Double(x[i, t]) }
-      mean /= Double(d)
-      var v = 0.0
-      for i in 0..<d {
-        let c = Double(x[i, t]) - mean
-        v += c * c
-      }
-      let inv = 1 / (v / Double(d) + config.epsilon).squareRoot()
-      for i in 0..<d { y[i, t] = Float((Double(x[i, t]) - mean) * inv) * g[i] + b[i] }
-    }
-    return y
+    NormAndActivation.layerNorm(x, g, b, eps: config.epsilon).y
   }
 
-  func gelu(_ x: Float) -> Float {
-    if config.activation == "gelu" { return 0.5 * x * (1 + Float(erf(Double(x) / 2.0.squareRoot()))) }
-    return 0.5 * x * (1 + tanh(0.797_884_560_8 * (x + 0.044_715 * x * x * x)))
-  }
+  func gelu(_ x: Float) -> Float { Float(NormAndActivation.gelu(Double(x), exact: config.activation == "gelu").value) }
 
   static func addBias(_ m: inout Matrix<Float>, _ b: [Float]) {
     for t in 0..<m.columns { for i in 0..<m.rows { m[i, t] += b[i] } }
@@ -216,25 +198,12 @@ extension GPT2Model: LanguageModel {
   public func forward(_ tokens: [Int], capture: [Int: Set<Capture>], logits: LogitsMode, profile: ForwardProfile?)
     throws -> (logits: Matrix<Float>?, captures: [Int: [Capture: Matrix<Float>]])
   {
-    guard !tokens.isEmpty else { throw ModelError.emptyInput }
-    guard tokens.count <= config.contextLength else {
-      throw ModelError.contextTooLong(context: tokens.count, limit: config.contextLength)
-    }
-    for (i, t) in tokens.enumerated() where t < 0 || t >= config.vocabularySize {
-      throw ModelError.tokenOutOfRange(index: i, token: t, vocabulary: config.vocabularySize)
-    }
-    for l in capture.keys where l < 0 || l >= blocks.count {
-      throw l < 0 || l >= config.blockCount
-        ? ModelError.layerOutOfRange(layer: l, blocks: config.blockCount)
-        : ModelError.notLoaded(layer: l, loaded: blocks.count)
-    }
-    if logits != .none && blocks.count < config.blockCount {
-      throw ModelError.notLoaded(layer: config.blockCount - 1, loaded: blocks.count)
-    }
+    let lastNeeded = try ForwardRequest.check(
+      tokens, capture: capture, logits: logits, blocks: config.blockCount, loaded: blocks.count,
+      context: config.contextLength, vocabulary: config.vocabularySize)
     let d = config.width
     var x = Matrix<Float>(rows: d, columns: tokens.count) { i, t in wte[tokens[t], i] + wpe[t, i] }
     var out: [Int: [Capture: Matrix<Float>]] = [:]
-    let lastNeeded = logits == .none ? (capture.keys.max() ?? -1) : blocks.count - 1
     if lastNeeded >= 0 {
       for l in 0...lastNeeded {
         let blk = blocks[l]
@@ -245,13 +214,7 @@ extension GPT2Model: LanguageModel {
         var m = blk.proj * f
         Self.addBias(&m, blk.projB)
         x = x + m
-        if let want = capture[l] {
-          var c: [Capture: Matrix<Float>] = [:]
-          if want.contains(.keys) { c[.keys] = f }
-          if want.contains(.mlpOut) { c[.mlpOut] = m }
-          if want.contains(.hidden) { c[.hidden] = x }
-          out[l] = c
-        }
+        if let want = capture[l] { out[l] = ForwardRequest.captures(want, keys: f, mlpOut: m, hidden: x) }
       }
     }
     guard logits != .none else { return (nil, out) }

@@ -252,28 +252,16 @@ extension GPTJModel: LanguageModel {
   public func forward(_ tokens: [Int], capture: [Int: Set<Capture>], logits: LogitsMode, profile: ForwardProfile?)
     throws -> (logits: Matrix<Float>?, captures: [Int: [Capture: Matrix<Float>]])
   {
-    for l in capture.keys where l < 0 || l >= loadedBlocks {
-      throw l < 0 || l >= config.blockCount
-        ? ModelError.layerOutOfRange(layer: l, blocks: config.blockCount)
-        : ModelError.notLoaded(layer: l, loaded: loadedBlocks)
-    }
-    if logits != .none && loadedBlocks < config.blockCount {
-      throw ModelError.notLoaded(layer: config.blockCount - 1, loaded: loadedBlocks)
-    }
+    let lastNeeded = try ForwardRequest.check(
+      tokens, capture: capture, logits: logits, blocks: config.blockCount, loaded: loadedBlocks,
+      context: config.contextLength, vocabulary: config.vocabularySize)
     var x = try weights.embed(tokens)
     var out: [Int: [Capture: Matrix<Float>]] = [:]
-    let lastNeeded = logits == .none ? (capture.keys.max() ?? -1) : loadedBlocks - 1
     if lastNeeded >= 0 {
       for l in 0...lastNeeded {
         let (y, keys, mlp, _) = weights.blockForward(l, x)
         x = y
-        if let want = capture[l] {
-          var c: [Capture: Matrix<Float>] = [:]
-          if want.contains(.keys) { c[.keys] = keys }
-          if want.contains(.mlpOut) { c[.mlpOut] = mlp }
-          if want.contains(.hidden) { c[.hidden] = x }
-          out[l] = c
-        }
+        if let want = capture[l] { out[l] = ForwardRequest.captures(want, keys: keys, mlpOut: mlp, hidden: x) }
       }
     }
     guard logits != .none else { return (nil, out) }
@@ -315,23 +303,7 @@ extension GPTJModel: LanguageModel {
   }
 }
 
-extension GPTJWeights: ResidualStreamModel where T == Float {
+extension GPTJWeights: ResidualStreamModel, BlockStack where T == Float {
   public var width: Int { config.width }
   public var blockCount: Int { config.blockCount }
-
-  public func hidden(after layer: Int, tokens: [Int]) throws -> Matrix<Float> {
-    guard layer >= 0 && layer < config.blockCount else {
-      throw ModelError.layerOutOfRange(layer: layer, blocks: config.blockCount)
-    }
-    return forward(0..<(layer + 1), try embed(tokens)).0
-  }
-
-  public func logits(from x: Matrix<Float>, after layer: Int, positions: [Int]) throws -> (
-    logits: Matrix<Float>, pullback: (Matrix<Float>) -> Matrix<Float>
-  ) {
-    let after = (layer + 1)..<config.blockCount
-    let (y, caches) = forward(after, x)
-    let (logits, back) = head(y, positions: positions)
-    return (logits, { self.backward(after, caches, back($0)) })
-  }
 }

@@ -1,0 +1,64 @@
+import Linalg
+
+/// A model as a stack of blocks over the residual stream with a head, in fp32: what target
+/// vectors differentiate through. A conforming type states its embedding, blocks (forward
+/// with caches, backward to the input) and head; ``ResidualStreamModel``'s two functions
+/// follow from them.
+public protocol BlockStack: ResidualStreamModel {
+  associatedtype Cache
+  func embed(_ tokens: [Int]) throws -> Matrix<Float>
+  func forward(_ layers: Range<Int>, _ x: Matrix<Float>) -> (Matrix<Float>, [Cache])
+  func backward(_ layers: Range<Int>, _ caches: [Cache], _ dy: Matrix<Float>) -> Matrix<Float>
+  /// Logits at `positions` and the pullback of their gradient to `x` (zero elsewhere).
+  func head(_ x: Matrix<Float>, positions: [Int]) -> (Matrix<Float>, (Matrix<Float>) -> Matrix<Float>)
+}
+
+extension BlockStack {
+  public func hidden(after layer: Int, tokens: [Int]) throws -> Matrix<Float> {
+    guard layer >= 0 && layer < blockCount else { throw ModelError.layerOutOfRange(layer: layer, blocks: blockCount) }
+    return forward(0..<(layer + 1), try embed(tokens)).0
+  }
+
+  public func logits(from x: Matrix<Float>, after layer: Int, positions: [Int]) throws -> (
+    logits: Matrix<Float>, pullback: (Matrix<Float>) -> Matrix<Float>
+  ) {
+    let after = (layer + 1)..<blockCount
+    let (y, caches) = forward(after, x)
+    let (logits, back) = head(y, positions: positions)
+    return (logits, { self.backward(after, caches, back($0)) })
+  }
+}
+
+/// The checks every forward pass makes before any work, and how captures are handed back.
+enum ForwardRequest {
+  /// Refuses empty or too long inputs, token ids outside the vocabulary, captures of blocks
+  /// that do not exist or were not loaded, and logits of a partly loaded model; returns the
+  /// last block that must run (-1: none).
+  static func check(
+    _ tokens: [Int], capture: [Int: Set<Capture>], logits: LogitsMode, blocks: Int, loaded: Int, context: Int,
+    vocabulary: Int
+  ) throws -> Int {
+    guard !tokens.isEmpty else { throw ModelError.emptyInput }
+    guard tokens.count <= context else { throw ModelError.contextTooLong(context: tokens.count, limit: context) }
+    for (i, t) in tokens.enumerated() where t < 0 || t >= vocabulary {
+      throw ModelError.tokenOutOfRange(index: i, token: t, vocabulary: vocabulary)
+    }
+    for l in capture.keys where l < 0 || l >= loaded {
+      throw l < 0 || l >= blocks
+        ? ModelError.layerOutOfRange(layer: l, blocks: blocks) : ModelError.notLoaded(layer: l, loaded: loaded)
+    }
+    if logits != .none && loaded < blocks { throw ModelError.notLoaded(layer: blocks - 1, loaded: loaded) }
+    return logits == .none ? (capture.keys.max() ?? -1) : loaded - 1
+  }
+
+  /// The captures asked for at one block.
+  static func captures(
+    _ want: Set<Capture>, keys: Matrix<Float>, mlpOut: Matrix<Float>, hidden: Matrix<Float>
+  ) -> [Capture: Matrix<Float>] {
+    var c: [Capture: Matrix<Float>] = [:]
+    if want.contains(.keys) { c[.keys] = keys }
+    if want.contains(.mlpOut) { c[.mlpOut] = mlpOut }
+    if want.contains(.hidden) { c[.hidden] = hidden }
+    return c
+  }
+}
