@@ -49,27 +49,13 @@ import Testing
     let positions = [2, 11, tokens.count - 1]
     let targets = [7, 200, 399]
     func loss(_ logits: Matrix<Double>) -> (Double, Matrix<Double>) {
-      let lp = LlamaLayers.logSoftmax(logits)
-      var l = 0.0
-      var d = Matrix<Double>(rows: logits.rows, columns: logits.columns)
-      for (k, t) in targets.enumerated() {
-        l -= lp[t, k]
-        for i in 0..<logits.rows { d[i, k] = exp(lp[i, k]) - (i == t ? 1 : 0) }
-      }
-      return (l, d)
+      FiniteDifferences.crossEntropy(logits, targets: targets)
     }
     func lossAt(_ x: Matrix<Double>) -> Double { loss(m.head(m.forward(1..<2, x).0, positions: positions).0).0 }
     let x = m.forward(0..<1, try m.embed(tokens)).0
     let (y, caches) = m.forward(1..<2, x)
     let (logits, back) = m.head(y, positions: positions)
     let dx = m.backward(1..<2, caches, back(loss(logits).1))
-    for seed: UInt in [4, 5, 6] {
-      var u: Matrix<Double> = GSLRandom(seed: seed).gaussianMatrix(x.rows, x.columns)
-      u = (1 / u.norm(.frobenius)) * u
-      let eps = 1e-5
-      let numeric = (lossAt(x + eps * u) - lossAt(x - eps * u)) / (2 * eps)
-      let analytic = zip(dx.storage, u.storage).reduce(0) { $0 + $1.0 * $1.1 }
-      #expect(abs(analytic - numeric) <= 1e-6 * abs(numeric) + 1e-8, "seed \(seed): \(analytic) vs \(numeric)")
-    }
+    FiniteDifferences.check(gradient: dx, at: x, loss: lossAt, seeds: [4, 5, 6])
   }
 }
