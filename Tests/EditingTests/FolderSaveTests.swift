@@ -41,3 +41,25 @@ import Testing
     #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("tokenizer.json").path))
   }
 }
+
+@Suite("Load budgets") struct LoadBudgetTests {
+  /// The estimate counts the blocks up to the last one loaded and everything outside the
+  /// blocks, whatever the naming (GGUF blk.N, GPT-2/GPT-J h.N, Llama layers.N), and refuses a
+  /// load beyond 80 % of memory with the estimate.
+  @Test func blocksAreCountedUpToTheLastOneAndTooMuchIsRefused() throws {
+    #expect(LoadBudget.block(of: "blk.12.ffn_down.weight") == 12)
+    #expect(LoadBudget.block(of: "transformer.h.3.mlp.c_proj.weight") == 3)
+    #expect(LoadBudget.block(of: "model.layers.31.mlp.down_proj.weight") == 31)
+    #expect(LoadBudget.block(of: "model.embed_tokens.weight") == nil)
+    let physical = Int(ProcessInfo.processInfo.physicalMemory)
+    let block = physical / 40  // 10 % of memory in fp32 per block
+    let tensors = (0..<32).map { ("model.layers.\($0).mlp.down_proj.weight", block) } + [("lm_head.weight", block)]
+    try LoadBudget.check(tensors, last: 6, what: "test")  // 8 x 10 % = 80 %: fits
+    do {
+      try LoadBudget.check(tensors, last: 8, what: "test")
+      Issue.record("10 x 10 % of memory accepted")
+    } catch let e {
+      #expect(e.description.contains("fp32 weights of blocks 0...8"), "\(e)")
+    }
+  }
+}

@@ -74,9 +74,7 @@ public final class GPT2Model: @unchecked Sendable {
 
   /// Loads blocks `0...upToLayer` (all by default); the config is checked against every
   /// tensor's shape first.
-  public init(folder path: String, upToLayer: Int? = nil, progress: (Int, Int) -> Void = { _, _ in })
-    throws(ModelFileError)
-  {
+  public init(folder path: String, upToLayer: Int? = nil, progress: (Int, Int) -> Void = { _, _ in }) throws {
     let ck = try HFCheckpoint(path: path)
     let cfg = try GPT2Config(ck)
     let prefix = ck.tensor("transformer.wte.weight") != nil ? "transformer." : ""
@@ -97,17 +95,21 @@ public final class GPT2Model: @unchecked Sendable {
       ]
     }
     for (n, shape) in expected {
-      guard let t = ck.tensor(name(n)) else { throw .missingTensor(path: path, name: name(n)) }
-      guard t.shape == shape else { throw .shapeMismatch(tensor: name(n), expected: "\(shape)", got: "\(t.shape)") }
+      guard let t = ck.tensor(name(n)) else { throw ModelFileError.missingTensor(path: path, name: name(n)) }
+      guard t.shape == shape else {
+        throw ModelFileError.shapeMismatch(tensor: name(n), expected: "\(shape)", got: "\(t.shape)")
+      }
     }
     let last = min(upToLayer ?? cfg.blockCount - 1, cfg.blockCount - 1)
+    try LoadBudget.check(
+      ck.tensorNames.map { ($0, ck.tensor($0)!.elementCount) }, last: last, what: path)
     config = cfg
     self.path = path
     let tjson = path + "/tokenizer.json"
     tokenizer = try BPETokenizer(
       tokenizerJSON: tjson, bosID: ck.config["bos_token_id"] as? Int, eosID: ck.config["eos_token_id"] as? Int)
     guard tokenizer.vocabularySize <= cfg.vocabularySize else {
-      throw .invalid(
+      throw ModelFileError.invalid(
         path: tjson, offset: 0,
         message: "the tokenizer has \(tokenizer.vocabularySize) tokens, the embedding \(cfg.vocabularySize) rows")
     }
@@ -118,8 +120,8 @@ public final class GPT2Model: @unchecked Sendable {
     var bs: [GPT2Block] = []
     if last >= 0 {
       for l in 0...last {
-        func m(_ n: String) throws(ModelFileError) -> Matrix<Float> { try ck.matrix(name("h.\(l).\(n)")).transposed }
-        func v(_ n: String) throws(ModelFileError) -> [Float] { try ck.floats(name("h.\(l).\(n)")) }
+        func m(_ n: String) throws -> Matrix<Float> { try ck.matrix(name("h.\(l).\(n)")).transposed }
+        func v(_ n: String) throws -> [Float] { try ck.floats(name("h.\(l).\(n)")) }
         bs.append(
           GPT2Block(
             ln1g: try v("ln_1.weight"), ln1b: try v("ln_1.bias"), ln2g: try v("ln_2.weight"), ln2b: try v("ln_2.bias"),

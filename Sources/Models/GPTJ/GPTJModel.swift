@@ -180,9 +180,7 @@ public final class GPTJModel: @unchecked Sendable {
   public let tokenizer: BPETokenizer
   var weights: GPTJWeights<Float>
 
-  public init(folder path: String, upToLayer: Int? = nil, progress: (Int, Int) -> Void = { _, _ in })
-    throws(ModelFileError)
-  {
+  public init(folder path: String, upToLayer: Int? = nil, progress: (Int, Int) -> Void = { _, _ in }) throws {
     let ck = try HFCheckpoint(path: path)
     let cfg = try GPTJConfig(ck)
     let d = cfg.width
@@ -201,19 +199,22 @@ public final class GPTJModel: @unchecked Sendable {
       ]
     }
     for (n, shape) in expected {
-      guard let t = ck.tensor(n) else { throw .missingTensor(path: path, name: n) }
-      guard t.shape == shape else { throw .shapeMismatch(tensor: n, expected: "\(shape)", got: "\(t.shape)") }
+      guard let t = ck.tensor(n) else { throw ModelFileError.missingTensor(path: path, name: n) }
+      guard t.shape == shape else {
+        throw ModelFileError.shapeMismatch(tensor: n, expected: "\(shape)", got: "\(t.shape)")
+      }
     }
     self.path = path
     tokenizer = try BPETokenizer(
       tokenizerJSON: path + "/tokenizer.json", bosID: ck.config["bos_token_id"] as? Int,
       eosID: ck.config["eos_token_id"] as? Int)
     guard tokenizer.vocabularySize <= cfg.vocabularySize else {
-      throw .invalid(
+      throw ModelFileError.invalid(
         path: path + "/tokenizer.json", offset: 0,
         message: "the tokenizer has \(tokenizer.vocabularySize) tokens, the embedding \(cfg.vocabularySize) rows")
     }
     let last = min(upToLayer ?? cfg.blockCount - 1, cfg.blockCount - 1)
+    try LoadBudget.check(ck.tensorNames.map { ($0, ck.tensor($0)!.elementCount) }, last: last, what: path)
     var bs: [GPTJWeights<Float>.Block] = []
     if last >= 0 {
       for l in 0...last {

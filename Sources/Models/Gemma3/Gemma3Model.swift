@@ -351,6 +351,7 @@ public final class Gemma3Model: @unchecked Sendable {
       throw ModelError.layerOutOfRange(layer: l, blocks: c.blockCount)
     }
     let n = (upToLayer ?? c.blockCount - 1) + 1
+    try LoadBudget.check(f.tensors.map { ($0.name, $0.elementCount) }, last: n - 1, what: f.path)
     var bs: [Gemma3Weights<Float>.Block] = []
     for l in 0..<n {
       let b = "blk.\(l)."

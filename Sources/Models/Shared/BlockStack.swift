@@ -1,3 +1,4 @@
+import Foundation
 import Linalg
 
 /// A model as a stack of blocks over the residual stream with a head, in fp32: what target
@@ -60,5 +61,38 @@ enum ForwardRequest {
     if want.contains(.mlpOut) { c[.mlpOut] = mlpOut }
     if want.contains(.hidden) { c[.hidden] = hidden }
     return c
+  }
+}
+
+/// The fp32 memory a partial load takes, estimated from the file's tensor list before any
+/// weight is read, and the refusal when it would not fit.
+enum LoadBudget {
+  /// The block a tensor belongs to (`blk.3.`, `h.3.`, `layers.3.`), nil for the others
+  /// (embeddings, final norm, head).
+  static func block(of name: String) -> Int? {
+    let parts = name.split(separator: ".")
+    for (i, p) in parts.enumerated() where (p == "blk" || p == "h" || p == "layers") && i + 1 < parts.count {
+      if let n = Int(parts[i + 1]) { return n }
+    }
+    return nil
+  }
+
+  /// Refuses (ModelError.memory, with the estimate) a load of blocks `0...last` whose fp32
+  /// weights - those blocks' tensors and every tensor outside the blocks - exceed 80 % of the
+  /// machine's memory.
+  static func check(_ tensors: [(name: String, elements: Int)], last: Int, what: String) throws(ModelError) {
+    var n = 0
+    for t in tensors {
+      if let b = block(of: t.name) {
+        if b <= last { n += t.elements }
+      } else {
+        n += t.elements
+      }
+    }
+    let needed = 4 * n
+    let available = Int(ProcessInfo.processInfo.physicalMemory) * 8 / 10
+    if needed > available {
+      throw .memory(needed: needed, available: available, what: "fp32 weights of blocks 0...\(last) of \(what)")
+    }
   }
 }
