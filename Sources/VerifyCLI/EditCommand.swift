@@ -127,7 +127,7 @@ struct EditCommand: ParsableCommand {
   func run() throws {
     if real.model != nil {
       try runModelEdit(
-        method: method, lambda: lambda ?? ModelEditConfig.smolLM2Lambda, alpha: alpha, json: json, options: real)
+        method: method, lambda: lambda, alpha: alpha, json: json, options: real)
       return
     }
     switch precision ?? .fp64 {

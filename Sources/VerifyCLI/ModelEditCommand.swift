@@ -73,7 +73,8 @@ struct ModelEditOptions: ParsableArguments {
 }
 
 extension EditCommand {
-  func runModelEdit(method: EditMethod, lambda: Double, alpha: Double, json: Bool, options o: ModelEditOptions) throws {
+  func runModelEdit(method: EditMethod, lambda: Double?, alpha: Double, json: Bool, options o: ModelEditOptions) throws
+  {
     let progress = Progress(quiet: o.quiet || json)
     do {
       let m = try ModelLoader.load(path: try ModelCache.resolve(o.model!))
@@ -83,8 +84,21 @@ extension EditCommand {
           "--offset \(o.offset) --batch \(o.batch) needs \(o.offset + o.batch) requests; \(o.facts!) has \(all.count)")
       }
       let requests = Array(all[o.offset..<(o.offset + o.batch)])
-      let config = ModelEditConfig.fromOptions(
-        method: method, layers: o.layers, lambda: lambda, alpha: alpha, steps: o.steps)
+      let preset = method == .memit && o.layers == nil ? EditHyperparameters.matching(m) : nil
+      var config = ModelEditConfig.fromOptions(
+        method: method, layers: o.layers, lambda: lambda ?? ModelEditConfig.smolLM2Lambda, alpha: alpha, steps: o.steps)
+      if let preset, preset.model != EditHyperparameters.smolLM2.model {
+        // The seed papers' layers, lambda and target settings for a model of this shape; the
+        // command line's --lambda and --steps still win.
+        config = preset.config
+        if let lambda { config.lambda = lambda }
+        config.target.steps = o.steps
+        if !(o.quiet || json) { warn("hyperparameters of \(preset.model): \(preset.source)") }
+      } else if o.layers == nil, m.blockCount <= (config.layers.max() ?? 0) {
+        throw CLIError(
+          "\(m.displayName ?? m.path) has \(m.blockCount) blocks and matches no known hyperparameters (GPT2-XL, GPT-J-6B, Llama-2-7B, SmolLM2): give --layers"
+        )
+      }
       let text = try TextCorpus.named(o.corpus)
       let report = try Verify.runModelEdit(
         model: m, requests: requests, pool: all, config: config, dm: o.dm, corpus: text, heldOutWindows: o.heldOut,

@@ -2,6 +2,7 @@ import Foundation
 import Linalg
 import Testing
 
+@testable import Editing
 @testable import Models
 
 /// An edited model saved as a Hugging Face folder reads back as the edited model: the edited
@@ -60,6 +61,17 @@ import Testing
       Issue.record("10 x 10 % of memory accepted")
     } catch let e {
       #expect(e.description.contains("fp32 weights of blocks 0...8"), "\(e)")
+    }
+  }
+}
+
+@Suite("Edit hyperparameters by model shape") struct PresetMatchTests {
+  @Test func presetsMatchOnlyTheirShapes() throws {
+    let smol = try #require(smolLM2Model, "SmolLM2 missing from the model cache: run scripts/fetch-models.sh")
+    #expect(EditHyperparameters.matching(smol) == .smolLM2)
+    for f in ["tiny-gpt2", "tiny-gptj", "tiny-llama"] {
+      let m = try ModelLoader.load(path: Fixtures.root.appendingPathComponent("\(f)/model").path)
+      #expect(EditHyperparameters.matching(m) == nil, "\(f)")
     }
   }
 }

@@ -1,3 +1,5 @@
+import Models
+
 /// The per-model MEMIT hyperparameters of the seed papers' code, as typed, named values (what
 /// EasyEdit and MEMIT keep as `hparams/MEMIT/<model>.json`), each with the file it comes from.
 /// The values differ between repositories; `source` names the one used.
@@ -50,4 +52,17 @@ public struct EditHyperparameters: Sendable, Equatable {
     source: "this project: edits at blocks 2-6 with lambda 5000 write the edits (BACKGROUND.md section 7)")
 
   public static let all = [gpt2XL, gptJ, llama2_7B, smolLM2]
+
+  /// The seed papers' hyperparameters for `model` when it has the shape of one they edit
+  /// (architecture, blocks, width, d_k): GPT2-XL, GPT-J-6B, Llama-2-7B, or SmolLM2; nil for
+  /// any other model, which then needs its layers stated.
+  public static func matching(_ model: any LanguageModel) -> EditHyperparameters? {
+    switch (model.architecture, model.blockCount, model.width, model.keyWidth) {
+    case ("gpt2", 48, 1600, 6400): return gpt2XL
+    case ("gptj", 28, 4096, 16384): return gptJ
+    case ("llama", 32, 4096, 11008): return llama2_7B
+    case ("llama", 30, 576, 1536): return smolLM2
+    default: return nil
+    }
+  }
 }
