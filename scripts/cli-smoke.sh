@@ -286,7 +286,9 @@ f="$tmp/gpt2/model/wikipedia_stats/transformer.h.1.mlp.c_proj_float32_mom2_10000
 python3 -c "import numpy as np, sys; d = np.load(sys.argv[1]); assert d['mom2.mom2'].shape == (144, 144) and int(d['mom2.count']) == 200" "$f"
 "$bin" rank --model "$root/fixtures/tiny-gpt2/model" --layer 1 --dm 2 --batch 4 --context 64 --corpus "$root/README.md" \
   --json --quiet >/dev/null
-echo "cli-smoke: verify stats and rank run on a Hugging Face GPT-2 folder"
+"$bin" model inspect "$root/fixtures/tiny-gpt2/model" | grep -q "architecture: gpt2: blocks 3, width 36, MLP 144" ||
+  { echo "cli-smoke: model inspect of a GPT-2 folder" >&2; exit 1; }
+echo "cli-smoke: verify stats, rank and model inspect run on a Hugging Face GPT-2 folder"
 
 # Gemma 3 270M (issue 16, the second real model the setup fetches): inspected, and its
 # statistics written under the layer names the frameworks use for it.

@@ -7,6 +7,12 @@ public struct ModelSummary: Encodable, Sendable {
     public var tensors: Int
     public var parameters: Int
     public var bytes: Int
+    public init(type: String, tensors: Int, parameters: Int, bytes: Int) {
+      self.type = type
+      self.tensors = tensors
+      self.parameters = parameters
+      self.bytes = bytes
+    }
   }
   public struct Tensor: Encodable, Sendable {
     public var name: String
