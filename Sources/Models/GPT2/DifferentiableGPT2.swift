@@ -15,6 +15,8 @@ public struct DifferentiableGPT2<T: LinalgScalar>: Sendable {
   public struct Cache: Sendable {
     var xhat1: Matrix<T>, inv1: [Double], q: Matrix<T>, k: Matrix<T>, v: Matrix<T>, probs: [Matrix<T>]
     var xhat2: Matrix<T>, inv2: [Double], pre: Matrix<T>
+    /// The block's keys (GELU output) and MLP output, bias included: what captures hand out.
+    var keys: Matrix<T>, mlpOut: Matrix<T>
   }
 
   public let config: GPT2Config
@@ -24,23 +26,31 @@ public struct DifferentiableGPT2<T: LinalgScalar>: Sendable {
   let lnfG: [T], lnfB: [T]
 
   /// The loaded model's weights in `T` (all blocks must be loaded).
+  init(config: GPT2Config, blocks: [Block], wte: Matrix<T>, wpe: Matrix<T>, lnfG: [T], lnfB: [T]) {
+    self.config = config
+    self.blocks = blocks
+    self.wte = wte
+    self.wpe = wpe
+    self.lnfG = lnfG
+    self.lnfB = lnfB
+  }
+
+  /// The loaded model's weights in `T` (all blocks must be loaded).
   public init(_ m: GPT2Model) throws {
     guard m.loadedBlocks == m.config.blockCount else {
       throw ModelError.notLoaded(layer: m.config.blockCount - 1, loaded: m.loadedBlocks)
     }
     func c(_ x: Matrix<Float>) -> Matrix<T> { x.converted(to: T.self) }
     func v(_ x: [Float]) -> [T] { x.map { T(Double($0)) } }
-    config = m.config
-    blocks = m.blocks.map {
-      Block(
-        ln1g: v($0.ln1g), ln1b: v($0.ln1b), ln2g: v($0.ln2g), ln2b: v($0.ln2b), qkv: c($0.qkv), qkvB: v($0.qkvB),
-        attnOut: c($0.attnOut), attnOutB: v($0.attnOutB), fc: c($0.fc), fcB: v($0.fcB), proj: c($0.proj),
-        projB: v($0.projB))
-    }
-    wte = c(m.wte)
-    wpe = c(m.wpe)
-    lnfG = v(m.lnfG)
-    lnfB = v(m.lnfB)
+    let w = m.weights
+    self.init(
+      config: w.config,
+      blocks: w.blocks.map {
+        Block(
+          ln1g: v($0.ln1g), ln1b: v($0.ln1b), ln2g: v($0.ln2g), ln2b: v($0.ln2b), qkv: c($0.qkv), qkvB: v($0.qkvB),
+          attnOut: c($0.attnOut), attnOutB: v($0.attnOutB), fc: c($0.fc), fcB: v($0.fcB), proj: c($0.proj),
+          projB: v($0.projB))
+      }, wte: c(w.wte), wpe: c(w.wpe), lnfG: v(w.lnfG), lnfB: v(w.lnfB))
   }
 
   public func embed(_ tokens: [Int]) throws -> Matrix<T> {
@@ -88,8 +98,13 @@ public struct DifferentiableGPT2<T: LinalgScalar>: Sendable {
     let pre = Self.affine(b.fc, m, b.fcB)
     var f = pre
     for i in 0..<f.storage.count { f.storage[i] = T(gelu(Double(pre.storage[i])).value) }
-    let x2 = x1 + Self.affine(b.proj, f, b.projB)
-    return (x2, Cache(xhat1: xhat1, inv1: inv1, q: q, k: k, v: v, probs: probs, xhat2: xhat2, inv2: inv2, pre: pre))
+    let mlpOut = Self.affine(b.proj, f, b.projB)
+    return (
+      x1 + mlpOut,
+      Cache(
+        xhat1: xhat1, inv1: inv1, q: q, k: k, v: v, probs: probs, xhat2: xhat2, inv2: inv2, pre: pre, keys: f,
+        mlpOut: mlpOut)
+    )
   }
 
   /// The gradient at the block's input from the gradient at its output.
@@ -118,20 +133,11 @@ public struct DifferentiableGPT2<T: LinalgScalar>: Sendable {
   }
 
   public func forward(_ layers: Range<Int>, _ x: Matrix<T>) -> (Matrix<T>, [Cache]) {
-    var h = x
-    var caches: [Cache] = []
-    for l in layers {
-      let (y, c) = blockForward(l, h)
-      h = y
-      caches.append(c)
-    }
-    return (h, caches)
+    BlockLoop.forward(layers, x) { blockForward($0, $1) }
   }
 
   public func backward(_ layers: Range<Int>, _ caches: [Cache], _ dy: Matrix<T>) -> Matrix<T> {
-    var g = dy
-    for (l, c) in zip(layers, caches).reversed() { g = blockBackward(l, c, g) }
-    return g
+    BlockLoop.backward(layers, caches, dy) { blockBackward($0, $1, $2) }
   }
 
   /// Logits at `positions` (`vocabulary x positions.count`) and the pullback to `x` (zero

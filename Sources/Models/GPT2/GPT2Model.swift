@@ -46,17 +46,6 @@ public struct GPT2Config: Sendable, Equatable {
   }
 }
 
-/// One GPT-2 block in the orientation the forward pass uses (`out x in`): Conv1D weights are
-/// stored `in x out` in the checkpoint and transposed once at load.
-struct GPT2Block: @unchecked Sendable {
-  var ln1g: [Float], ln1b: [Float], ln2g: [Float], ln2b: [Float]
-  var qkv: Matrix<Float>, qkvB: [Float]
-  var attnOut: Matrix<Float>, attnOutB: [Float]
-  var fc: Matrix<Float>, fcB: [Float]
-  /// `mlp.c_proj` as `d x d_k`: the edited matrix `W0`.
-  var proj: Matrix<Float>, projB: [Float]
-}
-
 /// GPT-2 (GPT2-XL's family) from a Hugging Face folder: learned positions, pre-LayerNorm
 /// blocks with fused q/k/v, tanh-GELU MLP, tied output head; fp32 in memory (F16/BF16
 /// checkpoints are widened at load). Forward pass over a whole window with the captures of
@@ -66,11 +55,10 @@ public final class GPT2Model: @unchecked Sendable {
   public let config: GPT2Config
   public let tokenizer: BPETokenizer
   public let path: String
-  /// Token embedding `vocabulary x d` (also the output head) and positions `n_positions x d`.
-  let wte: Matrix<Float>
-  let wpe: Matrix<Float>
-  var blocks: [GPT2Block]
-  let lnfG: [Float], lnfB: [Float]
+  /// The weights (Conv1D matrices transposed once at load to `out x in`); their forward pass
+  /// is this model's, and they are the differentiable model target vectors use.
+  var weights: DifferentiableGPT2<Float>
+  var blocks: [DifferentiableGPT2<Float>.Block] { weights.blocks }
 
   /// Loads blocks `0...upToLayer` (all by default); the config is checked against every
   /// tensor's shape first.
@@ -113,17 +101,13 @@ public final class GPT2Model: @unchecked Sendable {
         path: tjson, offset: 0,
         message: "the tokenizer has \(tokenizer.vocabularySize) tokens, the embedding \(cfg.vocabularySize) rows")
     }
-    wte = try ck.matrix(name("wte.weight"))
-    wpe = try ck.matrix(name("wpe.weight"))
-    lnfG = try ck.floats(name("ln_f.weight"))
-    lnfB = try ck.floats(name("ln_f.bias"))
-    var bs: [GPT2Block] = []
+    var bs: [DifferentiableGPT2<Float>.Block] = []
     if last >= 0 {
       for l in 0...last {
         func m(_ n: String) throws -> Matrix<Float> { try ck.matrix(name("h.\(l).\(n)")).transposed }
         func v(_ n: String) throws -> [Float] { try ck.floats(name("h.\(l).\(n)")) }
         bs.append(
-          GPT2Block(
+          DifferentiableGPT2<Float>.Block(
             ln1g: try v("ln_1.weight"), ln1b: try v("ln_1.bias"), ln2g: try v("ln_2.weight"), ln2b: try v("ln_2.bias"),
             qkv: try m("attn.c_attn.weight"), qkvB: try v("attn.c_attn.bias"), attnOut: try m("attn.c_proj.weight"),
             attnOutB: try v("attn.c_proj.bias"), fc: try m("mlp.c_fc.weight"), fcB: try v("mlp.c_fc.bias"),
@@ -131,60 +115,12 @@ public final class GPT2Model: @unchecked Sendable {
         progress(l + 1, last + 1)
       }
     }
-    blocks = bs
+    weights = DifferentiableGPT2(
+      config: cfg, blocks: bs, wte: try ck.matrix(name("wte.weight")), wpe: try ck.matrix(name("wpe.weight")),
+      lnfG: try ck.floats(name("ln_f.weight")), lnfB: try ck.floats(name("ln_f.bias")))
   }
 
   public var loadedBlocks: Int { blocks.count }
-
-  func layerNorm(_ x: Matrix<Float>, _ g: [Float], _ b: [Float]) -> Matrix<Float> {
-    NormAndActivation.layerNorm(x, g, b, eps: config.epsilon).y
-  }
-
-  func gelu(_ x: Float) -> Float { Float(NormAndActivation.gelu(Double(x), exact: config.activation == "gelu").value) }
-
-  static func addBias(_ m: inout Matrix<Float>, _ b: [Float]) {
-    for t in 0..<m.columns { for i in 0..<m.rows { m[i, t] += b[i] } }
-  }
-
-  /// Causal multi-head attention of one block on the normalised input `a` (`d x T`).
-  func attention(_ blk: GPT2Block, _ a: Matrix<Float>) -> Matrix<Float> {
-    let d = config.width
-    let h = config.heads
-    let hd = d / h
-    let n = a.columns
-    var qkv = blk.qkv * a
-    Self.addBias(&qkv, blk.qkvB)
-    var o = Matrix<Float>(rows: d, columns: n)
-    let scale = 1 / Double(hd).squareRoot()
-    var p = [Double](repeating: 0, count: n)
-    for head in 0..<h {
-      let q0 = head * hd
-      let k0 = d + head * hd
-      let v0 = 2 * d + head * hd
-      for i in 0..<n {
-        var mx = -Double.infinity
-        for j in 0...i {
-          var s = 0.0
-          for c in 0..<hd { s += Double(qkv[q0 + c, i]) * Double(qkv[k0 + c, j]) }
-          p[j] = s * scale
-          mx = max(mx, p[j])
-        }
-        var z = 0.0
-        for j in 0...i {
-          p[j] = Foundation.exp(p[j] - mx)
-          z += p[j]
-        }
-        for c in 0..<hd {
-          var s = 0.0
-          for j in 0...i { s += p[j] * Double(qkv[v0 + c, j]) }
-          o[q0 + c, i] = Float(s / z)
-        }
-      }
-    }
-    var y = blk.attnOut * o
-    Self.addBias(&y, blk.attnOutB)
-    return y
-  }
 }
 
 extension GPT2Model: LanguageModel {
@@ -203,26 +139,18 @@ extension GPT2Model: LanguageModel {
     let lastNeeded = try ForwardRequest.check(
       tokens, capture: capture, logits: logits, blocks: config.blockCount, loaded: blocks.count,
       context: config.contextLength, vocabulary: config.vocabularySize)
-    let d = config.width
-    var x = Matrix<Float>(rows: d, columns: tokens.count) { i, t in wte[tokens[t], i] + wpe[t, i] }
+    var x = try weights.embed(tokens)
     var out: [Int: [Capture: Matrix<Float>]] = [:]
     if lastNeeded >= 0 {
       for l in 0...lastNeeded {
-        let blk = blocks[l]
-        x = x + attention(blk, layerNorm(x, blk.ln1g, blk.ln1b))
-        var f = blk.fc * layerNorm(x, blk.ln2g, blk.ln2b)
-        Self.addBias(&f, blk.fcB)
-        for k in 0..<f.storage.count { f.storage[k] = gelu(f.storage[k]) }
-        var m = blk.proj * f
-        Self.addBias(&m, blk.projB)
-        x = x + m
-        if let want = capture[l] { out[l] = ForwardRequest.captures(want, keys: f, mlpOut: m, hidden: x) }
+        let (y, c) = weights.blockForward(l, x)
+        x = y
+        if let want = capture[l] { out[l] = ForwardRequest.captures(want, keys: c.keys, mlpOut: c.mlpOut, hidden: x) }
       }
     }
     guard logits != .none else { return (nil, out) }
-    var y = layerNorm(x, lnfG, lnfB)
-    if logits == .last { y = y.submatrix(rows: 0..<d, columns: (y.columns - 1)..<y.columns) }
-    return (wte * y, out)
+    let positions = logits == .last ? [tokens.count - 1] : Array(0..<tokens.count)
+    return (weights.head(x, positions: positions).0, out)
   }
 
   /// `mlp.c_proj` is stored `d_k x d` (Conv1D, `in x out`); held and handed out as `d x d_k`.
@@ -238,7 +166,7 @@ extension GPT2Model: LanguageModel {
         tensor: "transformer.h.\(layer).mlp.c_proj", expected: "\(config.width) x \(config.mlpWidth)",
         got: w.shapeDescription)
     }
-    blocks[layer].proj = w
+    weights.blocks[layer].proj = w
   }
 
   /// Writes a Hugging Face folder at `path`: the source's files, every tensor as stored, the
@@ -254,6 +182,11 @@ extension GPT2Model: LanguageModel {
     try ck.write(to: URL(fileURLWithPath: path), replacing: rep)
   }
 
-  public func residualStreamModel() throws -> ResidualStreamModel { try DifferentiableGPT2<Float>(self) }
+  public func residualStreamModel() throws -> ResidualStreamModel {
+    guard loadedBlocks == config.blockCount else {
+      throw ModelError.notLoaded(layer: config.blockCount - 1, loaded: loadedBlocks)
+    }
+    return weights
+  }
 
 }

@@ -126,20 +126,14 @@ public struct GPTJWeights<T: LinalgScalar>: Sendable {
   }
 
   public func forward(_ layers: Range<Int>, _ x: Matrix<T>) -> (Matrix<T>, [Cache]) {
-    var h = x
-    var caches: [Cache] = []
-    for l in layers {
+    BlockLoop.forward(layers, x) { l, h in
       let (y, _, _, c) = blockForward(l, h)
-      h = y
-      caches.append(c)
+      return (y, c)
     }
-    return (h, caches)
   }
 
   public func backward(_ layers: Range<Int>, _ caches: [Cache], _ dy: Matrix<T>) -> Matrix<T> {
-    var g = dy
-    for (l, c) in zip(layers, caches).reversed() { g = blockBackward(l, c, g) }
-    return g
+    BlockLoop.backward(layers, caches, dy) { blockBackward($0, $1, $2) }
   }
 
   /// Logits at `positions` and the pullback to `x` (zero outside `positions`).

@@ -295,20 +295,11 @@ public struct Gemma3Weights<T: LinalgScalar>: Sendable {
   }
 
   public func forward(_ layers: Range<Int>, _ x: Matrix<T>) -> (Matrix<T>, [Cache]) {
-    var h = x
-    var caches: [Cache] = []
-    for l in layers {
-      let (y, c) = blockForward(l, h)
-      h = y
-      caches.append(c)
-    }
-    return (h, caches)
+    BlockLoop.forward(layers, x) { blockForward($0, $1) }
   }
 
   public func backward(_ layers: Range<Int>, _ caches: [Cache], _ dy: Matrix<T>) -> Matrix<T> {
-    var g = dy
-    for (l, c) in zip(layers, caches).reversed() { g = blockBackward(l, c, g) }
-    return g
+    BlockLoop.backward(layers, caches, dy) { blockBackward($0, $1, $2) }
   }
 
   /// Logits at `positions` (tied head) and the pullback to `x` (zero outside `positions`).

@@ -96,3 +96,27 @@ enum LoadBudget {
     }
   }
 }
+
+/// Running a range of blocks forward (keeping each block's cache) and back.
+enum BlockLoop {
+  static func forward<T: LinalgScalar, C>(
+    _ layers: Range<Int>, _ x: Matrix<T>, _ block: (Int, Matrix<T>) -> (Matrix<T>, C)
+  ) -> (Matrix<T>, [C]) {
+    var h = x
+    var caches: [C] = []
+    for l in layers {
+      let (y, c) = block(l, h)
+      h = y
+      caches.append(c)
+    }
+    return (h, caches)
+  }
+
+  static func backward<T: LinalgScalar, C>(
+    _ layers: Range<Int>, _ caches: [C], _ dy: Matrix<T>, _ block: (Int, C, Matrix<T>) -> Matrix<T>
+  ) -> Matrix<T> {
+    var g = dy
+    for (l, c) in zip(layers, caches).reversed() { g = block(l, c, g) }
+    return g
+  }
+}

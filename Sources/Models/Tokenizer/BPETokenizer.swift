@@ -148,34 +148,10 @@ public final class BPETokenizer: @unchecked Sendable {
       symbols = symbols.flatMap { s -> [String] in
         ids[s] != nil ? [s] : s.utf8.map { String(format: "<0x%02X>", $0) }
       }
-      while symbols.count > 1 {
-        var best = Int.max
-        var at = -1
-        for i in 0..<(symbols.count - 1) {
-          if let r = ranks[symbols[i] + " " + symbols[i + 1]], r < best {
-            best = r
-            at = i
-          }
-        }
-        if at < 0 { break }
-        symbols[at] += symbols[at + 1]
-        symbols.remove(at: at + 1)
-      }
+      Self.merge(&symbols) { a, b in ranks[a + " " + b].map(Double.init) }
     } else if let scores {
-      // Merge loop: O(n^2) over the fragment, which is short text in every use here.
-      while symbols.count > 1 {
-        var best = -Float.infinity
-        var at = -1
-        for i in 0..<(symbols.count - 1) {
-          if let id = ids[symbols[i] + symbols[i + 1]], scores[id] > best {
-            best = scores[id]
-            at = i
-          }
-        }
-        if at < 0 { break }
-        symbols[at] += symbols[at + 1]
-        symbols.remove(at: at + 1)
-      }
+      // The merged token of highest score goes first: its cost is minus the score.
+      Self.merge(&symbols) { a, b in ids[a + b].map { -Double(scores[$0]) } }
     }
     var out: [Int] = []
     for s in symbols {
@@ -188,6 +164,25 @@ public final class BPETokenizer: @unchecked Sendable {
       }
     }
     return out
+  }
+
+  /// BPE's merge loop, shared by every vocabulary kind: while some adjacent pair has a cost
+  /// (nil: the pair does not merge), join the pair of lowest cost, leftmost on ties. O(n^2)
+  /// over a piece or fragment, which is short text in every use here.
+  static func merge(_ symbols: inout [String], cost: (String, String) -> Double?) {
+    while symbols.count > 1 {
+      var best = Double.infinity
+      var at = -1
+      for i in 0..<(symbols.count - 1) {
+        if let c = cost(symbols[i], symbols[i + 1]), c < best {
+          best = c
+          at = i
+        }
+      }
+      if at < 0 { break }
+      symbols[at] += symbols[at + 1]
+      symbols.remove(at: at + 1)
+    }
   }
 
   public var vocabularySize: Int { tokens.count }
@@ -265,19 +260,7 @@ public final class BPETokenizer: @unchecked Sendable {
     }
     lock.unlock()
     var symbols = piece.utf8.map { String(Self.byteToChar[Int($0)]) }
-    while symbols.count > 1 {
-      var best = Int.max
-      var at = -1
-      for i in 0..<(symbols.count - 1) {
-        if let r = ranks[symbols[i] + " " + symbols[i + 1]], r < best {
-          best = r
-          at = i
-        }
-      }
-      if at < 0 { break }
-      symbols[at] += symbols[at + 1]
-      symbols.remove(at: at + 1)
-    }
+    Self.merge(&symbols) { a, b in ranks[a + " " + b].map(Double.init) }
     var out: [Int] = []
     for s in symbols {
       if let id = ids[s] {
