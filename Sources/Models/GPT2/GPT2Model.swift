@@ -139,18 +139,14 @@ extension GPT2Model: LanguageModel {
     let lastNeeded = try ForwardRequest.check(
       tokens, capture: capture, logits: logits, blocks: config.blockCount, loaded: blocks.count,
       context: config.contextLength, vocabulary: config.vocabularySize)
-    var x = try weights.embed(tokens)
-    var out: [Int: [Capture: Matrix<Float>]] = [:]
-    if lastNeeded >= 0 {
-      for l in 0...lastNeeded {
-        let (y, c) = weights.blockForward(l, x)
-        x = y
-        if let want = capture[l] { out[l] = ForwardRequest.captures(want, keys: c.keys, mlpOut: c.mlpOut, hidden: x) }
-      }
+    return ForwardRequest.run(
+      tokens: tokens, capture: capture, logits: logits, lastNeeded: lastNeeded, embedded: try weights.embed(tokens)
+    ) { l, x in
+      let (y, c) = weights.blockForward(l, x)
+      return (y, c.keys, c.mlpOut)
+    } head: {
+      weights.head($0, positions: $1).0
     }
-    guard logits != .none else { return (nil, out) }
-    let positions = logits == .last ? [tokens.count - 1] : Array(0..<tokens.count)
-    return (weights.head(x, positions: positions).0, out)
   }
 
   /// `mlp.c_proj` is stored `d_k x d` (Conv1D, `in x out`); held and handed out as `d x d_k`.

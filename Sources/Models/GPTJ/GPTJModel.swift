@@ -250,18 +250,14 @@ extension GPTJModel: LanguageModel {
     let lastNeeded = try ForwardRequest.check(
       tokens, capture: capture, logits: logits, blocks: config.blockCount, loaded: loadedBlocks,
       context: config.contextLength, vocabulary: config.vocabularySize)
-    var x = try weights.embed(tokens)
-    var out: [Int: [Capture: Matrix<Float>]] = [:]
-    if lastNeeded >= 0 {
-      for l in 0...lastNeeded {
-        let (y, keys, mlp, _) = weights.blockForward(l, x)
-        x = y
-        if let want = capture[l] { out[l] = ForwardRequest.captures(want, keys: keys, mlpOut: mlp, hidden: x) }
-      }
+    return ForwardRequest.run(
+      tokens: tokens, capture: capture, logits: logits, lastNeeded: lastNeeded, embedded: try weights.embed(tokens)
+    ) { l, x in
+      let (y, keys, mlp, _) = weights.blockForward(l, x)
+      return (y, keys, mlp)
+    } head: {
+      weights.head($0, positions: $1).0
     }
-    guard logits != .none else { return (nil, out) }
-    let positions = logits == .last ? [tokens.count - 1] : Array(0..<tokens.count)
-    return (weights.head(x, positions: positions).0, out)
   }
 
   public func editedWeight(_ layer: Int) throws -> Matrix<Float> {

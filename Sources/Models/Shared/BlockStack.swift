@@ -52,6 +52,27 @@ enum ForwardRequest {
     return logits == .none ? (capture.keys.max() ?? -1) : loaded - 1
   }
 
+  /// The forward pass of a block-stack model: blocks 0...lastNeeded from the embedded input,
+  /// the captures asked for at each, then the logits asked for. `block` returns the block's
+  /// output, its keys and its MLP output.
+  static func run(
+    tokens: [Int], capture: [Int: Set<Capture>], logits: LogitsMode, lastNeeded: Int, embedded: Matrix<Float>,
+    block: (Int, Matrix<Float>) -> (Matrix<Float>, keys: Matrix<Float>, mlpOut: Matrix<Float>),
+    head: (Matrix<Float>, [Int]) -> Matrix<Float>
+  ) -> (logits: Matrix<Float>?, captures: [Int: [Capture: Matrix<Float>]]) {
+    var x = embedded
+    var out: [Int: [Capture: Matrix<Float>]] = [:]
+    if lastNeeded >= 0 {
+      for l in 0...lastNeeded {
+        let (y, keys, mlpOut) = block(l, x)
+        x = y
+        if let want = capture[l] { out[l] = captures(want, keys: keys, mlpOut: mlpOut, hidden: x) }
+      }
+    }
+    guard logits != .none else { return (nil, out) }
+    return (head(x, logits == .last ? [tokens.count - 1] : Array(0..<tokens.count)), out)
+  }
+
   /// The captures asked for at one block.
   static func captures(
     _ want: Set<Capture>, keys: Matrix<Float>, mlpOut: Matrix<Float>, hidden: Matrix<Float>
