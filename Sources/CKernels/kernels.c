@@ -120,6 +120,10 @@ void kev_rope(float *restrict x, long rows, long t, long heads, long headDim, lo
   KEV_DISPATCH(kev_rope, (x, rows, t, heads, headDim, half, cosines, sines))
 }
 
+void kev_widen_bf16(float *restrict dst, const void *restrict src, long n, long *restrict nonfinite) {
+  KEV_DISPATCH(kev_widen_bf16, (dst, src, n, nonfinite))
+}
+
 const char *kev_kernels_isa(void) {
   switch (kev_level()) {
   case 4: return "x86-64-v4 (AVX-512)";

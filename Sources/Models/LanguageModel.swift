@@ -94,17 +94,34 @@ public protocol ResidualStreamModel {
 /// Opens a model file by what it holds.
 public enum ModelLoader {
   /// The model at `path`: a GGUF file, or a Hugging Face folder (`config.json` with
-  /// `model_type`, safetensors weights, `tokenizer.json`); blocks up to `upToLayer`, all by default.
+  /// `model_type`, safetensors weights, `tokenizer.json`); blocks up to `upToLayer`, all by
+  /// default. `residency` (default: the environment's `KEV_WEIGHTS`, else `auto`) says
+  /// whether blocks are widened to fp32 once or streamed from their stored type; streaming
+  /// is implemented for the Llama family (Llama, Mistral, Qwen2, GGUF Llama).
   public static func load(
-    path: String, upToLayer: Int? = nil, progress: (Int, Int) -> Void = { _, _ in }
+    path: String, upToLayer: Int? = nil, residency: WeightResidency? = nil,
+    progress: (Int, Int) -> Void = { _, _ in }
   ) throws -> any LanguageModel {
+    let r = try residency ?? environmentResidency()
+    func residentOnly(_ arch: String) throws {
+      if r == .streamed {
+        throw ModelFileError.unsupportedArchitecture(
+          path: path, architecture: arch + " with streamed weights",
+          supported: "streamed weights for llama, mistral, qwen2 (folders) and llama (GGUF); use KEV_WEIGHTS=auto")
+      }
+    }
     if HFCheckpoint.isFolder(path) {
       let data = FileManager.default.contents(atPath: path + "/config.json") ?? Data()
       let type = ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["model_type"] as? String ?? "?"
       switch type {
-      case "gpt2": return try GPT2Model(folder: path, upToLayer: upToLayer, progress: progress)
-      case "gptj": return try GPTJModel(folder: path, upToLayer: upToLayer, progress: progress)
-      case "llama", "mistral", "qwen2": return try LlamaModel(folder: path, upToLayer: upToLayer, progress: progress)
+      case "gpt2":
+        try residentOnly(type)
+        return try GPT2Model(folder: path, upToLayer: upToLayer, progress: progress)
+      case "gptj":
+        try residentOnly(type)
+        return try GPTJModel(folder: path, upToLayer: upToLayer, progress: progress)
+      case "llama", "mistral", "qwen2":
+        return try LlamaModel(folder: path, upToLayer: upToLayer, residency: r, progress: progress)
       default:
         throw ModelFileError.unsupportedArchitecture(
           path: path, architecture: type,
@@ -114,12 +131,24 @@ public enum ModelLoader {
     let file = try GGUFFile(path: path)
     let arch = file.metadata["general.architecture"]?.string ?? "?"
     switch arch {
-    case "llama": return try LlamaModel(file: file, upToLayer: upToLayer, progress: progress)
-    case "gemma3": return try Gemma3Model(file: file, upToLayer: upToLayer, progress: progress)
+    case "llama": return try LlamaModel(file: file, upToLayer: upToLayer, residency: r, progress: progress)
+    case "gemma3":
+      try residentOnly(arch)
+      return try Gemma3Model(file: file, upToLayer: upToLayer, progress: progress)
     default:
       throw ModelFileError.unsupportedArchitecture(
         path: path, architecture: arch, supported: LlamaConfig.supportedArchitectures.joined(separator: ", "))
     }
+  }
+
+  /// `KEV_WEIGHTS` (auto, resident or streamed), `auto` when unset; another value is refused.
+  public static func environmentResidency() throws -> WeightResidency {
+    guard let v = ProcessInfo.processInfo.environment["KEV_WEIGHTS"], !v.isEmpty else { return .auto }
+    guard let r = WeightResidency(rawValue: v) else {
+      throw ModelFileError.invalid(
+        path: "KEV_WEIGHTS", offset: 0, message: "'\(v)' is not one of auto, resident, streamed")
+    }
+    return r
   }
 }
 
@@ -135,8 +164,8 @@ extension LlamaModel: LanguageModel {
 
   /// `ffn_down` is stored `d_k x d` (GGUF's `(out, in)` read as is): handed out transposed.
   public func editedWeight(_ layer: Int) throws -> Matrix<Float> {
-    guard layer >= 0 && layer < blocks.count else { throw ModelError.notLoaded(layer: layer, loaded: blocks.count) }
-    return blocks[layer].down.transposed
+    guard layer >= 0 && layer < loadedBlocks else { throw ModelError.notLoaded(layer: layer, loaded: loadedBlocks) }
+    return block(layer).down.transposed
   }
 
   public func setEditedWeight(_ layer: Int, _ w: Matrix<Float>) throws {

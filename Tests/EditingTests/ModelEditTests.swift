@@ -175,7 +175,7 @@ import Testing
   /// edited one in memory.
   @Test func roundTrip() throws {
     let m = try LlamaModel(file: try GGUFFile(path: ModelCache.smolLM2))
-    var down = m.blocks[3].down
+    var down = m.block(3).down
     for i in stride(from: 0, to: down.storage.count, by: 7) { down.storage[i] *= 1.5 }
     try m.setDown(3, down)
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kev-gguf-\(UUID().uuidString)")

@@ -14,12 +14,12 @@ import Testing
     let model: any LanguageModel = m
     let w = try model.editedWeight(1)
     #expect(w.rows == model.width && w.columns == model.keyWidth)
-    #expect(countDiffering(w.storage, m.blocks[1].down.transposed.storage) == 0)  // Llama stores ffn_down as d_k x d
+    #expect(countDiffering(w.storage, m.block(1).down.transposed.storage) == 0)  // Llama stores ffn_down as d_k x d
     var changed = w
     changed[3, 7] += 1
     try model.setEditedWeight(1, changed)
     #expect(countDiffering(try model.editedWeight(1).storage, changed.storage) == 0)
-    #expect(m.blocks[1].down[7, 3] == w[3, 7] + 1)
+    #expect(m.block(1).down[7, 3] == w[3, 7] + 1)
     #expect(throws: (any Error).self) { try model.setEditedWeight(1, Matrix(rows: 2, columns: 2)) }
     #expect(throws: (any Error).self) { try model.editedWeight(5) }  // not loaded
     #expect(model.editedWeightTemplate.replacingOccurrences(of: "{}", with: "4") == "model.layers.4.mlp.down_proj")

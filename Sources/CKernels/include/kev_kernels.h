@@ -25,6 +25,10 @@ void kev_rmsnorm(float *out, const float *x, const float *w, long d, long t, flo
 void kev_rope(float *x, long rows, long t, long heads, long headDim, long half, const float *cosines,
               const float *sines);
 
+/// dst[i] = the bfloat16 src[i] widened to float (exact: the 16 bits become the top half),
+/// n elements; src may be unaligned. *nonfinite gets how many are Inf or NaN.
+void kev_widen_bf16(float *dst, const void *src, long n, long *nonfinite);
+
 /// Which build this CPU runs: "x86-64-v4 (AVX-512)", "x86-64-v3 (AVX2, FMA)" or "baseline".
 const char *kev_kernels_isa(void);
 

@@ -74,3 +74,17 @@ KEV_TARGET static void KEV_NAME(kev_rope)(float *restrict x, long rows, long t, 
     }
   }
 }
+
+KEV_TARGET static void KEV_NAME(kev_widen_bf16)(float *restrict dst, const void *restrict src, long n,
+                               long *restrict nonfinite) {
+  const unsigned char *p = (const unsigned char *)src;
+  long bad = 0;
+  for (long i = 0; i < n; i++) {
+    uint16_t u;
+    memcpy(&u, p + 2 * i, 2);
+    uint32_t w = (uint32_t)u << 16;
+    memcpy(dst + i, &w, 4);
+    bad += (u & 0x7F80u) == 0x7F80u;
+  }
+  *nonfinite = bad;
+}

@@ -82,16 +82,16 @@ extension LlamaModel {
       // A Hugging Face folder again: `mlp.down_proj` of the edited layers as F32 (`d x d_k`).
       var rep: [String: Matrix<Float>] = [:]
       for l in layers {
-        guard l >= 0 && l < blocks.count else { throw ModelError.notLoaded(layer: l, loaded: blocks.count) }
-        rep["model.layers.\(l).mlp.down_proj.weight"] = blocks[l].down.transposed
+        guard l >= 0 && l < loadedBlocks else { throw ModelError.notLoaded(layer: l, loaded: loadedBlocks) }
+        rep["model.layers.\(l).mlp.down_proj.weight"] = block(l).down.transposed
       }
       return try HFCheckpoint(path: self.path).write(to: URL(fileURLWithPath: path), replacing: rep)
     }
     let source = try GGUFFile(path: self.path)
     var rep: [String: [Float]] = [:]
     for l in layers {
-      guard l >= 0 && l < blocks.count else { throw ModelError.notLoaded(layer: l, loaded: blocks.count) }
-      rep["blk.\(l).ffn_down.weight"] = blocks[l].down.storage
+      guard l >= 0 && l < loadedBlocks else { throw ModelError.notLoaded(layer: l, loaded: loadedBlocks) }
+      rep["blk.\(l).ffn_down.weight"] = block(l).down.storage
     }
     try GGUFWriter.write(source: source, replacing: rep, to: path)
   }

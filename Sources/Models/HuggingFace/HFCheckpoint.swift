@@ -79,6 +79,14 @@ public final class HFCheckpoint: @unchecked Sendable {
     return try f.matrix(name)
   }
 
+  /// Elements `range` of a floating tensor widened to fp32 into `dst` (``SafetensorsFile/decode(_:elements:into:)``).
+  public func decode(_ name: String, elements range: Range<Int>, into dst: UnsafeMutablePointer<Float>)
+    throws(ModelFileError)
+  {
+    guard let f = where_[name].flatMap({ shards[$0] }) else { throw .missingTensor(path: path, name: name) }
+    try f.decode(name, elements: range, into: dst)
+  }
+
   public func floats(_ name: String) throws(ModelFileError) -> [Float] {
     guard let f = where_[name].flatMap({ shards[$0] }) else { throw .missingTensor(path: path, name: name) }
     return try f.floats(name)

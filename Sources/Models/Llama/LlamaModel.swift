@@ -40,11 +40,23 @@ public final class LlamaModel: @unchecked Sendable {
   public let embedding: Matrix<Float>
   public let output: Matrix<Float>?
   public let outputNorm: [Float]
-  public private(set) var blocks: [LlamaBlock]
+  /// Blocks `0..<loadedBlocks`, resident or streamed (``block(_:)``).
+  public let store: BlockStore<LlamaBlock>
+
+  /// Block `l`'s fp32 weights (decoded from the file first when the blocks are streamed).
+  public func block(_ l: Int) -> LlamaBlock { store.block(l) }
+
+  /// Whether the blocks stay in the file's stored type and are decoded as passes reach them.
+  public var isStreamed: Bool { store.isStreamed }
 
   /// Loads blocks `0..<(upToLayer + 1)` (all by default) and the output head when all are
-  /// loaded. Refuses with an estimate when the fp32 weights would not fit in memory.
-  public init(file f: GGUFFile, upToLayer: Int? = nil, progress: (Int, Int) -> Void = { _, _ in }) throws {
+  /// loaded. The blocks are resident in fp32 when they fit in memory and streamed from the
+  /// file (dequantised whenever a pass reaches them) otherwise (``WeightResidency``); a load
+  /// that does not fit either way is refused with the estimate.
+  public init(
+    file f: GGUFFile, upToLayer: Int? = nil, residency: WeightResidency = .auto,
+    progress: (Int, Int) -> Void = { _, _ in }
+  ) throws {
     config = try LlamaConfig(f)
     tokenizer = try BPETokenizer(f)
     path = f.path
@@ -53,11 +65,10 @@ public final class LlamaModel: @unchecked Sendable {
       throw ModelError.layerOutOfRange(layer: l, blocks: c.blockCount)
     }
     let n = (upToLayer ?? c.blockCount - 1) + 1
-    let needed = Self.fp32Bytes(f, blocks: n, full: n == c.blockCount)
-    let available = Int(ProcessInfo.processInfo.physicalMemory) * 8 / 10
-    if needed > available {
-      throw ModelError.memory(needed: needed, available: available, what: "fp32 weights of \(n) blocks")
-    }
+    let blockBytes = Self.fp32Bytes(f, blocks: n, full: false) - 4 * c.vocabularySize * c.width
+    let headBytes = Self.fp32Bytes(f, blocks: 0, full: n == c.blockCount)
+    let streamed = try Self.chooseResidency(
+      residency, blocks: n, blockBytes: blockBytes, otherBytes: headBytes)
     func vector(_ name: String, _ len: Int) throws -> [Float] {
       let m = try f.matrix(name)
       guard m.storage.count == len else {
@@ -74,23 +85,9 @@ public final class LlamaModel: @unchecked Sendable {
       return m
     }
     embedding = try matrix("token_embd.weight", c.width, c.vocabularySize)
-    let qw = c.headCount * c.headDim
-    let kvw = c.kvHeadCount * c.headDim
-    var bs: [LlamaBlock] = []
-    for l in 0..<n {
-      let p = "blk.\(l)."
-      bs.append(
-        LlamaBlock(
-          attnNorm: try vector(p + "attn_norm.weight", c.width),
-          wq: try matrix(p + "attn_q.weight", c.width, qw), wk: try matrix(p + "attn_k.weight", c.width, kvw),
-          wv: try matrix(p + "attn_v.weight", c.width, kvw), wo: try matrix(p + "attn_output.weight", qw, c.width),
-          ffnNorm: try vector(p + "ffn_norm.weight", c.width),
-          gate: try matrix(p + "ffn_gate.weight", c.width, c.mlpWidth),
-          up: try matrix(p + "ffn_up.weight", c.width, c.mlpWidth),
-          down: try matrix(p + "ffn_down.weight", c.mlpWidth, c.width)))
-      progress(l + 1, n)
+    store = try Self.blocks(n, streamed: streamed, what: f.path, progress: progress) { l, b in
+      try LlamaBlockDecoding.ggufBlock(f, c, l, into: &b)
     }
-    blocks = bs
     if n == c.blockCount {
       outputNorm = try vector("output_norm.weight", c.width)
       output = c.tiedOutput ? nil : try matrix("output.weight", c.width, c.vocabularySize)
@@ -101,12 +98,15 @@ public final class LlamaModel: @unchecked Sendable {
   }
 
   /// A Llama-family model from a Hugging Face folder (`LlamaForCausalLM`, Mistral without a
-  /// binding sliding window): weights in their stored type (F32/F16/BF16) are widened to fp32
-  /// block by block; `(out, in)` matrices are transposed into this model's layout, and the
-  /// rows of `q_proj`/`k_proj` are permuted from HF's half-split rotary layout (pair `j` of a
-  /// head at rows `j` and `j + hd/2`) to the interleaved one the forward pass rotates (rows
-  /// `2j`, `2j + 1`), as llama.cpp's converter does. The tokenizer comes from `tokenizer.json`.
-  public init(folder path: String, upToLayer: Int? = nil, progress: (Int, Int) -> Void = { _, _ in }) throws {
+  /// binding sliding window, Qwen2): weights in their stored type (F32/F16/BF16) are widened
+  /// to fp32 block by block (``LlamaBlockDecoding/folderBlock(_:_:_:into:)``: no transposes;
+  /// q/k rows permuted from HF's half-split rotary layout to the interleaved one), resident
+  /// when they fit and streamed from the mapped shards otherwise. The tokenizer comes from
+  /// `tokenizer.json`.
+  public init(
+    folder path: String, upToLayer: Int? = nil, residency: WeightResidency = .auto,
+    progress: (Int, Int) -> Void = { _, _ in }
+  ) throws {
     let ck = try HFCheckpoint(path: path)
     config = try LlamaConfig(hf: ck)
     let c = config
@@ -123,63 +123,69 @@ public final class LlamaModel: @unchecked Sendable {
       throw ModelError.layerOutOfRange(layer: l, blocks: c.blockCount)
     }
     let n = (upToLayer ?? c.blockCount - 1) + 1
-    let perBlock =
+    let blockBytes =
       4
       * (2 * c.width * c.headCount * c.headDim + 2 * c.width * c.kvHeadCount * c.headDim
         + 3 * c.width * c.mlpWidth + 2 * c.width)
-    let needed = n * perBlock + 4 * c.vocabularySize * c.width * (n == c.blockCount && !c.tiedOutput ? 2 : 1)
-    let available = Int(ProcessInfo.processInfo.physicalMemory) * 8 / 10
-    if needed > available {
-      throw ModelError.memory(needed: needed, available: available, what: "fp32 weights of \(n) blocks")
+    let headBytes = 4 * c.vocabularySize * c.width * (n == c.blockCount && !c.tiedOutput ? 2 : 1)
+    let streamed = try Self.chooseResidency(residency, blocks: n, blockBytes: blockBytes, otherBytes: headBytes)
+    /// HF `(vocabulary, width)` row-major is `width x vocabulary` column-major as it lies.
+    func table(_ name: String) throws -> Matrix<Float> {
+      var m = Matrix<Float>(rows: c.width, columns: c.vocabularySize)
+      try LlamaBlockDecoding.matrix(ck, name, &m)
+      return m
     }
-    /// HF `(out, in)` -> this model's `in x out`, with the rotary row permutation for q/k.
-    func weight(_ name: String, ropeHeads: Int? = nil) throws -> Matrix<Float> {
-      let w = try ck.matrix(name)  // out x in
-      guard let heads = ropeHeads else { return w.transposed }
-      let hd = c.headDim
-      return Matrix(rows: w.columns, columns: w.rows) { i, r in
-        let h = r / hd
-        let within = r % hd
-        let (j, s) = (within / 2, within % 2)
-        return w[h * hd + s * (hd / 2) + j, i]
-      }
+    embedding = try table("model.embed_tokens.weight")
+    store = try Self.blocks(n, streamed: streamed, what: path, progress: progress) { l, b in
+      try LlamaBlockDecoding.folderBlock(ck, c, l, into: &b)
     }
-    /// A bias, its entries permuted like the rows of its matrix for q/k.
-    func bias(_ name: String, ropeHeads: Bool) throws -> [Float] {
-      let v = try ck.floats(name)
-      guard ropeHeads else { return v }
-      let hd = c.headDim
-      return (0..<v.count).map { r in
-        let within = r % hd
-        return v[(r / hd) * hd + (within % 2) * (hd / 2) + within / 2]
-      }
-    }
-    embedding = try weight("model.embed_tokens.weight")
-    var bs: [LlamaBlock] = []
-    for l in 0..<n {
-      let p = "model.layers.\(l)."
-      bs.append(
-        LlamaBlock(
-          attnNorm: try ck.floats(p + "input_layernorm.weight"),
-          wq: try weight(p + "self_attn.q_proj.weight", ropeHeads: c.headCount),
-          wk: try weight(p + "self_attn.k_proj.weight", ropeHeads: c.kvHeadCount),
-          wv: try weight(p + "self_attn.v_proj.weight"), wo: try weight(p + "self_attn.o_proj.weight"),
-          ffnNorm: try ck.floats(p + "post_attention_layernorm.weight"),
-          gate: try weight(p + "mlp.gate_proj.weight"), up: try weight(p + "mlp.up_proj.weight"),
-          down: try weight(p + "mlp.down_proj.weight"),
-          bq: c.qkvBias ? try bias(p + "self_attn.q_proj.bias", ropeHeads: true) : nil,
-          bk: c.qkvBias ? try bias(p + "self_attn.k_proj.bias", ropeHeads: true) : nil,
-          bv: c.qkvBias ? try bias(p + "self_attn.v_proj.bias", ropeHeads: false) : nil))
-      progress(l + 1, n)
-    }
-    blocks = bs
     if n == c.blockCount {
       outputNorm = try ck.floats("model.norm.weight")
-      output = c.tiedOutput ? nil : try weight("lm_head.weight")
+      output = c.tiedOutput ? nil : try table("lm_head.weight")
     } else {
       outputNorm = []
       output = nil
     }
+  }
+
+  /// Whether blocks are streamed: as asked, or under `.auto` when the resident fp32 weights
+  /// (`blocks * blockBytes + otherBytes`) exceed 80 % of memory. Refuses, with the estimate,
+  /// a load that would not fit even streamed (about two blocks plus the rest).
+  static func chooseResidency(_ r: WeightResidency, blocks n: Int, blockBytes: Int, otherBytes: Int) throws -> Bool {
+    let available = Int(ProcessInfo.processInfo.physicalMemory) * 8 / 10
+    let resident = n * blockBytes + otherBytes
+    let streamedBytes =
+      BlockStore<LlamaBlock>.residentBytes(perBlock: blockBytes, blocks: n, streamed: true) + otherBytes
+    switch r {
+    case .resident:
+      if resident > available {
+        throw ModelError.memory(needed: resident, available: available, what: "fp32 weights of \(n) blocks")
+      }
+      return false
+    case .streamed, .auto:
+      if r == .auto && resident <= available { return false }
+      if streamedBytes > available {
+        throw ModelError.memory(
+          needed: streamedBytes, available: available, what: "streamed weights (two fp32 blocks, embeddings, head)")
+      }
+      return true
+    }
+  }
+
+  /// The block store: every block decoded once and kept, or streamed.
+  static func blocks(
+    _ n: Int, streamed: Bool, what: String, progress: (Int, Int) -> Void,
+    decode: @escaping (Int, inout LlamaBlock?) throws -> Void
+  ) throws -> BlockStore<LlamaBlock> {
+    if streamed { return try BlockStore(streamed: n, what: what, progress: progress, decode: decode) }
+    var bs: [LlamaBlock] = []
+    for l in 0..<n {
+      var b: LlamaBlock? = nil
+      try decode(l, &b)
+      bs.append(b!)
+      progress(l + 1, n)
+    }
+    return BlockStore(resident: bs)
   }
 
   /// Bytes of the fp32 weights that a load of `blocks` blocks (and the head if `full`) holds.
@@ -196,19 +202,18 @@ public final class LlamaModel: @unchecked Sendable {
     return 4 * n
   }
 
-  public var loadedBlocks: Int { blocks.count }
+  public var loadedBlocks: Int { store.count }
 
   /// Replaces block `layer`'s `ffn_down` (mlpWidth x width, GGUF layout): how edits are applied
   /// and undone. The shape must match.
   public func setDown(_ layer: Int, _ m: Matrix<Float>) throws {
-    guard layer >= 0 && layer < blocks.count else { throw ModelError.notLoaded(layer: layer, loaded: blocks.count) }
-    let old = blocks[layer].down
-    guard m.rows == old.rows && m.columns == old.columns else {
+    guard layer >= 0 && layer < store.count else { throw ModelError.notLoaded(layer: layer, loaded: store.count) }
+    let (rows, cols) = (config.mlpWidth, config.width)
+    guard m.rows == rows && m.columns == cols else {
       throw ModelFileError.shapeMismatch(
-        tensor: "blk.\(layer).ffn_down.weight", expected: "[\(old.rows), \(old.columns)]",
-        got: "[\(m.rows), \(m.columns)]")
+        tensor: "blk.\(layer).ffn_down.weight", expected: "[\(rows), \(cols)]", got: "[\(m.rows), \(m.columns)]")
     }
-    blocks[layer].down = m
+    store.modify(layer, key: "down") { $0.down = m }
   }
 
   /// The forward pass over `tokens` (positions 0..<T). Captures the requested tensors at the
@@ -229,10 +234,10 @@ public final class LlamaModel: @unchecked Sendable {
     }
     for l in capture.keys {
       if l < 0 || l >= c.blockCount { throw ModelError.layerOutOfRange(layer: l, blocks: c.blockCount) }
-      if l >= blocks.count { throw ModelError.notLoaded(layer: l, loaded: blocks.count) }
+      if l >= store.count { throw ModelError.notLoaded(layer: l, loaded: store.count) }
     }
     let lastNeeded = logits == .none ? (capture.keys.max() ?? -1) : c.blockCount - 1
-    if lastNeeded >= blocks.count { throw ModelError.notLoaded(layer: lastNeeded, loaded: blocks.count) }
+    if lastNeeded >= store.count { throw ModelError.notLoaded(layer: lastNeeded, loaded: store.count) }
     let t = tokens.count
     // x: width x T, the residual stream
     var x = Matrix<Float>(rows: c.width, columns: t)
@@ -257,7 +262,7 @@ public final class LlamaModel: @unchecked Sendable {
     let attentionScratch = LlamaKernels.AttentionScratch(
       tokens: t, group: c.headCount / c.kvHeadCount, headDim: c.headDim)
     for l in 0...max(lastNeeded, -1) where l >= 0 {
-      let b = blocks[l]
+      let b = timed("weights") { store.block(l) }
       let want = capture[l] ?? []
       // attention sub-block: x += Wo attn(rope(Wq h), rope(Wk h), Wv h), h = rmsnorm(x)
       timed("rmsnorm") { LlamaKernels.rmsNorm(&h, x, b.attnNorm, eps: Float(c.rmsEpsilon)) }

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Linalg
 
@@ -123,36 +124,57 @@ public final class SafetensorsFile: @unchecked Sendable {
   /// A floating-point tensor's values in fp32 (row-major, as stored). Non-finite values are refused.
   public func floats(_ name: String) throws(ModelFileError) -> [Float] {
     guard let t = tensor(name) else { throw .missingTensor(path: path, name: name) }
-    let raw = try file.bytes(t.offset, t.byteCount, "data of tensor '\(name)'")
-    let n = t.elementCount
-    var out = [Float](repeating: 0, count: n)
+    var out = [Float](repeating: 0, count: t.elementCount)
+    try out.withUnsafeMutableBufferPointer { (d) throws(ModelFileError) in
+      try decode(name, elements: 0..<t.elementCount, into: d.baseAddress!)
+    }
+    return out
+  }
+
+  /// Elements `range` of a floating-point tensor (row-major, as stored) widened to fp32 into
+  /// `dst` (`range.count` floats), with no intermediate copy: how streamed blocks are read.
+  /// Non-finite values are refused with the first one's index.
+  public func decode(_ name: String, elements range: Range<Int>, into dst: UnsafeMutablePointer<Float>)
+    throws(ModelFileError)
+  {
+    guard let t = tensor(name) else { throw .missingTensor(path: path, name: name) }
+    guard range.lowerBound >= 0, range.upperBound <= t.elementCount else {
+      throw .shapeMismatch(tensor: name, expected: "elements \(range)", got: "\(t.elementCount) elements")
+    }
+    guard let size = Self.dtypeSizes[t.dtype], ["F32", "F64", "F16", "BF16"].contains(t.dtype) else {
+      throw .unsupportedTensorType(tensor: name, type: t.dtype, supported: "F64, F32, F16, BF16")
+    }
+    let raw = try file.bytes(t.offset + size * range.lowerBound, size * range.count, "data of tensor '\(name)'")
+    let n = range.count
+    guard n > 0 else { return }
+    var nonFinite = 0
     switch t.dtype {
     case "F32":
       for i in 0..<n {
-        out[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+        dst[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
       }
     case "F64":
       for i in 0..<n {
-        out[i] = Float(
+        dst[i] = Float(
           Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
       }
     case "F16":
       for i in 0..<n {
-        out[i] = Float(
+        dst[i] = Float(
           Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))))
       }
-    case "BF16":
-      for i in 0..<n {
-        out[i] = Float(
-          bitPattern: UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16)
-      }
-    default:
-      throw .unsupportedTensorType(tensor: name, type: t.dtype, supported: "F64, F32, F16, BF16")
+    default:  // BF16
+      kev_widen_bf16(dst, raw.baseAddress!, n, &nonFinite)
     }
-    if let bad = out.firstIndex(where: { !$0.isFinite }) {
-      throw .invalid(path: path, offset: t.offset, message: "tensor '\(name)' has a non-finite value at index \(bad)")
+    if t.dtype != "BF16" {
+      for i in 0..<n where !dst[i].isFinite { nonFinite += 1 }
     }
-    return out
+    if nonFinite > 0 {
+      let bad = (0..<n).first { !dst[$0].isFinite } ?? 0
+      throw .invalid(
+        path: path, offset: t.offset,
+        message: "tensor '\(name)' has a non-finite value at index \(range.lowerBound + bad)")
+    }
   }
 
   /// A 2-D floating-point tensor `(rows, cols)` (row-major, PyTorch's `(out, in)`) as a `Matrix`

@@ -45,7 +45,10 @@ public struct DifferentiableLlama<T: LinalgScalar>: Sendable {
   /// width x vocabulary; nil when tied to the embedding.
   public var output: Matrix<T>?
   public var outputNorm: [T]
+  /// The blocks when they are held here (random and test models; empty when `store` is set).
   public var blocks: [LlamaBlockWeights<T>]
+  /// A loaded model's blocks, resident or streamed, shared with it.
+  let store: BlockStore<LlamaBlockWeights<T>>?
 
   public init(
     config: LlamaConfig, embedding: Matrix<T>, output: Matrix<T>?, outputNorm: [T], blocks: [LlamaBlockWeights<T>]
@@ -55,7 +58,23 @@ public struct DifferentiableLlama<T: LinalgScalar>: Sendable {
     self.output = output
     self.outputNorm = outputNorm
     self.blocks = blocks
+    store = nil
   }
+
+  init(
+    config: LlamaConfig, embedding: Matrix<T>, output: Matrix<T>?, outputNorm: [T],
+    store: BlockStore<LlamaBlockWeights<T>>
+  ) {
+    self.config = config
+    self.embedding = embedding
+    self.output = output
+    self.outputNorm = outputNorm
+    blocks = []
+    self.store = store
+  }
+
+  /// Block `l`'s weights (from the shared store when there is one).
+  public func block(_ l: Int) -> LlamaBlockWeights<T> { store?.block(l) ?? blocks[l] }
 
   /// The matrix the logits are computed with.
   public var outputMatrix: Matrix<T> { output ?? embedding }
@@ -81,7 +100,7 @@ public struct DifferentiableLlama<T: LinalgScalar>: Sendable {
   public func converted<U: LinalgScalar>(to: U.Type = U.self) -> DifferentiableLlama<U> {
     DifferentiableLlama<U>(
       config: config, embedding: embedding.converted(), output: output?.converted(),
-      outputNorm: outputNorm.map { U($0) }, blocks: blocks.map { $0.converted() })
+      outputNorm: outputNorm.map { U($0) }, blocks: (0..<config.blockCount).map { block($0).converted() })
   }
 
   // MARK: forward
@@ -100,7 +119,7 @@ public struct DifferentiableLlama<T: LinalgScalar>: Sendable {
   /// One block.     x: width x T -> (width x T, cache)
   public func blockForward(_ l: Int, _ x: Matrix<T>) -> (Matrix<T>, BlockCache<T>) {
     let c = config
-    let b = blocks[l]
+    let b = block(l)
     let (h1, r1) = LlamaLayers.rmsNormForward(x, b.attnNorm, eps: c.rmsEpsilon)
     var q = LlamaLayers.linearForward(b.wq, h1)
     var k = LlamaLayers.linearForward(b.wk, h1)
@@ -158,7 +177,7 @@ public struct DifferentiableLlama<T: LinalgScalar>: Sendable {
     _ l: Int, _ dOut: Matrix<T>, _ c: BlockCache<T>, grads: inout LlamaBlockWeights<T>?
   ) -> Matrix<T> {
     let cf = config
-    let b = blocks[l]
+    let b = block(l)
     let want = grads != nil
     var gDown: Matrix<T>? = want ? grads!.down : nil
     let dKeys = LlamaLayers.linearBackward(dW: &gDown, dy: dOut, w: b.down, x: c.keys)
@@ -232,7 +251,7 @@ public struct DifferentiableLlama<T: LinalgScalar>: Sendable {
   public func zeroGradients(_ layers: Range<Int>) -> ([LlamaBlockWeights<T>], HeadGradients<T>) {
     func z(_ m: Matrix<T>) -> Matrix<T> { Matrix(rows: m.rows, columns: m.columns) }
     let bs = layers.map { l -> LlamaBlockWeights<T> in
-      let b = blocks[l]
+      let b = block(l)
       return LlamaBlockWeights(
         attnNorm: b.attnNorm.map { _ in 0 }, wq: z(b.wq), wk: z(b.wk), wv: z(b.wv), wo: z(b.wo),
         ffnNorm: b.ffnNorm.map { _ in 0 }, gate: z(b.gate), up: z(b.up), down: z(b.down))
@@ -242,13 +261,14 @@ public struct DifferentiableLlama<T: LinalgScalar>: Sendable {
 }
 
 extension DifferentiableLlama where T == Float {
-  /// The fp32 weights of a loaded model (shared, not copied). Needs every block and the head.
+  /// The fp32 weights of a loaded model (shared, not copied; streamed blocks stay streamed).
+  /// Needs every block and the head.
   public init(_ model: LlamaModel) throws {
     guard model.loadedBlocks == model.config.blockCount, !model.outputNorm.isEmpty else {
       throw ModelError.notLoaded(layer: model.config.blockCount - 1, loaded: model.loadedBlocks)
     }
     self.init(
       config: model.config, embedding: model.embedding, output: model.output, outputNorm: model.outputNorm,
-      blocks: model.blocks)
+      store: model.store)
   }
 }
