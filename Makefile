@@ -2,7 +2,7 @@
 SWIFT ?= swift
 RELEASE_BIN = .build/release/verify
 
-.PHONY: setup run test lint format bench bench-model bench-stats smoke fuzz-cli
+.PHONY: setup run test lint format bench bench-model bench-blocks bench-stats smoke fuzz-cli
 
 setup:
 	@scripts/setup.sh
@@ -54,6 +54,11 @@ bench:
 bench-model:
 	$(SWIFT) build -c release --product verify
 	$(BENCH_ENV) $$(scripts/setup-bench-model.sh) scripts/bench_model.py --verify $(RELEASE_BIN) $(BENCH_ARGS)
+
+# Per-block forward at GPT2-XL / GPT-J-6B / Llama-2-7B widths next to PyTorch (generated 2-block checkpoints).
+bench-blocks:
+	$(SWIFT) build -c release --product verify
+	$(BENCH_ENV) $$(scripts/setup-bench-model.sh) scripts/bench_blocks.py --verify $(RELEASE_BIN) $(BENCH_ARGS)
 
 # verify stats (one process and mpirun -np 2) next to layer_stats' loop under PyTorch, same windows.
 bench-stats:

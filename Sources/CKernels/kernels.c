@@ -120,6 +120,13 @@ void kev_rope(float *restrict x, long rows, long t, long heads, long headDim, lo
   KEV_DISPATCH(kev_rope, (x, rows, t, heads, headDim, half, cosines, sines))
 }
 
+void kev_layernorm(float *restrict out, const float *restrict x, const float *restrict g, const float *restrict b,
+                   long d, long t, float eps) {
+  KEV_DISPATCH(kev_layernorm, (out, x, g, b, d, t, eps))
+}
+
+void kev_gelu_tanh(float *restrict x, long n) { KEV_DISPATCH(kev_gelu_tanh, (x, n)) }
+
 void kev_widen_bf16(float *restrict dst, const void *restrict src, long n, long *restrict nonfinite) {
   KEV_DISPATCH(kev_widen_bf16, (dst, src, n, nonfinite))
 }

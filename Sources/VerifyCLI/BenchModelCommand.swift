@@ -19,22 +19,30 @@ struct BenchModelCommand: ParsableCommand {
       """)
   )
 
-  @Option(help: "smollm2 or a PATH.gguf.") var model: String = "smollm2"
+  @Option(help: "smollm2, gemma3, a PATH.gguf or a Hugging Face model folder.") var model: String = "smollm2"
   @Option(parsing: .unconditional, help: "Sequence lengths (comma-separated).") var tokens: String = "512,2048"
   @Option(parsing: .unconditional, help: "Timed runs per length (after one warm-up run).") var `repeat`: Int = 3
   @Option(help: "Text corpus for the tokens.") var corpus: String = "fortunes"
   @Option(help: "Also write the token ids used (JSON array) to this file, for other stacks.") var idsOut: String?
   @Flag(help: "Print JSON.") var json = false
   @Flag(help: "Print seconds per kernel (rmsnorm, qkv, rope, attention, ...) of the timed runs.") var profile = false
+  @Flag(
+    help: "Time the blocks alone: the residual stream after the last block, no final norm or logits (per-block speed).")
+  var blocksOnly = false
 
   struct Row: Encodable {
     var tokens: Int
     var seconds: [Double]
     var median_seconds: Double
     var tokens_per_second: Double
+    /// fp32 sgemm of this machine in the same run, at the MLP's shape (d_k x d times d x T), GFLOP/s.
+    var sgemm_gflops: Double
   }
   struct Result: Encodable {
     var model: String
+    var architecture: String
+    var blocks: Int
+    var blocks_only: Bool
     var load_seconds: Double
     var rows: [Row]
     var token_ids_sha: String
@@ -71,19 +79,25 @@ struct BenchModelCommand: ParsableCommand {
       var rows: [Row] = []
       for t in lengths {
         let seq = Array(ids.prefix(t))
-        _ = try m.forward(seq, logits: .all)
+        let capture: [Int: Set<Capture>] = blocksOnly ? [m.loadedBlocks - 1: [.hidden]] : [:]
+        let logits: LogitsMode = blocksOnly ? .none : .all
+        _ = try m.forward(seq, capture: capture, logits: logits, profile: nil)
         var times: [Double] = []
         let prof = ForwardProfile()
         for _ in 0..<`repeat` {
           let s = Date()
-          _ = try m.forward(seq, capture: [:], logits: .all, profile: profile ? prof : nil)
+          _ = try m.forward(seq, capture: capture, logits: logits, profile: profile ? prof : nil)
           times.append(Date().timeIntervalSince(s))
         }
         let med = times.sorted()[times.count / 2]
-        rows.append(Row(tokens: t, seconds: times, median_seconds: med, tokens_per_second: Double(t) / med))
+        rows.append(
+          Row(
+            tokens: t, seconds: times, median_seconds: med, tokens_per_second: Double(t) / med,
+            sgemm_gflops: try Self.sgemmGFLOPS(m.keyWidth, m.width, t)))
         if !json {
           print(
-            "T = \(t): median \(String(format: "%.3f", med)) s, \(String(format: "%.0f", Double(t) / med)) tokens/s")
+            "T = \(t): median \(String(format: "%.3f", med)) s, \(String(format: "%.0f", Double(t) / med)) tokens/s"
+              + " (sgemm \(String(format: "%.0f", rows.last!.sgemm_gflops)) GFLOP/s at its MLP shape)")
           if profile {
             let per = prof.seconds.sorted { $0.value > $1.value }.map {
               "\($0.key) \(String(format: "%.3f", $0.value / Double(`repeat`)))"
@@ -95,14 +109,29 @@ struct BenchModelCommand: ParsableCommand {
       var h: UInt64 = 1_469_598_103_934_665_603
       for i in ids.prefix(lengths.max()!) { h = (h ^ UInt64(i)) &* 1_099_511_628_211 }
       let r = Result(
-        model: m.displayName ?? model, load_seconds: load, rows: rows, token_ids_sha: String(h, radix: 16),
+        model: m.displayName ?? model, architecture: m.architecture, blocks: m.loadedBlocks, blocks_only: blocksOnly,
+        load_seconds: load, rows: rows, token_ids_sha: String(h, radix: 16),
         blas_core: BLASThreads.coreName, elementwise_kernels: String(cString: kev_kernels_isa()))
       if json {
         try printJSON(r)
       } else {
-        print("load (dequantise to fp32): \(String(format: "%.2f", load)) s")
+        print("load (weights to fp32): \(String(format: "%.2f", load)) s")
         print("kernels: OpenBLAS \(r.blas_core), elementwise \(r.elementwise_kernels)")
       }
     }
+  }
+
+  /// The best of three fp32 products `(m x k) (k x n)` through OpenBLAS (random data), GFLOP/s.
+  static func sgemmGFLOPS(_ m: Int, _ k: Int, _ n: Int) throws -> Double {
+    let rng = GSLRandom(seed: 7)
+    let a: Matrix<Float> = rng.gaussianMatrix(m, k, sigma: 1)
+    let b: Matrix<Float> = rng.gaussianMatrix(k, n, sigma: 1)
+    var best = Double.infinity
+    for _ in 0..<3 {
+      let s = Date()
+      _ = try Matrix.multiply(a, b)
+      best = min(best, Date().timeIntervalSince(s))
+    }
+    return 2 * Double(m) * Double(k) * Double(n) / best / 1e9
   }
 }

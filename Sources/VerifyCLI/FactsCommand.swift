@@ -21,7 +21,8 @@ struct FactsCommand: ParsableCommand {
       """)
   )
 
-  @Option(help: "Real model (smollm2 or PATH.gguf).") var model: String = "smollm2"
+  @Option(help: "Real model: smollm2, gemma3, a PATH.gguf or a Hugging Face model folder.") var model: String =
+    "smollm2"
   @Option(help: "Candidate requests (.jsonl).") var candidates: String
   @Option(help: "Write the known requests here (.jsonl); without it only counts are printed.") var out: String?
   @Option(

@@ -25,7 +25,7 @@ struct KeysCommand: ParsableCommand {
       """)
   )
 
-  @Option(help: "smollm2 or a PATH.gguf.") var model: String = "smollm2"
+  @Option(help: "smollm2, gemma3, a PATH.gguf or a Hugging Face model folder.") var model: String = "smollm2"
   @Option(parsing: .unconditional, help: "Block index (0-based, as GGUF's blk.L).") var layer: Int
   @Option(help: "The text.") var text: String
   @Option(help: "What to capture: keys, mlp-out, hidden.") var what: Capture = .keys

@@ -7,7 +7,7 @@ import Verify
 
 /// `verify edit --model ...`: edit a real model and evaluate the edit.
 struct ModelEditOptions: ParsableArguments {
-  @Option(help: "Real model to edit (smollm2 or PATH.gguf).") var model: String?
+  @Option(help: "Real model to edit: smollm2, gemma3, a PATH.gguf or a Hugging Face model folder.") var model: String?
   @Option(help: "Edit requests, one JSON object per line (format of fixtures/facts/).") var facts: String?
   @Option(
     name: .customLong("batch"), parsing: .unconditional,

@@ -24,9 +24,10 @@ struct RankCommand: ParsableCommand {
       random MLP weights, heavy-tailed anisotropic hidden states (see ARCHITECTURE.md).
       --keys FILE.npy analyses your own keys (d_k x N, one key per column) instead: by default all N columns, the first N - B as the preserved keys K0 and the last B (with --batch B) as the edit keys K_E; --keys-used P or --dm asks for fewer (the first P columns, the edit keys right after them). Only the columns used are read from the file. Every output says "P of N".
 
-      Real models: --model smollm2 (SmolLM2-135M-Instruct from the model cache) or --model
-      PATH.gguf (any llama-architecture GGUF) with --layer L: the keys are the inputs of
-      blk.L.ffn_down over a text corpus (--corpus, default Debian's fortunes), run through the
+      Real models: --model smollm2 (SmolLM2-135M-Instruct from the model cache), gemma3
+      (Gemma 3 270M), PATH.gguf (Llama or Gemma 3) or a Hugging Face folder (GPT-2, GPT-J,
+      Llama, Mistral, Qwen2) with --layer L: the keys are the inputs of block L's MLP output
+      projection over a text corpus (--corpus, default Debian's fortunes), run through the
       model in windows of --context tokens; blocks after L are never loaded.
 
       Default route: Lanczos for eig_max, pivoted Cholesky for the rank, Cholesky + dpocon, and
@@ -40,7 +41,10 @@ struct RankCommand: ParsableCommand {
       """)
   )
 
-  @Option(help: "Synthetic profile (gpt2-xl, gpt-j, llama2, isotropic) or real model (smollm2, PATH.gguf).")
+  @Option(
+    help:
+      "Synthetic profile (gpt2-xl, gpt-j, llama2, isotropic) or real model (smollm2, gemma3, PATH.gguf, a Hugging Face folder)."
+  )
   var model: String?
 
   @Option(
@@ -178,7 +182,7 @@ struct RankCommand: ParsableCommand {
       }
     } else if let name = model {
       if layer != nil {
-        throw ValidationError("--layer is for real models (smollm2, PATH.gguf), not synthetic profiles")
+        throw ValidationError("--layer is for real models, not synthetic profiles")
       }
       guard let base = SyntheticProfile.named(name) else {
         throw ValidationError(

@@ -22,7 +22,10 @@ struct ReportCommand: ParsableCommand {
       """)
   )
 
-  @Option(help: "Synthetic profile (gpt2-xl, gpt-j, llama2, isotropic) or real model (smollm2, PATH.gguf).")
+  @Option(
+    help:
+      "Synthetic profile (gpt2-xl, gpt-j, llama2, isotropic) or real model (smollm2, gemma3, PATH.gguf, a Hugging Face folder)."
+  )
   var model: String
   @Option(parsing: .unconditional, help: "Real models: the block whose MLP keys are studied.") var layer: Int?
   @Option(help: "Real models: text corpus ('fortunes' or text files).") var corpus: String = "fortunes"
@@ -54,7 +57,7 @@ struct ReportCommand: ParsableCommand {
         throw ValidationError("--scale has no effect with a real model (its widths are its own); drop it")
       }
     } else if layer != nil || corpus != "fortunes" {
-      throw ValidationError("--layer and --corpus are for real models (smollm2, PATH.gguf), not synthetic profiles")
+      throw ValidationError("--layer and --corpus are for real models, not synthetic profiles")
     }
   }
 

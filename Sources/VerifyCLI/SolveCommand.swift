@@ -27,7 +27,10 @@ struct SolveCommand: ParsableCommand {
       """)
   )
 
-  @Option(help: "Synthetic profile (gpt2-xl, gpt-j, llama2, isotropic) or real model (smollm2, PATH.gguf).")
+  @Option(
+    help:
+      "Synthetic profile (gpt2-xl, gpt-j, llama2, isotropic) or real model (smollm2, gemma3, PATH.gguf, a Hugging Face folder)."
+  )
   var model: String?
   @Option(parsing: .unconditional, help: "Real models: the block whose ffn_down is edited (0-based).") var layer: Int?
   @Option(help: "Real models: text corpus for C0 ('fortunes' or text files; default fortunes).") var corpus: String?

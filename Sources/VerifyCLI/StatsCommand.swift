@@ -34,7 +34,7 @@ struct StatsCommand: ParsableCommand {
 
   @Option(
     help:
-      "Real model (smollm2 or PATH.gguf), or a synthetic profile (gpt2-xl, gpt-j, llama2, isotropic: each layer its own random MLP, windows of --context keys)."
+      "Real model (smollm2, gemma3, PATH.gguf or a Hugging Face folder), or a synthetic profile (gpt2-xl, gpt-j, llama2, isotropic: each layer its own random MLP, windows of --context keys)."
   )
   var model: String = "smollm2"
   @Option(parsing: .unconditional, help: "Synthetic profiles only: all widths times this factor (0 < s <= 1).")

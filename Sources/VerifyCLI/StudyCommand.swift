@@ -25,7 +25,8 @@ struct StudyCommand: ParsableCommand {
       """)
   )
 
-  @Option(help: "Real model (smollm2 or PATH.gguf).") var model: String = "smollm2"
+  @Option(help: "Real model: smollm2, gemma3, a PATH.gguf or a Hugging Face model folder.") var model: String =
+    "smollm2"
   @Option(help: "rome, emmet or memit.") var method: EditMethod = .memit
   @Option(help: "Edit requests (.jsonl).") var facts: String = "fixtures/facts/facts.jsonl"
   @Option(parsing: .unconditional, help: "Number of requests studied (the first N).") var edits: Int = 32

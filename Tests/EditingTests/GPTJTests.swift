@@ -57,5 +57,15 @@ import Testing
     let (logits, back) = m.head(y, positions: positions)
     let dx = m.backward(1..<2, caches, back(loss(logits).1))
     FiniteDifferences.check(gradient: dx, at: x, loss: lossAt, seeds: [4, 5, 6])
+    // The fast forward pass (C kernels, blocked attention) agrees with the differentiable
+    // fp32 model: the fixture tolerance, 2 x products on the path (q/k/v, wo, two attention
+    // products, fc_in, fc_out per block, +1 head) x (largest inner dimension 100 + 1) x u.
+    let rsm = try fast.residualStreamModel()
+    let h = try rsm.hidden(after: 0, tokens: tokens)
+    let ref = try fast.forward(tokens, capture: [0: [.hidden]], logits: .all, profile: nil)
+    let u32 = Double(Float.ulpOfOne) / 2
+    #expect(Fixtures.worst(h, ref.captures[0]![.hidden]!.converted(to: Double.self)) <= 2 * 8 * 101 * u32)
+    let (lg, _) = try rsm.logits(from: h, after: 0, positions: Array(0..<tokens.count))
+    #expect(Fixtures.worst(lg, ref.logits!.converted(to: Double.self)) <= 2 * 17 * 101 * u32)
   }
 }

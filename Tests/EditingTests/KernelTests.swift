@@ -97,6 +97,61 @@ import Testing
     }
   }
 
+  /// LayerNorm against fp64: each output within 8 eps of |xhat g| + |b| (a few fp32 roundings
+  /// after fp64 statistics), on columns with a large mean (where a one-pass variance would fail).
+  @Test(arguments: KernelTests.levels) func layerNormMatchesReference(level: Int) {
+    use(level)
+    let d = 77, t = 5
+    let x = Matrix<Float>(rows: d, columns: t) { i, j in Float(100 * Double(j) + sin(Double(i * 3 + j)) * Double(j + 1))
+    }
+    let g = (0..<d).map { Float(1 + 0.01 * Double($0)) }
+    let b = (0..<d).map { Float(0.1 * cos(Double($0))) }
+    let out = FastOps.layerNorm(x, g, b, eps: 1e-5)
+    for j in 0..<t {
+      let col = (0..<d).map { Double(x[$0, j]) }
+      let mean = col.reduce(0, +) / Double(d)
+      let v = col.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(d)
+      for i in 0..<d {
+        let xhat = (col[i] - mean) / (v + 1e-5).squareRoot() * Double(g[i])
+        let ref = xhat + Double(b[i])
+        #expect(abs(Double(out[i, j]) - ref) <= 8 * eps * (abs(xhat) + abs(Double(b[i]))), "(\(i), \(j))")
+      }
+    }
+  }
+
+  /// GELU (tanh form) against fp64 over [-12, 12]: within 8 eps |x| (tanh from kev_exp loses
+  /// at most a few ulp of 1, scaled by x / 2) - and exactly 0 / x far out.
+  @Test(arguments: KernelTests.levels) func geluTanhMatchesReference(level: Int) {
+    use(level)
+    var x = stride(from: Float(-12), through: 12, by: 0.0137).map { $0 } + [-100, 100, 0]
+    let ref = x.map { NormAndActivation.gelu(Double($0), exact: false).value }
+    kev_gelu_tanh(&x, x.count)
+    for i in 0..<x.count {
+      let xi = i < ref.count - 3 ? Double(-12 + 0.0137 * Double(i)) : 100
+      #expect(abs(Double(x[i]) - ref[i]) <= 8 * eps * abs(xi) + 1e-30, "entry \(i): \(x[i]) vs \(ref[i])")
+    }
+  }
+
+  /// bfloat16 widening: all 65,536 bit patterns, each exact, with the 256 Inf/NaN patterns counted.
+  @Test(arguments: KernelTests.levels) func bf16WideningIsExact(level: Int) {
+    use(level)
+    let src = (0..<65536).map { UInt16($0) }
+    var dst = [Float](repeating: 0, count: src.count + 1)
+    var bad = 0
+    dst.withUnsafeMutableBufferPointer { d in
+      src.withUnsafeBytes { s in
+        // An odd address: the shards' data can start anywhere.
+        var shifted = [UInt8](repeating: 0, count: s.count + 1)
+        shifted.withUnsafeMutableBytes { m in
+          m.baseAddress!.advanced(by: 1).copyMemory(from: s.baseAddress!, byteCount: s.count)
+          kev_widen_bf16(d.baseAddress!, m.baseAddress!.advanced(by: 1), src.count, &bad)
+        }
+      }
+    }
+    let wrong = (0..<src.count).filter { dst[$0].bitPattern != UInt32(src[$0]) << 16 }.count
+    #expect(wrong == 0 && bad == 256 && dst[src.count] == 0)
+  }
+
   /// The table-driven RoPE against the rotation written out in fp64, at positions far from 0
   /// (the angles there are where fp32 would lose digits if computed in fp32).
   @Test(arguments: KernelTests.levels) func ropeMatchesReference(level: Int) {

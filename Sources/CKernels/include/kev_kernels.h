@@ -25,6 +25,14 @@ void kev_rmsnorm(float *out, const float *x, const float *w, long d, long t, flo
 void kev_rope(float *x, long rows, long t, long heads, long headDim, long half, const float *cosines,
               const float *sines);
 
+/// out[:, j] = (x[:, j] - mean) / sqrt(var + eps) * g + b   (LayerNorm; x, out: d x t; the
+/// mean, the variance and x - mean of each column in fp64, two passes).
+void kev_layernorm(float *out, const float *x, const float *g, const float *b, long d, long t, float eps);
+
+/// In place, n elements: x = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (GPT-2's
+/// `gelu_new`), tanh(u) = 1 - 2 / (1 + exp(2u)) with kev_exp's exponential (a few ulp).
+void kev_gelu_tanh(float *x, long n);
+
 /// dst[i] = the bfloat16 src[i] widened to float (exact: the 16 bits become the top half),
 /// n elements; src may be unaligned. *nonfinite gets how many are Inf or NaN.
 void kev_widen_bf16(float *dst, const void *src, long n, long *nonfinite);

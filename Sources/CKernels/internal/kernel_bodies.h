@@ -88,3 +88,41 @@ KEV_TARGET static void KEV_NAME(kev_widen_bf16)(float *restrict dst, const void 
   }
   *nonfinite = bad;
 }
+
+KEV_TARGET static void KEV_NAME(kev_layernorm)(float *restrict out, const float *restrict x, const float *restrict g,
+                              const float *restrict b, long d, long t, float eps) {
+  for (long j = 0; j < t; j++) {
+    const float *col = x + j * d;
+    double acc[KEV_LANES] = {0};
+    long i = 0;
+    for (; i + KEV_LANES <= d; i += KEV_LANES)
+      for (int k = 0; k < KEV_LANES; k++) acc[k] += (double)col[i + k];
+    double s = 0;
+    for (int k = 0; k < KEV_LANES; k++) s += acc[k];
+    for (; i < d; i++) s += (double)col[i];
+    double mean = s / (double)d;
+    double sq[KEV_LANES] = {0};
+    i = 0;
+    for (; i + KEV_LANES <= d; i += KEV_LANES)
+      for (int k = 0; k < KEV_LANES; k++) {
+        double c = (double)col[i + k] - mean;
+        sq[k] += c * c;
+      }
+    double ss = 0;
+    for (int k = 0; k < KEV_LANES; k++) ss += sq[k];
+    for (; i < d; i++) ss += ((double)col[i] - mean) * ((double)col[i] - mean);
+    // x - mean in fp64: a column far from zero would lose the digits of its spread in fp32.
+    double inv = 1.0 / sqrt(ss / (double)d + (double)eps);
+    float *o = out + j * d;
+    for (i = 0; i < d; i++) o[i] = (float)(((double)col[i] - mean) * inv) * g[i] + b[i];
+  }
+}
+
+KEV_TARGET static void KEV_NAME(kev_gelu_tanh)(float *restrict x, long n) {
+  for (long i = 0; i < n; i++) {
+    float v = x[i];
+    float u = 0.7978845608f * (v + 0.044715f * v * v * v);
+    float th = 1.0f - 2.0f / (1.0f + kev_expf(2.0f * u));
+    x[i] = 0.5f * v * (1.0f + th);
+  }
+}

@@ -163,3 +163,30 @@ extension DifferentiableGPT2: ResidualStreamModel, BlockStack where T == Float {
   public var width: Int { config.width }
   public var blockCount: Int { config.blockCount }
 }
+
+extension DifferentiableGPT2 where T == Float {
+  /// Block `l` without a cache, for forward passes that keep nothing (statistics, keys,
+  /// logits): LayerNorm and GELU through the C kernels and the blocked attention kernel of
+  /// the Llama path (no T x T probabilities kept), the products in BLAS as in
+  /// ``blockForward(_:_:)``, which is its reference.     x: d x T -> (d x T, keys, MLP output)
+  func fastBlockForward(_ l: Int, _ x: Matrix<Float>, scratch: LlamaKernels.AttentionScratch) -> (
+    Matrix<Float>, keys: Matrix<Float>, mlpOut: Matrix<Float>
+  ) {
+    let b = blocks[l]
+    let d = config.width
+    let n = x.columns
+    let a = FastOps.layerNorm(x, b.ln1g, b.ln1b, eps: config.epsilon)
+    let qkv = FastOps.affine(b.qkv, a, b.qkvB)
+    let q = qkv.submatrix(rows: 0..<d, columns: 0..<n)
+    let k = qkv.submatrix(rows: d..<(2 * d), columns: 0..<n)
+    let v = qkv.submatrix(rows: (2 * d)..<(3 * d), columns: 0..<n)
+    var o = Matrix<Float>(rows: d, columns: n)
+    LlamaKernels.attention(
+      &o, q: q, k: k, v: v, heads: config.heads, kvHeads: config.heads, headDim: d / config.heads, scratch: scratch)
+    let x1 = x + FastOps.affine(b.attnOut, o, b.attnOutB)
+    var f = FastOps.affine(b.fc, FastOps.layerNorm(x1, b.ln2g, b.ln2b, eps: config.epsilon), b.fcB)
+    FastOps.gelu(&f, exact: config.activation == "gelu")
+    let mlpOut = FastOps.affine(b.proj, f, b.projB)
+    return (x1 + mlpOut, f, mlpOut)
+  }
+}

@@ -139,11 +139,12 @@ extension GPT2Model: LanguageModel {
     let lastNeeded = try ForwardRequest.check(
       tokens, capture: capture, logits: logits, blocks: config.blockCount, loaded: blocks.count,
       context: config.contextLength, vocabulary: config.vocabularySize)
+    let scratch = LlamaKernels.AttentionScratch(
+      tokens: tokens.count, group: 1, headDim: config.width / config.heads)
     return ForwardRequest.run(
       tokens: tokens, capture: capture, logits: logits, lastNeeded: lastNeeded, embedded: try weights.embed(tokens)
     ) { l, x in
-      let (y, c) = weights.blockForward(l, x)
-      return (y, c.keys, c.mlpOut)
+      weights.fastBlockForward(l, x, scratch: scratch)
     } head: {
       weights.head($0, positions: $1).0
     }

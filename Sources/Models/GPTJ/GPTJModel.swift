@@ -250,11 +250,12 @@ extension GPTJModel: LanguageModel {
     let lastNeeded = try ForwardRequest.check(
       tokens, capture: capture, logits: logits, blocks: config.blockCount, loaded: loadedBlocks,
       context: config.contextLength, vocabulary: config.vocabularySize)
+    let scratch = LlamaKernels.AttentionScratch(tokens: tokens.count, group: 1, headDim: config.headDim)
+    let table = LlamaKernels.RopeTable(positions: tokens.count, ropeDims: config.rotaryDim, base: 10_000)
     return ForwardRequest.run(
       tokens: tokens, capture: capture, logits: logits, lastNeeded: lastNeeded, embedded: try weights.embed(tokens)
     ) { l, x in
-      let (y, keys, mlp, _) = weights.blockForward(l, x)
-      return (y, keys, mlp)
+      weights.fastBlockForward(l, x, rope: table, scratch: scratch)
     } head: {
       weights.head($0, positions: $1).0
     }
@@ -297,4 +298,28 @@ extension GPTJModel: LanguageModel {
 extension GPTJWeights: ResidualStreamModel, BlockStack where T == Float {
   public var width: Int { config.width }
   public var blockCount: Int { config.blockCount }
+}
+
+extension GPTJWeights where T == Float {
+  /// Block `l` without a cache (statistics, keys, logits): LayerNorm/GELU C kernels, the RoPE
+  /// and blocked attention kernels of the Llama path, BLAS products; ``blockForward(_:_:)`` is
+  /// its reference.     x: d x T -> (d x T, keys, MLP output)
+  func fastBlockForward(
+    _ l: Int, _ x: Matrix<Float>, rope table: LlamaKernels.RopeTable, scratch: LlamaKernels.AttentionScratch
+  ) -> (Matrix<Float>, keys: Matrix<Float>, mlpOut: Matrix<Float>) {
+    let b = blocks[l]
+    let c = config
+    let h = FastOps.layerNorm(x, b.lng, b.lnb, eps: c.epsilon)
+    var q = try! Matrix.multiply(b.wq, h)
+    var k = try! Matrix.multiply(b.wk, h)
+    let v = try! Matrix.multiply(b.wv, h)
+    LlamaKernels.rope(&q, heads: c.heads, headDim: c.headDim, table: table)
+    LlamaKernels.rope(&k, heads: c.heads, headDim: c.headDim, table: table)
+    var o = Matrix<Float>(rows: c.heads * c.headDim, columns: x.columns)
+    LlamaKernels.attention(&o, q: q, k: k, v: v, heads: c.heads, kvHeads: c.heads, headDim: c.headDim, scratch: scratch)
+    var f = FastOps.affine(b.fcIn, h, b.fcInB)
+    FastOps.gelu(&f, exact: c.activation == "gelu")
+    let m = FastOps.affine(b.fcOut, f, b.fcOutB)
+    return (x + (try! Matrix.multiply(b.wo, o)) + m, f, m)
+  }
 }
