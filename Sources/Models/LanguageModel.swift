@@ -89,6 +89,30 @@ public protocol ResidualStreamModel {
   func logits(from x: Matrix<Float>, after layer: Int, positions: [Int]) throws -> (
     logits: Matrix<Float>, pullback: (Matrix<Float>) -> Matrix<Float>
   )
+  /// The edited matrix's output of block `layer` and the residual as a function of it, when a
+  /// norm stands between the two (Gemma's post-FFW RMSNorm); nil when the matrix writes into
+  /// the residual stream directly (the default).
+  func editedOutputSite(after layer: Int, tokens: [Int]) throws -> EditedOutputSite?
+}
+
+/// Where a target vector's change goes when a norm stands between the edited matrix and the
+/// residual stream: the matrix's own output `u = W0 k` (`d x T`) of one sequence, and the
+/// residual stream after the block as a function of `u`, with the pullback of its gradient.
+public struct EditedOutputSite {
+  public var output: Matrix<Float>
+  public var residual: (Matrix<Float>) -> (Matrix<Float>, (Matrix<Float>) -> Matrix<Float>)
+  public init(
+    output: Matrix<Float>, residual: @escaping (Matrix<Float>) -> (Matrix<Float>, (Matrix<Float>) -> Matrix<Float>)
+  ) {
+    self.output = output
+    self.residual = residual
+  }
+}
+
+extension ResidualStreamModel {
+  /// nil: the edited matrix writes into the residual stream directly, and target vectors add
+  /// their change there (MEMIT's `compute_z`).
+  public func editedOutputSite(after layer: Int, tokens: [Int]) throws -> EditedOutputSite? { nil }
 }
 
 /// Opens a model file by what it holds.

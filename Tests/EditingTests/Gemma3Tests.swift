@@ -73,6 +73,34 @@ import Testing
     let dx = m.backward(0..<3, caches, back(loss(logits).1))
     FiniteDifferences.check(gradient: dx, at: x, loss: lossAt, seeds: [1, 2, 3])
   }
+
+  /// The site target vectors optimise on (block 1's down-projection output before the post-FFW
+  /// norm): at the unchanged output it gives the block's own residual exactly, and its
+  /// pullback, composed with the later blocks' backward pass, matches central differences
+  /// along random directions of that output (the 1e-6 bound above).
+  @Test func editedOutputSiteMatchesFiniteDifferences() throws {
+    let c = Gemma3Config(
+      width: 24, blockCount: 3, mlpWidth: 40, heads: 4, kvHeads: 2, headDim: 10, vocabularySize: 31, slidingWindow: 4,
+      globalEvery: 3)
+    let m = Gemma3Weights<Double>.random(config: c, seed: 5)
+    let tokens = [3, 17, 5, 30, 8, 11, 2, 9]
+    let positions = [2, 7]
+    let targets = [7, 30]
+    let (u, residual) = try m.outputSite(after: 1, tokens: tokens)
+    #expect(residual(u).0 == m.forward(0..<2, try m.embed(tokens)).0)
+    func lossAt(_ v: Matrix<Double>) -> Double {
+      let x = residual(v).0
+      return FiniteDifferences.crossEntropy(m.head(m.forward(2..<3, x).0, positions: positions).0, targets: targets).0
+    }
+    let (x, toSite) = residual(u)
+    let (y, caches) = m.forward(2..<3, x)
+    let (logits, back) = m.head(y, positions: positions)
+    let du = toSite(m.backward(2..<3, caches, back(FiniteDifferences.crossEntropy(logits, targets: targets).1)))
+    FiniteDifferences.check(gradient: du, at: u, loss: lossAt, seeds: [4, 5, 6])
+    // Float's protocol entry point is the same site.
+    let f = try #require(try m.converted(to: Float.self).editedOutputSite(after: 1, tokens: tokens))
+    #expect(f.output.rows == 24 && f.output.columns == tokens.count)
+  }
 }
 
 @Suite("Gemma 3 edit targets") struct Gemma3TargetTests {

@@ -38,6 +38,10 @@ public struct TargetVector: Codable, Sendable {
   /// Mean probability of the new object's tokens over the templates at the last step.
   public var finalProbability: Double
   public var steps: Int
+  /// Where delta was optimised: "residual" (after the block, MEMIT's choice) or "edited output"
+  /// (the edited matrix's output before a norm, as on Gemma 3); `deltaNorm` and `initialNorm`
+  /// are measured there.
+  public var space: String = "residual"
 }
 
 /// One tokenised sequence of the optimisation: where delta goes and which logits are read.
@@ -81,7 +85,10 @@ extension TargetSequence {
 }
 
 /// MEMIT's `compute_z` on a real model: optimise delta, added to the residual stream after
-/// block `layer` at the subject's last token of every template, so that the model predicts the
+/// block `layer` at the subject's last token of every template (or, where a norm stands
+/// between the edited matrix and the residual stream, to the matrix's output before the norm:
+/// ``ResidualStreamModel/editedOutputSite(after:tokens:)``; weight decay and clamp are then
+/// relative to that output's norm), so that the model predicts the
 /// new object (mean NLL over templates), with a KL term keeping "{subject} is a" unchanged, a
 /// weight decay ||delta|| / ||h||² and ||delta|| clamped to `clampNormFactor ||h||`. Adam,
 /// gradients by the model's backward pass through blocks layer+1 ... N-1 (``ResidualStreamModel``).
@@ -104,9 +111,12 @@ public func computeTarget(
     r, template: "{}", prompt: config.klPrompt, tokenizer: tokenizer, full: klIds)
   seqs.append(TargetSequence(ids: klIds, lookup: klLookup, positions: [klLookup], targets: []))
   let nRewrite = seqs.count - 1
-  // Hidden states after block L: computed once, delta is added to a copy each step.
-  let hidden = try seqs.map { try model.hidden(after: layer, tokens: $0.ids) }
-  let h0 = (0..<c.width).map { Double(hidden[0][$0, seqs[0].lookup]) }
+  // Where delta goes, computed once per sequence; delta is added to a copy each step: the
+  // residual stream after block L, or (a norm in between) the edited matrix's output there.
+  let sites = try seqs.map { try model.editedOutputSite(after: layer, tokens: $0.ids) }
+  let beforeNorm = sites.allSatisfy { $0 != nil }
+  let base = try beforeNorm ? sites.map { $0!.output } : seqs.map { try model.hidden(after: layer, tokens: $0.ids) }
+  let h0 = (0..<c.width).map { Double(base[0][$0, seqs[0].lookup]) }
   let h0Norm = h0.map { $0 * $0 }.reduce(0, +).squareRoot()
   var delta = [Double](repeating: 0, count: c.width)
   var m = delta
@@ -122,9 +132,11 @@ public func computeTarget(
     var kl = 0.0
     var probs = 0.0
     for (s, seq) in seqs.enumerated() {
-      var x = hidden[s]
-      for i in 0..<c.width { x[i, seq.lookup] += Float(delta[i]) }
-      let (logits, pullback) = try model.logits(from: x, after: layer, positions: seq.positions)
+      var u = base[s]
+      for i in 0..<c.width { u[i, seq.lookup] += Float(delta[i]) }
+      let (x, toSite) = beforeNorm ? sites[s]!.residual(u) : (u, { $0 })
+      let (logits, toResidual) = try model.logits(from: x, after: layer, positions: seq.positions)
+      let pullback = { toSite(toResidual($0)) }
       let lp = Logits.logSoftmax(logits)
       var dLogits = Matrix<Float>(rows: logits.rows, columns: logits.columns)
       if s < nRewrite {
@@ -169,8 +181,18 @@ public func computeTarget(
     let n = delta.map { $0 * $0 }.reduce(0, +).squareRoot()
     if n > maxNorm { delta = delta.map { $0 * maxNorm / n } }
   }
+  // z and its initial value in the residual stream after block L, whichever space delta lived in.
+  var z = zip(h0, delta).map { Float($0 + $1) }
+  var initial = h0.map(Float.init)
+  if beforeNorm, let site = sites[0] {
+    var u = base[0]
+    for i in 0..<c.width { u[i, seqs[0].lookup] = z[i] }
+    let zResidual = site.residual(u).0
+    let hResidual = site.residual(base[0]).0
+    z = (0..<c.width).map { zResidual[$0, seqs[0].lookup] }
+    initial = (0..<c.width).map { hResidual[$0, seqs[0].lookup] }
+  }
   return TargetVector(
-    z: zip(h0, delta).map { Float($0 + $1) }, initial: h0.map(Float.init),
-    deltaNorm: delta.map { $0 * $0 }.reduce(0, +).squareRoot(), initialNorm: h0Norm, losses: losses,
-    finalProbability: finalP, steps: steps)
+    z: z, initial: initial, deltaNorm: delta.map { $0 * $0 }.reduce(0, +).squareRoot(), initialNorm: h0Norm,
+    losses: losses, finalProbability: finalP, steps: steps, space: beforeNorm ? "edited output" : "residual")
 }

@@ -456,7 +456,43 @@ extension Gemma3Model: LanguageModel {
   }
 }
 
+extension Gemma3Weights {
+  /// `u = W_down keys` of block `layer` before the post-FFW RMSNorm (`d x T`), and the
+  /// residual after the block as `x1 + RMSNorm(u) (1 + w)` with its pullback: what the edited
+  /// matrix can write is a change of `u`, whose normalised image has a fixed size.
+  func outputSite(after layer: Int, tokens: [Int]) throws -> (
+    output: Matrix<T>, residual: (Matrix<T>) -> (Matrix<T>, (Matrix<T>) -> Matrix<T>)
+  ) {
+    guard layer >= 0 && layer < config.blockCount else {
+      throw ModelError.layerOutOfRange(layer: layer, blocks: config.blockCount)
+    }
+    let x = forward(0..<layer, try embed(tokens)).0
+    let (_, cache) = blockForward(layer, x)
+    let x1 = cache.x1
+    let g = blocks[layer].postFfnNorm
+    let eps = config.epsilon
+    return (
+      cache.z,
+      { u in
+        let (n, r) = LlamaLayers.rmsNormForward(u, g, eps: eps)
+        return (
+          x1 + n,
+          { dy in
+            var none: [T]? = nil
+            return LlamaLayers.rmsNormBackward(dw: &none, dy: dy, x: u, w: g, r: r)
+          }
+        )
+      }
+    )
+  }
+}
+
 extension Gemma3Weights: ResidualStreamModel, BlockStack where T == Float {
   public var width: Int { config.width }
   public var blockCount: Int { config.blockCount }
+
+  public func editedOutputSite(after layer: Int, tokens: [Int]) throws -> EditedOutputSite? {
+    let (u, residual) = try outputSite(after: layer, tokens: tokens)
+    return EditedOutputSite(output: u, residual: residual)
+  }
 }
