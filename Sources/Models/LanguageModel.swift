@@ -121,7 +121,7 @@ public enum ModelLoader {
   /// `model_type`, safetensors weights, `tokenizer.json`); blocks up to `upToLayer`, all by
   /// default. `residency` (default: the environment's `KEV_WEIGHTS`, else `auto`) says
   /// whether blocks are widened to fp32 once or streamed from their stored type; streaming
-  /// is implemented for the Llama family (Llama, Mistral, Qwen2, GGUF Llama).
+  /// is implemented for GPT-J and the Llama family (Llama, Mistral, Qwen2, GGUF Llama).
   public static func load(
     path: String, upToLayer: Int? = nil, residency: WeightResidency? = nil,
     progress: (Int, Int) -> Void = { _, _ in }
@@ -131,7 +131,8 @@ public enum ModelLoader {
       if r == .streamed {
         throw ModelFileError.unsupportedArchitecture(
           path: path, architecture: arch + " with streamed weights",
-          supported: "streamed weights for llama, mistral, qwen2 (folders) and llama (GGUF); use KEV_WEIGHTS=auto")
+          supported: "streamed weights for gptj, llama, mistral, qwen2 (folders) and llama (GGUF); use KEV_WEIGHTS=auto"
+        )
       }
     }
     if HFCheckpoint.isFolder(path) {
@@ -142,8 +143,7 @@ public enum ModelLoader {
         try residentOnly(type)
         return try GPT2Model(folder: path, upToLayer: upToLayer, progress: progress)
       case "gptj":
-        try residentOnly(type)
-        return try GPTJModel(folder: path, upToLayer: upToLayer, progress: progress)
+        return try GPTJModel(folder: path, upToLayer: upToLayer, residency: r, progress: progress)
       case "llama", "mistral", "qwen2":
         return try LlamaModel(folder: path, upToLayer: upToLayer, residency: r, progress: progress)
       default:

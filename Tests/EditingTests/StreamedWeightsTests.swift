@@ -13,14 +13,18 @@ import Testing
   static let text = "The capital of France is Paris, and 2024's river runs past the mill."
 
   /// Forward, captures, an edit (and its undo) and target-vector gradients, resident against
-  /// streamed, on the bfloat16 Llama (grouped queries) and the float32 Qwen2 (biases) fixtures.
-  @Test(arguments: ["tiny-llama", "tiny-qwen2"]) func streamedEqualsResident(_ name: String) throws {
+  /// streamed, on the bfloat16 Llama (grouped queries), the float32 Qwen2 (biases) and the
+  /// float16 GPT-J fixtures.
+  @Test(arguments: ["tiny-llama", "tiny-qwen2", "tiny-gptj"]) func streamedEqualsResident(_ name: String) throws {
     let path = Self.fixtures.appendingPathComponent("\(name)/model").path
-    let resident = try LlamaModel(folder: path, residency: .resident)
-    let streamed = try LlamaModel(folder: path, residency: .streamed)
-    #expect(!resident.isStreamed && streamed.isStreamed)
+    let resident = try ModelLoader.load(path: path, residency: .resident)
+    let streamed = try ModelLoader.load(path: path, residency: .streamed)
+    func isStreamed(_ m: any LanguageModel) -> Bool? {
+      (m as? LlamaModel)?.isStreamed ?? (m as? GPTJModel)?.isStreamed
+    }
+    #expect(isStreamed(resident) == false && isStreamed(streamed) == true)
     let ids = resident.tokenizer.encode(Self.text)
-    func run(_ m: LlamaModel) throws -> [Float] {
+    func run(_ m: any LanguageModel) throws -> [Float] {
       let r = try m.forward(ids, capture: [0: [.keys, .mlpOut], 1: [.keys, .hidden]], logits: .all)
       return try #require(r.logits).storage + r.captures[0]![.keys]!.storage + r.captures[0]![.mlpOut]!.storage
         + r.captures[1]![.keys]!.storage + r.captures[1]![.hidden]!.storage
@@ -41,7 +45,7 @@ import Testing
     try resident.setEditedWeight(0, w0)
     #expect(countDiffering(try run(streamed), before) == 0)
     // The differentiable model shares the store: the same logits and the same pullback.
-    func gradient(_ m: LlamaModel) throws -> [Float] {
+    func gradient(_ m: any LanguageModel) throws -> [Float] {
       let rsm = try m.residualStreamModel()
       let h = try rsm.hidden(after: 0, tokens: ids)
       let (lg, back) = try rsm.logits(from: h, after: 0, positions: [ids.count - 1])

@@ -49,8 +49,9 @@ public struct GPTJConfig: Sendable, Equatable {
   }
 }
 
-/// GPT-J's weights and its forward/backward pairs, generic over fp32/fp64 (weights in HF's
-/// `(out, in)` orientation, used as `W x`). A block reads one LayerNorm and adds attention and
+/// GPT-J's weights and its forward/backward pairs, generic over fp32/fp64 (matrices `in x out`:
+/// HF's row-major `(out, in)` as it lies, used as `Wᵀ x`, so that blocks stream from the file
+/// with no transpose). A block reads one LayerNorm and adds attention and
 /// MLP in parallel: `x + attn(ln(x)) + mlp(ln(x))`; q/k/v/out without biases, rotary on the
 /// first `rotaryDim` dimensions of each head in the interleaved layout (LlamaLayers.rope),
 /// `fc_in`/`fc_out` with biases, untied head with a bias.
@@ -59,7 +60,7 @@ public struct GPTJWeights<T: LinalgScalar>: Sendable {
     var lng: [T], lnb: [T]
     var wq: Matrix<T>, wk: Matrix<T>, wv: Matrix<T>, wo: Matrix<T>
     var fcIn: Matrix<T>, fcInB: [T]
-    /// `mlp.fc_out` as stored, `d x d_k`: the edited matrix `W0`.
+    /// `mlp.fc_out`, `d_k x d` (`in x out`): the edited matrix `W0` is its transpose.
     var fcOut: Matrix<T>, fcOutB: [T]
   }
   public struct Cache: Sendable {
@@ -67,10 +68,16 @@ public struct GPTJWeights<T: LinalgScalar>: Sendable {
   }
 
   public let config: GPTJConfig
+  /// The blocks when they are held here (empty when `store` is set).
   var blocks: [Block]
   let wte: Matrix<T>  // vocabulary x d
   let lnfG: [T], lnfB: [T]
   let lmHead: Matrix<T>?, lmBias: [T]
+  /// A loaded model's blocks, resident or streamed.
+  var store: BlockStore<Block>? = nil
+
+  /// Block `l` (from the store when there is one).
+  func block(_ l: Int) -> Block { store?.block(l) ?? blocks[l] }
 
   func gelu(_ x: Double) -> (value: Double, slope: Double) {
     NormAndActivation.gelu(x, exact: config.activation == "gelu")
@@ -89,39 +96,39 @@ public struct GPTJWeights<T: LinalgScalar>: Sendable {
 
   /// -> (output, keys, MLP output, cache)
   public func blockForward(_ l: Int, _ x: Matrix<T>) -> (Matrix<T>, Matrix<T>, Matrix<T>, Cache) {
-    let b = blocks[l]
+    let b = block(l)
     let c = config
     let (h, xhat, inv) = NormAndActivation.layerNorm(x, b.lng, b.lnb, eps: c.epsilon)
-    var q = b.wq * h
-    var k = b.wk * h
-    let v = b.wv * h
+    var q = LlamaLayers.linearForward(b.wq, h)
+    var k = LlamaLayers.linearForward(b.wk, h)
+    let v = LlamaLayers.linearForward(b.wv, h)
     LlamaLayers.rope(&q, heads: c.heads, headDim: c.headDim, ropeDims: c.rotaryDim, base: 10_000)
     LlamaLayers.rope(&k, heads: c.heads, headDim: c.headDim, ropeDims: c.rotaryDim, base: 10_000)
     let (o, probs) = LlamaLayers.attentionForward(
       q: q, k: k, v: v, heads: c.heads, kvHeads: c.heads, headDim: c.headDim)
-    let pre = NormAndActivation.affine(b.fcIn, h, b.fcInB)
+    var pre = LlamaLayers.linearForward(b.fcIn, h)
+    LlamaBlockWeights<T>.addBias(&pre, b.fcInB)
     var f = pre
     for i in 0..<f.storage.count { f.storage[i] = T(gelu(Double(pre.storage[i])).value) }
-    let m = NormAndActivation.affine(b.fcOut, f, b.fcOutB)
-    let y = x + b.wo * o + m
+    var m = LlamaLayers.linearForward(b.fcOut, f)
+    LlamaBlockWeights<T>.addBias(&m, b.fcOutB)
+    let y = x + LlamaLayers.linearForward(b.wo, o) + m
     return (y, f, m, Cache(xhat: xhat, inv: inv, q: q, k: k, v: v, probs: probs, pre: pre))
   }
 
   public func blockBackward(_ l: Int, _ cache: Cache, _ dy: Matrix<T>) -> Matrix<T> {
-    let b = blocks[l]
+    let b = block(l)
     let c = config
-    var dPre = try! Matrix.multiply(b.fcOut, dy, transA: .transpose)
+    var dPre = b.fcOut * dy
     for i in 0..<dPre.storage.count { dPre.storage[i] *= T(gelu(Double(cache.pre.storage[i])).slope) }
-    var dh = try! Matrix.multiply(b.fcIn, dPre, transA: .transpose)
-    let dO = try! Matrix.multiply(b.wo, dy, transA: .transpose)
+    var dh = b.fcIn * dPre
+    let dO = b.wo * dy
     var (dq, dk, dv) = LlamaLayers.attentionBackward(
       dOut: dO, q: cache.q, k: cache.k, v: cache.v, probs: cache.probs, heads: c.heads, kvHeads: c.heads,
       headDim: c.headDim)
     LlamaLayers.rope(&dq, heads: c.heads, headDim: c.headDim, ropeDims: c.rotaryDim, base: 10_000, inverse: true)
     LlamaLayers.rope(&dk, heads: c.heads, headDim: c.headDim, ropeDims: c.rotaryDim, base: 10_000, inverse: true)
-    dh =
-      dh + (try! Matrix.multiply(b.wq, dq, transA: .transpose)) + (try! Matrix.multiply(b.wk, dk, transA: .transpose))
-      + (try! Matrix.multiply(b.wv, dv, transA: .transpose))
+    dh = dh + b.wq * dq + b.wk * dk + b.wv * dv
     return dy + NormAndActivation.layerNormBackward(dh, cache.xhat, cache.inv, b.lng)
   }
 
@@ -159,7 +166,7 @@ public struct GPTJWeights<T: LinalgScalar>: Sendable {
     func v(_ a: [T]) -> [U] { a.map { U(Double($0)) } }
     return GPTJWeights<U>(
       config: config,
-      blocks: blocks.map {
+      blocks: (0..<(store?.count ?? blocks.count)).map { block($0) }.map {
         GPTJWeights<U>.Block(
           lng: v($0.lng), lnb: v($0.lnb), wq: c($0.wq), wk: c($0.wk), wv: c($0.wv), wo: c($0.wo), fcIn: c($0.fcIn),
           fcInB: v($0.fcInB), fcOut: c($0.fcOut), fcOutB: v($0.fcOutB))
@@ -167,14 +174,18 @@ public struct GPTJWeights<T: LinalgScalar>: Sendable {
   }
 }
 
-/// GPT-J (GPT-J-6B's family) from a Hugging Face folder, fp32 in memory (F16/BF16 widened at
-/// load), blocks after the last capture not read.
+/// GPT-J (GPT-J-6B's family) from a Hugging Face folder: blocks widened to fp32 once when they
+/// fit, streamed from their stored type (F16/BF16/F32) otherwise (``WeightResidency``); blocks
+/// after the last capture not read.
 public final class GPTJModel: @unchecked Sendable {
   public let path: String
   public let tokenizer: BPETokenizer
   var weights: GPTJWeights<Float>
 
-  public init(folder path: String, upToLayer: Int? = nil, progress: (Int, Int) -> Void = { _, _ in }) throws {
+  public init(
+    folder path: String, upToLayer: Int? = nil, residency: WeightResidency = .auto,
+    progress: (Int, Int) -> Void = { _, _ in }
+  ) throws {
     let ck = try HFCheckpoint(path: path)
     let cfg = try GPTJConfig(ck)
     let d = cfg.width
@@ -208,30 +219,45 @@ public final class GPTJModel: @unchecked Sendable {
         message: "the tokenizer has \(tokenizer.vocabularySize) tokens, the embedding \(cfg.vocabularySize) rows")
     }
     let last = min(upToLayer ?? cfg.blockCount - 1, cfg.blockCount - 1)
-    try LoadBudget.check(ck.tensorNames.map { ($0, ck.tensor($0)!.elementCount) }, last: last, what: path)
-    var bs: [GPTJWeights<Float>.Block] = []
-    if last >= 0 {
-      for l in 0...last {
-        let b = "transformer.h.\(l)."
-        bs.append(
-          GPTJWeights<Float>.Block(
-            lng: try ck.floats(b + "ln_1.weight"), lnb: try ck.floats(b + "ln_1.bias"),
-            wq: try ck.matrix(b + "attn.q_proj.weight"), wk: try ck.matrix(b + "attn.k_proj.weight"),
-            wv: try ck.matrix(b + "attn.v_proj.weight"), wo: try ck.matrix(b + "attn.out_proj.weight"),
-            fcIn: try ck.matrix(b + "mlp.fc_in.weight"), fcInB: try ck.floats(b + "mlp.fc_in.bias"),
-            fcOut: try ck.matrix(b + "mlp.fc_out.weight"), fcOutB: try ck.floats(b + "mlp.fc_out.bias")))
-        progress(l + 1, last + 1)
+    let n = last + 1
+    let blockBytes = 4 * (4 * d * d + 2 * d * cfg.mlpWidth + cfg.mlpWidth + 3 * d)
+    let headBytes = 4 * (cfg.vocabularySize * d * (n == cfg.blockCount ? 2 : 1) + cfg.vocabularySize + 2 * d)
+    let streamed = try BlockStore<GPTJWeights<Float>.Block>.streams(
+      residency, blocks: n, blockBytes: blockBytes, otherBytes: headBytes)
+    let store = try BlockStore<GPTJWeights<Float>.Block>.make(n, streamed: streamed, what: path, progress: progress) {
+      l, block in
+      let p = "transformer.h.\(l)."
+      if block == nil {
+        func z(_ r: Int, _ c: Int) -> Matrix<Float> { Matrix(rows: r, columns: c) }
+        func v(_ k: Int) -> [Float] { [Float](repeating: 0, count: k) }
+        let (d, k) = (cfg.width, cfg.mlpWidth)
+        block = GPTJWeights<Float>.Block(
+          lng: v(d), lnb: v(d), wq: z(d, d), wk: z(d, d), wv: z(d, d), wo: z(d, d), fcIn: z(d, k), fcInB: v(k),
+          fcOut: z(k, d), fcOutB: v(d))
       }
+      try ck.read(p + "ln_1.weight", into: &block!.lng)
+      try ck.read(p + "ln_1.bias", into: &block!.lnb)
+      try ck.read(p + "attn.q_proj.weight", into: &block!.wq)
+      try ck.read(p + "attn.k_proj.weight", into: &block!.wk)
+      try ck.read(p + "attn.v_proj.weight", into: &block!.wv)
+      try ck.read(p + "attn.out_proj.weight", into: &block!.wo)
+      try ck.read(p + "mlp.fc_in.weight", into: &block!.fcIn)
+      try ck.read(p + "mlp.fc_in.bias", into: &block!.fcInB)
+      try ck.read(p + "mlp.fc_out.weight", into: &block!.fcOut)
+      try ck.read(p + "mlp.fc_out.bias", into: &block!.fcOutB)
     }
-    let full = bs.count == cfg.blockCount
+    let full = n == cfg.blockCount
     weights = GPTJWeights(
-      config: cfg, blocks: bs, wte: try ck.matrix("transformer.wte.weight"),
+      config: cfg, blocks: [], wte: try ck.matrix("transformer.wte.weight"),
       lnfG: try ck.floats("transformer.ln_f.weight"), lnfB: try ck.floats("transformer.ln_f.bias"),
-      lmHead: full ? try ck.matrix("lm_head.weight") : nil, lmBias: full ? try ck.floats("lm_head.bias") : [])
+      lmHead: full ? try ck.matrix("lm_head.weight") : nil, lmBias: full ? try ck.floats("lm_head.bias") : [],
+      store: store)
   }
 
   public var config: GPTJConfig { weights.config }
-  public var loadedBlocks: Int { weights.blocks.count }
+  public var loadedBlocks: Int { weights.store?.count ?? weights.blocks.count }
+  /// Whether the blocks stay in the file's stored type and are decoded as passes reach them.
+  public var isStreamed: Bool { weights.store?.isStreamed ?? false }
 }
 
 extension GPTJModel: LanguageModel {
@@ -263,7 +289,7 @@ extension GPTJModel: LanguageModel {
 
   public func editedWeight(_ layer: Int) throws -> Matrix<Float> {
     guard layer >= 0 && layer < loadedBlocks else { throw ModelError.notLoaded(layer: layer, loaded: loadedBlocks) }
-    return weights.blocks[layer].fcOut
+    return weights.block(layer).fcOut.transposed
   }
 
   public func setEditedWeight(_ layer: Int, _ w: Matrix<Float>) throws {
@@ -273,7 +299,8 @@ extension GPTJModel: LanguageModel {
         tensor: "transformer.h.\(layer).mlp.fc_out", expected: "\(config.width) x \(config.mlpWidth)",
         got: w.shapeDescription)
     }
-    weights.blocks[layer].fcOut = w
+    let stored = w.transposed
+    weights.store!.modify(layer, key: "fc_out") { $0.fcOut = stored }
   }
 
   /// Writes a Hugging Face folder at `path`: the source's files, every tensor as stored, the
@@ -282,7 +309,7 @@ extension GPTJModel: LanguageModel {
     var rep: [String: Matrix<Float>] = [:]
     for l in editedLayers {
       guard l >= 0 && l < loadedBlocks else { throw ModelError.notLoaded(layer: l, loaded: loadedBlocks) }
-      rep["transformer.h.\(l).mlp.fc_out.weight"] = weights.blocks[l].fcOut
+      rep["transformer.h.\(l).mlp.fc_out.weight"] = weights.block(l).fcOut.transposed
     }
     try HFCheckpoint(path: self.path).write(to: URL(fileURLWithPath: path), replacing: rep)
   }
@@ -307,19 +334,29 @@ extension GPTJWeights where T == Float {
   func fastBlockForward(
     _ l: Int, _ x: Matrix<Float>, rope table: LlamaKernels.RopeTable, scratch: LlamaKernels.AttentionScratch
   ) -> (Matrix<Float>, keys: Matrix<Float>, mlpOut: Matrix<Float>) {
-    let b = blocks[l]
+    let b = block(l)
     let c = config
+    let n = x.columns
     let h = FastOps.layerNorm(x, b.lng, b.lnb, eps: c.epsilon)
-    var q = try! Matrix.multiply(b.wq, h)
-    var k = try! Matrix.multiply(b.wk, h)
-    let v = try! Matrix.multiply(b.wv, h)
+    var q = Matrix<Float>(rows: c.width, columns: n)
+    var k = Matrix<Float>(rows: c.width, columns: n)
+    var v = Matrix<Float>(rows: c.width, columns: n)
+    LlamaKernels.linear(into: &q, b.wq, h)
+    LlamaKernels.linear(into: &k, b.wk, h)
+    LlamaKernels.linear(into: &v, b.wv, h)
     LlamaKernels.rope(&q, heads: c.heads, headDim: c.headDim, table: table)
     LlamaKernels.rope(&k, heads: c.heads, headDim: c.headDim, table: table)
-    var o = Matrix<Float>(rows: c.heads * c.headDim, columns: x.columns)
+    var o = Matrix<Float>(rows: c.heads * c.headDim, columns: n)
     LlamaKernels.attention(&o, q: q, k: k, v: v, heads: c.heads, kvHeads: c.heads, headDim: c.headDim, scratch: scratch)
-    var f = FastOps.affine(b.fcIn, h, b.fcInB)
+    var f = Matrix<Float>(rows: c.mlpWidth, columns: n)
+    LlamaKernels.linear(into: &f, b.fcIn, h)
+    FastOps.addBias(&f, b.fcInB)
     FastOps.gelu(&f, exact: c.activation == "gelu")
-    let m = FastOps.affine(b.fcOut, f, b.fcOutB)
-    return (x + (try! Matrix.multiply(b.wo, o)) + m, f, m)
+    var m = Matrix<Float>(rows: c.width, columns: n)
+    LlamaKernels.linear(into: &m, b.fcOut, f)
+    FastOps.addBias(&m, b.fcOutB)
+    var y = x + m
+    LlamaKernels.linear(into: &y, b.wo, o, accumulate: true)
+    return (y, f, m)
   }
 }

@@ -26,19 +26,19 @@ enum LlamaBlockDecoding {
   static func folderBlock(_ ck: HFCheckpoint, _ c: LlamaConfig, _ l: Int, into block: inout LlamaBlock?) throws {
     if block == nil { block = empty(c, biases: c.qkvBias) }
     let p = "model.layers.\(l)."
-    try vector(ck, p + "input_layernorm.weight", &block!.attnNorm)
-    try matrix(ck, p + "self_attn.q_proj.weight", &block!.wq, ropeHeadDim: c.headDim)
-    try matrix(ck, p + "self_attn.k_proj.weight", &block!.wk, ropeHeadDim: c.headDim)
-    try matrix(ck, p + "self_attn.v_proj.weight", &block!.wv)
-    try matrix(ck, p + "self_attn.o_proj.weight", &block!.wo)
-    try vector(ck, p + "post_attention_layernorm.weight", &block!.ffnNorm)
-    try matrix(ck, p + "mlp.gate_proj.weight", &block!.gate)
-    try matrix(ck, p + "mlp.up_proj.weight", &block!.up)
-    try matrix(ck, p + "mlp.down_proj.weight", &block!.down)
+    try ck.read(p + "input_layernorm.weight", into: &block!.attnNorm)
+    try ck.read(p + "self_attn.q_proj.weight", into: &block!.wq, ropeHeadDim: c.headDim)
+    try ck.read(p + "self_attn.k_proj.weight", into: &block!.wk, ropeHeadDim: c.headDim)
+    try ck.read(p + "self_attn.v_proj.weight", into: &block!.wv)
+    try ck.read(p + "self_attn.o_proj.weight", into: &block!.wo)
+    try ck.read(p + "post_attention_layernorm.weight", into: &block!.ffnNorm)
+    try ck.read(p + "mlp.gate_proj.weight", into: &block!.gate)
+    try ck.read(p + "mlp.up_proj.weight", into: &block!.up)
+    try ck.read(p + "mlp.down_proj.weight", into: &block!.down)
     if c.qkvBias {
-      try vector(ck, p + "self_attn.q_proj.bias", &block!.bq!, ropeHeadDim: c.headDim)
-      try vector(ck, p + "self_attn.k_proj.bias", &block!.bk!, ropeHeadDim: c.headDim)
-      try vector(ck, p + "self_attn.v_proj.bias", &block!.bv!)
+      try ck.read(p + "self_attn.q_proj.bias", into: &block!.bq!, ropeHeadDim: c.headDim)
+      try ck.read(p + "self_attn.k_proj.bias", into: &block!.bk!, ropeHeadDim: c.headDim)
+      try ck.read(p + "self_attn.v_proj.bias", into: &block!.bv!)
     }
   }
 
@@ -70,77 +70,5 @@ enum LlamaBlockDecoding {
       gate: try mat(p + "ffn_gate.weight", c.width, c.mlpWidth),
       up: try mat(p + "ffn_up.weight", c.width, c.mlpWidth),
       down: try mat(p + "ffn_down.weight", c.mlpWidth, c.width))
-  }
-
-  /// The HF `(out, in)` tensor `name` into `m` (`in x out`), its rows permuted from the
-  /// half-split to the interleaved rotary layout when `ropeHeadDim` is given. Parallel over
-  /// the output rows.
-  static func matrix(_ ck: HFCheckpoint, _ name: String, _ m: inout Matrix<Float>, ropeHeadDim hd: Int? = nil)
-    throws
-  {
-    guard let t = ck.tensor(name) else { throw ModelFileError.missingTensor(path: ck.path, name: name) }
-    guard t.shape == [m.columns, m.rows] else {
-      throw ModelFileError.shapeMismatch(tensor: name, expected: "[\(m.columns), \(m.rows)]", got: "\(t.shape)")
-    }
-    let inner = m.rows
-    let out = m.columns
-    try m.storage.withUnsafeMutableBufferPointer { buf in
-      let address = UInt(bitPattern: buf.baseAddress!)
-      try parallel(out) { rows in
-        let base = UnsafeMutablePointer<Float>(bitPattern: address)!
-        if let hd {
-          for r in rows {
-            let within = r % hd
-            let src = (r / hd) * hd + (within % 2) * (hd / 2) + within / 2
-            try ck.decode(name, elements: (src * inner)..<((src + 1) * inner), into: base + r * inner)
-          }
-        } else {
-          try ck.decode(
-            name, elements: (rows.lowerBound * inner)..<(rows.upperBound * inner), into: base + rows.lowerBound * inner)
-        }
-      }
-    }
-  }
-
-  /// A 1-D tensor into `v`, permuted like its matrix's rows when `ropeHeadDim` is given.
-  static func vector(_ ck: HFCheckpoint, _ name: String, _ v: inout [Float], ropeHeadDim hd: Int? = nil) throws {
-    guard let t = ck.tensor(name) else { throw ModelFileError.missingTensor(path: ck.path, name: name) }
-    guard t.shape == [v.count] else {
-      throw ModelFileError.shapeMismatch(tensor: name, expected: "[\(v.count)]", got: "\(t.shape)")
-    }
-    let raw = try ck.floats(name)
-    guard let hd else {
-      v = raw
-      return
-    }
-    for r in 0..<v.count {
-      let within = r % hd
-      v[r] = raw[(r / hd) * hd + (within % 2) * (hd / 2) + within / 2]
-    }
-  }
-
-  /// Runs `body` over `0..<n` split into one contiguous range per core; the first error wins.
-  static func parallel(_ n: Int, _ body: @Sendable (Range<Int>) throws -> Void) throws {
-    let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, n))
-    let per = (n + workers - 1) / workers
-    let failure = FirstError()
-    DispatchQueue.concurrentPerform(iterations: workers) { w in
-      let lo = w * per
-      let hi = min(n, lo + per)
-      guard lo < hi else { return }
-      do { try body(lo..<hi) } catch { failure.record(error) }
-    }
-    if let e = failure.error { throw e }
-  }
-
-  /// The first error of several workers.
-  final class FirstError: @unchecked Sendable {
-    private let lock = NSLock()
-    private(set) var error: Error?
-    func record(_ e: Error) {
-      lock.lock()
-      if error == nil { error = e }
-      lock.unlock()
-    }
   }
 }

@@ -67,7 +67,7 @@ public final class LlamaModel: @unchecked Sendable {
     let n = (upToLayer ?? c.blockCount - 1) + 1
     let blockBytes = Self.fp32Bytes(f, blocks: n, full: false) - 4 * c.vocabularySize * c.width
     let headBytes = Self.fp32Bytes(f, blocks: 0, full: n == c.blockCount)
-    let streamed = try Self.chooseResidency(
+    let streamed = try BlockStore<LlamaBlock>.streams(
       residency, blocks: n, blockBytes: blockBytes, otherBytes: headBytes)
     func vector(_ name: String, _ len: Int) throws -> [Float] {
       let m = try f.matrix(name)
@@ -85,7 +85,7 @@ public final class LlamaModel: @unchecked Sendable {
       return m
     }
     embedding = try matrix("token_embd.weight", c.width, c.vocabularySize)
-    store = try Self.blocks(n, streamed: streamed, what: f.path, progress: progress) { l, b in
+    store = try BlockStore.make(n, streamed: streamed, what: f.path, progress: progress) { l, b in
       try LlamaBlockDecoding.ggufBlock(f, c, l, into: &b)
     }
     if n == c.blockCount {
@@ -128,15 +128,16 @@ public final class LlamaModel: @unchecked Sendable {
       * (2 * c.width * c.headCount * c.headDim + 2 * c.width * c.kvHeadCount * c.headDim
         + 3 * c.width * c.mlpWidth + 2 * c.width)
     let headBytes = 4 * c.vocabularySize * c.width * (n == c.blockCount && !c.tiedOutput ? 2 : 1)
-    let streamed = try Self.chooseResidency(residency, blocks: n, blockBytes: blockBytes, otherBytes: headBytes)
+    let streamed = try BlockStore<LlamaBlock>.streams(
+      residency, blocks: n, blockBytes: blockBytes, otherBytes: headBytes)
     /// HF `(vocabulary, width)` row-major is `width x vocabulary` column-major as it lies.
     func table(_ name: String) throws -> Matrix<Float> {
       var m = Matrix<Float>(rows: c.width, columns: c.vocabularySize)
-      try LlamaBlockDecoding.matrix(ck, name, &m)
+      try ck.read(name, into: &m)
       return m
     }
     embedding = try table("model.embed_tokens.weight")
-    store = try Self.blocks(n, streamed: streamed, what: path, progress: progress) { l, b in
+    store = try BlockStore.make(n, streamed: streamed, what: path, progress: progress) { l, b in
       try LlamaBlockDecoding.folderBlock(ck, c, l, into: &b)
     }
     if n == c.blockCount {
@@ -146,46 +147,6 @@ public final class LlamaModel: @unchecked Sendable {
       outputNorm = []
       output = nil
     }
-  }
-
-  /// Whether blocks are streamed: as asked, or under `.auto` when the resident fp32 weights
-  /// (`blocks * blockBytes + otherBytes`) exceed 80 % of memory. Refuses, with the estimate,
-  /// a load that would not fit even streamed (about two blocks plus the rest).
-  static func chooseResidency(_ r: WeightResidency, blocks n: Int, blockBytes: Int, otherBytes: Int) throws -> Bool {
-    let available = Int(ProcessInfo.processInfo.physicalMemory) * 8 / 10
-    let resident = n * blockBytes + otherBytes
-    let streamedBytes =
-      BlockStore<LlamaBlock>.residentBytes(perBlock: blockBytes, blocks: n, streamed: true) + otherBytes
-    switch r {
-    case .resident:
-      if resident > available {
-        throw ModelError.memory(needed: resident, available: available, what: "fp32 weights of \(n) blocks")
-      }
-      return false
-    case .streamed, .auto:
-      if r == .auto && resident <= available { return false }
-      if streamedBytes > available {
-        throw ModelError.memory(
-          needed: streamedBytes, available: available, what: "streamed weights (two fp32 blocks, embeddings, head)")
-      }
-      return true
-    }
-  }
-
-  /// The block store: every block decoded once and kept, or streamed.
-  static func blocks(
-    _ n: Int, streamed: Bool, what: String, progress: (Int, Int) -> Void,
-    decode: @escaping (Int, inout LlamaBlock?) throws -> Void
-  ) throws -> BlockStore<LlamaBlock> {
-    if streamed { return try BlockStore(streamed: n, what: what, progress: progress, decode: decode) }
-    var bs: [LlamaBlock] = []
-    for l in 0..<n {
-      var b: LlamaBlock? = nil
-      try decode(l, &b)
-      bs.append(b!)
-      progress(l + 1, n)
-    }
-    return BlockStore(resident: bs)
   }
 
   /// Bytes of the fp32 weights that a load of `blocks` blocks (and the head if `full`) holds.

@@ -97,4 +97,43 @@ public final class BlockStore<Block>: @unchecked Sendable {
   public static func residentBytes(perBlock: Int, blocks: Int, streamed: Bool) -> Int {
     streamed ? 2 * perBlock : blocks * perBlock
   }
+
+  /// Whether blocks are streamed: as asked, or under `.auto` when the resident fp32 weights
+  /// (`blocks * blockBytes + otherBytes`) exceed 80 % of memory. Refuses, with the estimate,
+  /// a load that would not fit even streamed (two blocks plus the rest).
+  public static func streams(_ r: WeightResidency, blocks n: Int, blockBytes: Int, otherBytes: Int) throws -> Bool {
+    let available = Int(ProcessInfo.processInfo.physicalMemory) * 8 / 10
+    let resident = n * blockBytes + otherBytes
+    let streamedBytes = residentBytes(perBlock: blockBytes, blocks: n, streamed: true) + otherBytes
+    switch r {
+    case .resident:
+      if resident > available {
+        throw ModelError.memory(needed: resident, available: available, what: "fp32 weights of \(n) blocks")
+      }
+      return false
+    case .streamed, .auto:
+      if r == .auto && resident <= available { return false }
+      if streamedBytes > available {
+        throw ModelError.memory(
+          needed: streamedBytes, available: available, what: "streamed weights (two fp32 blocks, embeddings, head)")
+      }
+      return true
+    }
+  }
+
+  /// A store of `n` blocks: each decoded once and kept, or streamed.
+  public static func make(
+    _ n: Int, streamed: Bool, what: String, progress: (Int, Int) -> Void,
+    decode: @escaping (Int, inout Block?) throws -> Void
+  ) throws -> BlockStore {
+    if streamed { return try BlockStore(streamed: n, what: what, progress: progress, decode: decode) }
+    var bs: [Block] = []
+    for l in 0..<n {
+      var b: Block? = nil
+      try decode(l, &b)
+      bs.append(b!)
+      progress(l + 1, n)
+    }
+    return BlockStore(resident: bs)
+  }
 }
