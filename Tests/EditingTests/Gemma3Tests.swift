@@ -55,11 +55,14 @@ import Testing
   /// The backward pass against central finite differences in fp64 on a small random Gemma 3
   /// (grouped queries, head size != d / heads, a sliding window shorter than the sequence,
   /// one global layer): error bound as in the GPT-2 test, 1e-6 relative.
+  /// A small random Gemma's shapes: grouped queries, head size != d / heads, a window of 4, one
+  /// global layer in three.
+  static let small = Gemma3Config(
+    width: 24, blockCount: 3, mlpWidth: 40, heads: 4, kvHeads: 2, headDim: 10, vocabularySize: 31, slidingWindow: 4,
+    globalEvery: 3)
+
   @Test func backwardMatchesFiniteDifferences() throws {
-    let c = Gemma3Config(
-      width: 24, blockCount: 3, mlpWidth: 40, heads: 4, kvHeads: 2, headDim: 10, vocabularySize: 31, slidingWindow: 4,
-      globalEvery: 3)
-    let m = Gemma3Weights<Double>.random(config: c, seed: 3)
+    let m = Gemma3Weights<Double>.random(config: Self.small, seed: 3)
     let tokens = [3, 17, 5, 30, 8, 11, 2, 9]
     let positions = [2, 5, 7]
     let targets = [7, 0, 30]
@@ -79,10 +82,7 @@ import Testing
   /// pullback, composed with the later blocks' backward pass, matches central differences
   /// along random directions of that output (the 1e-6 bound above).
   @Test func editedOutputSiteMatchesFiniteDifferences() throws {
-    let c = Gemma3Config(
-      width: 24, blockCount: 3, mlpWidth: 40, heads: 4, kvHeads: 2, headDim: 10, vocabularySize: 31, slidingWindow: 4,
-      globalEvery: 3)
-    let m = Gemma3Weights<Double>.random(config: c, seed: 5)
+    let m = Gemma3Weights<Double>.random(config: Self.small, seed: 5)
     let tokens = [3, 17, 5, 30, 8, 11, 2, 9]
     let positions = [2, 7]
     let targets = [7, 30]

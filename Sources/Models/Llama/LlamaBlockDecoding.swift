@@ -47,28 +47,31 @@ enum LlamaBlockDecoding {
     let p = "blk.\(l)."
     let qw = c.headCount * c.headDim
     let kvw = c.kvHeadCount * c.headDim
-    func vec(_ name: String, _ len: Int) throws -> [Float] {
-      let m = try f.matrix(name)
-      guard m.storage.count == len else {
-        throw ModelFileError.shapeMismatch(tensor: name, expected: "[\(len)]", got: "\(m.rows) x \(m.columns)")
-      }
-      return m.storage
-    }
-    func mat(_ name: String, _ rows: Int, _ cols: Int) throws -> Matrix<Float> {
-      let m = try f.matrix(name)
-      guard m.rows == rows && m.columns == cols else {
-        throw ModelFileError.shapeMismatch(
-          tensor: name, expected: "[\(rows), \(cols)]", got: "[\(m.rows), \(m.columns)]")
-      }
-      return m
-    }
     block = LlamaBlock(
-      attnNorm: try vec(p + "attn_norm.weight", c.width),
-      wq: try mat(p + "attn_q.weight", c.width, qw), wk: try mat(p + "attn_k.weight", c.width, kvw),
-      wv: try mat(p + "attn_v.weight", c.width, kvw), wo: try mat(p + "attn_output.weight", qw, c.width),
-      ffnNorm: try vec(p + "ffn_norm.weight", c.width),
-      gate: try mat(p + "ffn_gate.weight", c.width, c.mlpWidth),
-      up: try mat(p + "ffn_up.weight", c.width, c.mlpWidth),
-      down: try mat(p + "ffn_down.weight", c.mlpWidth, c.width))
+      attnNorm: try vector(f, p + "attn_norm.weight", c.width),
+      wq: try matrix(f, p + "attn_q.weight", c.width, qw), wk: try matrix(f, p + "attn_k.weight", c.width, kvw),
+      wv: try matrix(f, p + "attn_v.weight", c.width, kvw), wo: try matrix(f, p + "attn_output.weight", qw, c.width),
+      ffnNorm: try vector(f, p + "ffn_norm.weight", c.width),
+      gate: try matrix(f, p + "ffn_gate.weight", c.width, c.mlpWidth),
+      up: try matrix(f, p + "ffn_up.weight", c.width, c.mlpWidth),
+      down: try matrix(f, p + "ffn_down.weight", c.mlpWidth, c.width))
+  }
+
+  /// A GGUF 1-D tensor of `len` values (dequantised), refused by name when its size differs.
+  static func vector(_ f: GGUFFile, _ name: String, _ len: Int) throws -> [Float] {
+    let m = try f.matrix(name)
+    guard m.storage.count == len else {
+      throw ModelFileError.shapeMismatch(tensor: name, expected: "[\(len)]", got: "\(m.rows) x \(m.columns)")
+    }
+    return m.storage
+  }
+
+  /// A GGUF matrix `rows x cols` (dequantised), refused by name when its shape differs.
+  static func matrix(_ f: GGUFFile, _ name: String, _ rows: Int, _ cols: Int) throws -> Matrix<Float> {
+    let m = try f.matrix(name)
+    guard m.rows == rows && m.columns == cols else {
+      throw ModelFileError.shapeMismatch(tensor: name, expected: "[\(rows), \(cols)]", got: "[\(m.rows), \(m.columns)]")
+    }
+    return m
   }
 }

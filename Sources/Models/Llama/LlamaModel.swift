@@ -69,28 +69,13 @@ public final class LlamaModel: @unchecked Sendable {
     let headBytes = Self.fp32Bytes(f, blocks: 0, full: n == c.blockCount)
     let streamed = try BlockStore<LlamaBlock>.streams(
       residency, blocks: n, blockBytes: blockBytes, otherBytes: headBytes)
-    func vector(_ name: String, _ len: Int) throws -> [Float] {
-      let m = try f.matrix(name)
-      guard m.storage.count == len else {
-        throw ModelFileError.shapeMismatch(tensor: name, expected: "[\(len)]", got: "\(m.rows) x \(m.columns)")
-      }
-      return m.storage
-    }
-    func matrix(_ name: String, _ rows: Int, _ cols: Int) throws -> Matrix<Float> {
-      let m = try f.matrix(name)
-      guard m.rows == rows && m.columns == cols else {
-        throw ModelFileError.shapeMismatch(
-          tensor: name, expected: "[\(rows), \(cols)]", got: "[\(m.rows), \(m.columns)]")
-      }
-      return m
-    }
-    embedding = try matrix("token_embd.weight", c.width, c.vocabularySize)
+    embedding = try LlamaBlockDecoding.matrix(f, "token_embd.weight", c.width, c.vocabularySize)
     store = try BlockStore.make(n, streamed: streamed, what: f.path, progress: progress) { l, b in
       try LlamaBlockDecoding.ggufBlock(f, c, l, into: &b)
     }
     if n == c.blockCount {
-      outputNorm = try vector("output_norm.weight", c.width)
-      output = c.tiedOutput ? nil : try matrix("output.weight", c.width, c.vocabularySize)
+      outputNorm = try LlamaBlockDecoding.vector(f, "output_norm.weight", c.width)
+      output = c.tiedOutput ? nil : try LlamaBlockDecoding.matrix(f, "output.weight", c.width, c.vocabularySize)
     } else {
       outputNorm = []
       output = nil
