@@ -290,6 +290,19 @@ python3 -c "import numpy as np, sys; d = np.load(sys.argv[1]); assert d['mom2.mo
   { echo "cli-smoke: model inspect of a GPT-2 folder" >&2; exit 1; }
 echo "cli-smoke: verify stats, rank and model inspect run on a Hugging Face GPT-2 folder"
 
+# The other folder families, with the default window (256 tokens, shortened to the fixtures'
+# context of 64) and, for GPT-J and Llama, streamed weights: solve, report and keys run.
+for fam in tiny-gptj tiny-llama tiny-qwen2; do
+  KEV_WEIGHTS=streamed "$bin" solve --model "$root/fixtures/$fam/model" --layer 1 --dm 2 --batch 4 \
+    --corpus "$root/README.md" --json --quiet >/dev/null
+  "$bin" report --model "$root/fixtures/$fam/model" --layer 1 --dm 2,4 --batch 1,4 --corpus "$root/README.md" \
+    --out "$tmp/report-$fam" --quiet >/dev/null
+  test -s "$tmp/report-$fam/report.md" || { echo "cli-smoke: report on $fam" >&2; exit 1; }
+  "$bin" keys --model "$root/fixtures/$fam/model" --layer 1 --text "The capital of France is" \
+    --out "$tmp/keys-$fam.npy" >/dev/null
+done
+echo "cli-smoke: verify solve (streamed weights), report and keys run on the GPT-J, Llama and Qwen2 folders"
+
 # Gemma 3 270M (issue 16, the second real model the setup fetches): inspected, and its
 # statistics written under the layer names the frameworks use for it.
 "$bin" model inspect gemma3 | grep -q "architecture: gemma3" || { echo "cli-smoke: model inspect gemma3" >&2; exit 1; }

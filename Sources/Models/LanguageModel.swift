@@ -169,8 +169,8 @@ public enum ModelLoader {
   public static func environmentResidency() throws -> WeightResidency {
     guard let v = ProcessInfo.processInfo.environment["KEV_WEIGHTS"], !v.isEmpty else { return .auto }
     guard let r = WeightResidency(rawValue: v) else {
-      throw ModelFileError.invalid(
-        path: "KEV_WEIGHTS", offset: 0, message: "'\(v)' is not one of auto, resident, streamed")
+      throw ModelFileError.io(
+        path: "environment variable KEV_WEIGHTS", message: "'\(v)' is not one of auto, resident, streamed")
     }
     return r
   }

@@ -54,7 +54,9 @@ struct RankCommand: ParsableCommand {
   @Option(help: "Real models: text corpus, 'fortunes' (Debian package, the default) or comma-separated text files.")
   var corpus: String?
 
-  @Option(parsing: .unconditional, help: "Real models: tokens per forward window (default 256).")
+  @Option(
+    parsing: .unconditional,
+    help: "Real models: tokens per forward window (default 256, or the model's context length when shorter).")
   var context: Int?
 
   @Option(help: "Keys from a .npy file (d_k x N) instead of a profile.")
@@ -153,7 +155,6 @@ struct RankCommand: ParsableCommand {
     }
     var budgets = try parseBudgets(dm ?? "1", batch: batch)
     let seed = self.seed ?? 1
-    let context = self.context ?? 256
     let corpus = self.corpus ?? "fortunes"
     let scale = self.scale ?? 1
     let progress = Progress(quiet: quiet)

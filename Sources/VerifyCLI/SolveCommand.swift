@@ -34,7 +34,10 @@ struct SolveCommand: ParsableCommand {
   var model: String?
   @Option(parsing: .unconditional, help: "Real models: the block whose ffn_down is edited (0-based).") var layer: Int?
   @Option(help: "Real models: text corpus for C0 ('fortunes' or text files; default fortunes).") var corpus: String?
-  @Option(parsing: .unconditional, help: "Real models: tokens per forward window (default 256).") var context: Int?
+  @Option(
+    parsing: .unconditional,
+    help: "Real models: tokens per forward window (default 256, or the model's context length when shorter).")
+  var context: Int?
   @Option(help: "Directory with W0.npy, K0.npy or C0.npy, KE.npy, VE.npy.") var npy: String?
   @Option(help: "rome, emmet or memit.") var method: EditMethod = .memit
   @Option(parsing: .unconditional, help: "Dynamic multiplier d_m (--model; default 2).") var dm: Double?
@@ -112,7 +115,7 @@ struct SolveCommand: ParsableCommand {
         progress.bar("load", done: $0, total: $1)
       }
       built = try SolveProblem.realModel(
-        m, name: name, layer: layer, corpus: try TextCorpus.named(corpus ?? "fortunes"), context: context ?? 256,
+        m, name: name, layer: layer, corpus: try TextCorpus.named(corpus ?? "fortunes"), context: context,
         dm: dm, batch: b, seed: seed, keyProgress: bar)
     } else if let name = model {
       guard let base = SyntheticProfile.named(name) else { throw CLIError("unknown --model '\(name)'") }

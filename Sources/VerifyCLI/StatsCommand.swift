@@ -48,7 +48,10 @@ struct StatsCommand: ParsableCommand {
   var corpus: String = "fortunes"
   @Option(help: "The field of a JSON Lines record that holds its text.") var textField: String = "text"
   @Option(help: "How windows are cut: packed, documents or random.") var windows: String = "packed"
-  @Option(parsing: .unconditional, help: "Tokens per window.") var context: Int = ModelKeySource.defaultContext
+  @Option(
+    parsing: .unconditional,
+    help: "Tokens per window (default 256, or the model's context length when that is shorter).")
+  var context: Int?
   @Option(parsing: .unconditional, help: "Seed of the document order (and of random offsets).") var seed: Int = 1
   @Option(help: "float32 (layer_stats' default) or float64.") var precision: String = "float32"
   @Option(
@@ -74,7 +77,7 @@ struct StatsCommand: ParsableCommand {
       if let dm { try KeyBudget.dynamicMultiplier(dm).validate() }
       if let tokens { try KeyBudget.count(tokens).validate() }
       try ParameterError.count("sample_size", sampleSize, in: 1...Int.max)
-      try ParameterError.count("context", context, in: 1...Int.max)
+      if let context { try ParameterError.count("context", context, in: 1...Int.max) }
       try ParameterError.nonNegative("checkpoint interval", checkpointEvery)
     }
     guard dm == nil || tokens == nil else { throw ValidationError("--dm and --tokens: give one of them") }
@@ -131,7 +134,8 @@ struct StatsCommand: ParsableCommand {
     let lead = shard.rank == 0
     let progress = Progress(quiet: quiet || !lead)
     let ls = try parseLayers(layers)
-    let windowing = Windowing(context: context, layout: WindowLayout(rawValue: windows)!, seed: UInt64(seed))
+    var windowing = Windowing(
+      context: context ?? ModelKeySource.defaultContext, layout: WindowLayout(rawValue: windows)!, seed: UInt64(seed))
     let budget: KeyBudget = tokens.map { .count($0) } ?? .dynamicMultiplier(dm ?? 10)
     let checkpointDir = URL(
       fileURLWithPath: checkpoint ?? (out as NSString).appendingPathComponent(".verify-stats-checkpoint"))
@@ -159,6 +163,7 @@ struct StatsCommand: ParsableCommand {
     let path = try ModelCache.resolve(model)
     progress.begin("loading blocks 0...\(ls.max()!) of \(model)")
     let m = try ModelLoader.load(path: path, upToLayer: ls.max()!) { progress.bar("load", done: $0, total: $1) }
+    if context == nil { windowing.context = min(windowing.context, m.contextLength) }
     let text = try TextCorpus.named(corpus, textField: textField)
     let request = StatsRequest(
       modelName: name ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent, layers: ls,

@@ -22,12 +22,15 @@ public final class ModelKeySource {
   private var buffered: Matrix<Float>? = nil
   private var bufferedUsed = 0
 
+  /// Packed windows of `context` tokens (default: 256, or the model's context length when that
+  /// is shorter).
   public convenience init(
-    model: any LanguageModel, layer: Int, what: Capture = .keys, corpus: TextCorpus, context: Int = defaultContext,
+    model: any LanguageModel, layer: Int, what: Capture = .keys, corpus: TextCorpus, context: Int? = nil,
     seed: UInt64 = 1
   ) throws {
     try self.init(
-      model: model, layer: layer, what: what, corpus: corpus, windowing: Windowing(context: context, seed: seed))
+      model: model, layer: layer, what: what, corpus: corpus,
+      windowing: Windowing(context: context ?? min(Self.defaultContext, model.contextLength), seed: seed))
   }
 
   public init(model: any LanguageModel, layer: Int, what: Capture = .keys, corpus: TextCorpus, windowing: Windowing)

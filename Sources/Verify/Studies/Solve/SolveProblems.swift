@@ -45,7 +45,7 @@ extension SolveProblem {
   /// A real model's layer: `W0` its MLP output projection (`d x d_k`), `C0` from `P` corpus
   /// keys, `K_E` from another stream of the corpus (seed + 1000), target change from seed + 2.
   public static func realModel(
-    _ m: any LanguageModel, name: String, layer: Int, corpus text: TextCorpus, context: Int, dm: Double, batch b: Int,
+    _ m: any LanguageModel, name: String, layer: Int, corpus text: TextCorpus, context: Int?, dm: Double, batch b: Int,
     seed: UInt, keyProgress: (Int, Int) -> Void = { _, _ in }
   ) throws -> SolveProblem {
     let dk = m.keyWidth
