@@ -131,6 +131,11 @@ void kev_widen_bf16(float *restrict dst, const void *restrict src, long n, long 
   KEV_DISPATCH(kev_widen_bf16, (dst, src, n, nonfinite))
 }
 
+void kev_rope_neox(float *restrict x, long rows, long t, long heads, long headDim, long half,
+                   const float *restrict cosines, const float *restrict sines) {
+  KEV_DISPATCH(kev_rope_neox, (x, rows, t, heads, headDim, half, cosines, sines))
+}
+
 const char *kev_kernels_isa(void) {
   switch (kev_level()) {
   case 4: return "x86-64-v4 (AVX-512)";

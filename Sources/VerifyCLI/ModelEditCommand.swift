@@ -160,7 +160,7 @@ extension EditCommand {
     }
     let t = r.edit.targets
     print(
-      "target vectors: ||delta||/||h|| mean \(sci(t.map { $0.deltaNorm / $0.initialNorm }.reduce(0, +) / Double(max(t.count, 1)))), steps mean \(sci(Double(t.map(\.steps).reduce(0, +)) / Double(max(t.count, 1)))), final p(new) mean \(sci(t.map(\.finalProbability).reduce(0, +) / Double(max(t.count, 1))))"
+      "target vectors (delta in the \(t.first?.space ?? "residual") space): ||delta||/||h|| mean \(sci(t.map { $0.deltaNorm / $0.initialNorm }.reduce(0, +) / Double(max(t.count, 1)))), steps mean \(sci(Double(t.map(\.steps).reduce(0, +)) / Double(max(t.count, 1)))), final p(new) mean \(sci(t.map(\.finalProbability).reduce(0, +) / Double(max(t.count, 1))))"
     )
     print(
       "seconds: "

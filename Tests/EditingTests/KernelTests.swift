@@ -175,6 +175,35 @@ import Testing
     }
   }
 
+  /// NEOX (half-split) RoPE against the generic Gemma rotation (fp64 angles per element) at
+  /// positions up to 3000: within 4 eps of the pair's magnitude (the table's fp32 cos/sin and
+  /// two products and a sum).
+  @Test(arguments: KernelTests.levels) func ropeHalfSplitMatchesReference(level: Int) {
+    use(level)
+    let heads = 3, hd = 8, t = 3000
+    let x = Matrix<Float>(rows: heads * hd, columns: t) { i, j in Float(sin(Double(i * 7 + j) * 0.13)) }
+    var fast = x
+    LlamaKernels.ropeHalfSplit(
+      &fast, heads: heads, headDim: hd, table: LlamaKernels.RopeTable(positions: t, ropeDims: hd, base: 10_000))
+    var ref = x.converted(to: Double.self)
+    Gemma3Weights<Double>.ropeHalfSplit(&ref, heads: heads, headDim: hd, base: 10_000)
+    var worst = 0.0
+    for j in 0..<t {
+      for h in 0..<heads {
+        for i in 0..<(hd / 2) {
+          let r = h * hd + i
+          let mag = (Double(x[r, j]) * Double(x[r, j]) + Double(x[r + hd / 2, j]) * Double(x[r + hd / 2, j]))
+            .squareRoot()
+          worst = max(
+            worst,
+            (abs(Double(fast[r, j]) - ref[r, j]) + abs(Double(fast[r + hd / 2, j]) - ref[r + hd / 2, j]))
+              / max(mag, 1e-30))
+        }
+      }
+    }
+    #expect(worst <= 8 * eps, "worst relative error \(worst)")
+  }
+
   /// Causal grouped-query attention against a naive fp64 reference, at lengths that span
   /// several query blocks with a partial last one, several tasks per worker and the scratch of
   /// one pass reused by a second call. Bound per query j (u = eps32 / 2, nk = j + 1 keys):
@@ -183,8 +212,14 @@ import Testing
   /// the normalising sum); the weighted sum of nk values adds nk u max|v|. So
   /// |out - ref| <= max|v| (4 hd u S + 8 eps + nk u), the factor 2 on the first term for the
   /// rounding of the reference's comparison.
-  @Test(arguments: [(300, 16), (300, 128), (97, 128), (1, 128)])
-  func attentionMatchesNaiveReference(t: Int, block: Int) {
+  /// With a window (Gemma's sliding layers), query j sees keys j - window + 1 ... j only: the
+  /// same bound with nk = the keys it sees, for windows shorter than a block, longer than one
+  /// and of a single key.
+  @Test(arguments: [
+    (300, 16, Int.max), (300, 128, Int.max), (97, 128, Int.max), (1, 128, Int.max), (300, 16, 37), (300, 128, 100),
+    (97, 128, 1), (300, 64, 200),
+  ])
+  func attentionMatchesNaiveReference(t: Int, block: Int, window: Int) {
     let heads = 6, kvHeads = 2, hd = 16
     let group = heads / kvHeads
     let u = eps / 2
@@ -199,15 +234,17 @@ import Testing
       let (q, k, v) = inputs(seed)
       var out = Matrix<Float>(rows: heads * hd, columns: t, repeating: .nan)
       LlamaKernels.attention(
-        &out, q: q, k: k, v: v, heads: heads, kvHeads: kvHeads, headDim: hd, block: block, scratch: scratch)
+        &out, q: q, k: k, v: v, heads: heads, kvHeads: kvHeads, headDim: hd, block: block, window: window,
+        scratch: scratch)
       let scale = 1 / Double(hd).squareRoot()
       let maxV = v.storage.map { abs(Double($0)) }.max()!
       for h in 0..<heads {
         let g = h / group
         for j in 0..<t {
-          var scores = [Double](repeating: 0, count: j + 1)
+          let first = window >= j + 1 ? 0 : j - window + 1
+          var scores = [Double](repeating: -Double.infinity, count: j + 1)
           var bigS = 0.0
-          for i in 0...j {
+          for i in first...j {
             var dot = 0.0, absDot = 0.0
             for d in 0..<hd {
               let p = Double(q[h * hd + d, j]) * Double(k[g * hd + d, i])
@@ -220,10 +257,10 @@ import Testing
           let m = scores.max()!
           let e = scores.map { Foundation.exp($0 - m) }
           let sum = e.reduce(0, +)
-          let tol = maxV * (4 * Double(hd) * u * bigS + 8 * eps + Double(j + 1) * u)
+          let tol = maxV * (4 * Double(hd) * u * bigS + 8 * eps + Double(j + 1 - first) * u)
           for d in 0..<hd {
             var ref = 0.0
-            for i in 0...j { ref += e[i] / sum * Double(v[g * hd + d, i]) }
+            for i in first...j { ref += e[i] / sum * Double(v[g * hd + d, i]) }
             let err = abs(Double(out[h * hd + d, j]) - ref)
             if !(err <= tol) {
               Issue.record("head \(h) query \(j) dim \(d): |\(out[h * hd + d, j]) - \(ref)| > \(tol) (seed \(seed))")

@@ -37,6 +37,10 @@ void kev_gelu_tanh(float *x, long n);
 /// n elements; src may be unaligned. *nonfinite gets how many are Inf or NaN.
 void kev_widen_bf16(float *dst, const void *src, long n, long *nonfinite);
 
+/// The same rotation in the NEOX (half-split) layout: the pair (x[i], x[i + half]) of each head.
+void kev_rope_neox(float *x, long rows, long t, long heads, long headDim, long half, const float *cosines,
+                   const float *sines);
+
 /// Which build this CPU runs: "x86-64-v4 (AVX-512)", "x86-64-v3 (AVX2, FMA)" or "baseline".
 const char *kev_kernels_isa(void);
 

@@ -126,3 +126,19 @@ KEV_TARGET static void KEV_NAME(kev_gelu_tanh)(float *restrict x, long n) {
     x[i] = 0.5f * v * (1.0f + th);
   }
 }
+
+KEV_TARGET static void KEV_NAME(kev_rope_neox)(float *restrict x, long rows, long t, long heads, long headDim,
+                              long half, const float *restrict cosines, const float *restrict sines) {
+  for (long j = 0; j < t; j++) {
+    const float *cs = cosines + j * half;
+    const float *sn = sines + j * half;
+    for (long h = 0; h < heads; h++) {
+      float *hp = x + j * rows + h * headDim;
+      for (long i = 0; i < half; i++) {
+        float a = hp[i], b = hp[i + half];
+        hp[i] = a * cs[i] - b * sn[i];
+        hp[i + half] = a * sn[i] + b * cs[i];
+      }
+    }
+  }
+}

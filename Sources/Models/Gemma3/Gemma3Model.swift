@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Linalg
 
@@ -382,11 +383,14 @@ extension Gemma3Model: LanguageModel {
     let lastNeeded = try ForwardRequest.check(
       tokens, capture: capture, logits: logits, blocks: config.blockCount, loaded: loadedBlocks,
       context: config.contextLength, vocabulary: config.vocabularySize)
+    let c = config
+    let scratch = LlamaKernels.AttentionScratch(tokens: tokens.count, group: c.heads / c.kvHeads, headDim: c.headDim)
+    let local = LlamaKernels.RopeTable(positions: tokens.count, ropeDims: c.headDim, base: c.localRopeBase)
+    let global = LlamaKernels.RopeTable(positions: tokens.count, ropeDims: c.headDim, base: c.globalRopeBase)
     return ForwardRequest.run(
       tokens: tokens, capture: capture, logits: logits, lastNeeded: lastNeeded, embedded: try weights.embed(tokens)
     ) { l, x in
-      let (y, c) = weights.blockForward(l, x)
-      return (y, c.keys, c.z)
+      weights.fastBlockForward(l, x, rope: c.isGlobal(l) ? global : local, scratch: scratch)
     } head: {
       weights.head($0, positions: $1).0
     }
@@ -494,5 +498,60 @@ extension Gemma3Weights: ResidualStreamModel, BlockStack where T == Float {
   public func editedOutputSite(after layer: Int, tokens: [Int]) throws -> EditedOutputSite? {
     let (u, residual) = try outputSite(after: layer, tokens: tokens)
     return EditedOutputSite(output: u, residual: residual)
+  }
+}
+
+extension Gemma3Weights where T == Float {
+  /// Block `l` without a cache (statistics, keys, logits): RMSNorm (also per head for q/k),
+  /// NEOX RoPE and the blocked attention kernel with the layer's window, tanh-GELU in C, BLAS
+  /// products; ``blockForward(_:_:)`` is its reference.     x: d x T -> (d x T, keys, W k)
+  func fastBlockForward(
+    _ l: Int, _ x: Matrix<Float>, rope table: LlamaKernels.RopeTable, scratch: LlamaKernels.AttentionScratch
+  ) -> (Matrix<Float>, keys: Matrix<Float>, mlpOut: Matrix<Float>) {
+    let b = blocks[l]
+    let c = config
+    let n = x.columns
+    let eps = Float(c.epsilon)
+    func norm(_ v: Matrix<Float>, _ w: [Float]) -> Matrix<Float> {
+      var out = Matrix<Float>(rows: v.rows, columns: v.columns)
+      LlamaKernels.rmsNorm(&out, v, w, eps: eps)
+      return out
+    }
+    /// Each head's `hd` rows of a column are contiguous: an `hd x (heads T)` RMSNorm in place.
+    func headNorm(_ v: inout Matrix<Float>, _ w: [Float]) {
+      let hd = c.headDim
+      v.storage.withUnsafeMutableBufferPointer { p in
+        kev_rmsnorm(p.baseAddress!, p.baseAddress!, w, hd, p.count / hd, eps)
+      }
+    }
+    func linear(_ w: Matrix<Float>, _ v: Matrix<Float>) -> Matrix<Float> {
+      var out = Matrix<Float>(rows: w.columns, columns: v.columns)
+      LlamaKernels.linear(into: &out, w, v)
+      return out
+    }
+    let a = norm(x, b.attnNorm)
+    var q = linear(b.wq, a)
+    var k = linear(b.wk, a)
+    let v = linear(b.wv, a)
+    headNorm(&q, b.qNorm)
+    headNorm(&k, b.kNorm)
+    LlamaKernels.ropeHalfSplit(&q, heads: c.heads, headDim: c.headDim, table: table)
+    LlamaKernels.ropeHalfSplit(&k, heads: c.kvHeads, headDim: c.headDim, table: table)
+    var o = Matrix<Float>(rows: c.heads * c.headDim, columns: n)
+    LlamaKernels.attention(
+      &o, q: q, k: k, v: v, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim,
+      window: c.isGlobal(l) ? Int.max : c.slidingWindow, scratch: scratch)
+    let x1 = x + norm(linear(b.wo, o), b.postAttnNorm)
+    let m = norm(x1, b.ffnNorm)
+    var g = linear(b.gate, m)
+    var keys = linear(b.up, m)
+    FastOps.gelu(&g, exact: false)
+    keys.storage.withUnsafeMutableBufferPointer { kp in
+      g.storage.withUnsafeBufferPointer { gp in
+        for i in 0..<kp.count { kp[i] *= gp[i] }
+      }
+    }
+    let z = linear(b.down, keys)
+    return (x1 + norm(z, b.postFfnNorm), keys, z)
   }
 }

@@ -60,6 +60,17 @@ enum LlamaKernels {
     }
   }
 
+  /// Rotary embedding in the NEOX (half-split) layout Gemma uses: in every head, the pair
+  /// (i, i + half), i < half = table.half, is rotated by the table's angle for its position.
+  ///     x: (heads*headDim) x T, in place
+  static func ropeHalfSplit(_ x: inout Matrix<Float>, heads: Int, headDim: Int, table: RopeTable) {
+    precondition(table.cosines.count >= table.half * x.columns && 2 * table.half <= headDim)
+    let rows = x.rows, t = x.columns
+    x.storage.withUnsafeMutableBufferPointer { xp in
+      kev_rope_neox(xp.baseAddress!, rows, t, heads, headDim, table.half, table.cosines, table.sines)
+    }
+  }
+
   /// Per-worker scratch of ``attention(_:q:k:v:heads:kvHeads:headDim:block:scratch:)``,
   /// allocated once per forward pass and reused by every block and task (instead of a fresh
   /// multi-MB score buffer per task, which may cost page faults each time).
@@ -81,10 +92,13 @@ enum LlamaKernels {
   /// masked to keys <= query, softmax down each column (fp32, max subtracted), out_h = V S.
   /// Queries go in blocks of `block`: a block [j0, j1) only needs keys [0, j1), which halves
   /// the work of the two products against the full T x T square.
+  /// With `window` (Gemma's sliding layers) query j sees only keys `j - window + 1 ... j`, and
+  /// a query block only computes the scores of the keys its queries can see.
   static func attention(
     _ out: inout Matrix<Float>, q: Matrix<Float>, k: Matrix<Float>, v: Matrix<Float>, heads: Int, kvHeads: Int,
-    headDim hd: Int, block: Int = 128, scratch given: AttentionScratch? = nil
+    headDim hd: Int, block: Int = 128, window: Int = Int.max, scratch given: AttentionScratch? = nil
   ) {
+    precondition(window >= 1)
     let t = q.columns
     let group = heads / kvHeads
     let scratch = given ?? AttentionScratch(tokens: t, group: group, headDim: hd, block: block)
@@ -120,7 +134,9 @@ enum LlamaKernels {
                   let j0 = bi * block
                   let j1 = min(t, j0 + block)
                   let nq = j1 - j0
-                  let nk = j1
+                  // Keys kLo..<j1: the earliest any query of the block sees.
+                  let kLo = window >= j0 + 1 ? 0 : j0 - window + 1
+                  let nk = j1 - kLo
                   let cols = group * nq
                   let qs = mine
                   let os = mine + hd * cols
@@ -133,14 +149,19 @@ enum LlamaKernels {
                     }
                   }
                   RawBLAS.gemm(
-                    .transpose, .none, m: nk, n: cols, k: hd, alpha: scale, a: kb + g * hd, lda: kRows, b: qs,
-                    ldb: hd, beta: 0, c: s, ldc: nk)
+                    .transpose, .none, m: nk, n: cols, k: hd, alpha: scale, a: kb + g * hd + kLo * kRows, lda: kRows,
+                    b: qs, ldb: hd, beta: 0, c: s, ldc: nk)
                   for c in 0..<cols {
-                    softmaxPrefix(s + c * nk, visible: j0 + c % nq + 1, length: nk)
+                    let j = j0 + c % nq
+                    // Local key indices first..<j - kLo + 1 are visible.
+                    let first = window >= j + 1 ? 0 : j - window + 1 - kLo
+                    let col = s + c * nk
+                    softmaxPrefix(col + first, visible: j - kLo + 1 - first, length: nk - first)
+                    if first > 0 { col.update(repeating: 0, count: first) }
                   }
                   RawBLAS.gemm(
-                    .none, .none, m: hd, n: cols, k: nk, alpha: 1, a: vb + g * hd, lda: kRows, b: s, ldb: nk,
-                    beta: 0, c: os, ldc: hd)
+                    .none, .none, m: hd, n: cols, k: nk, alpha: 1, a: vb + g * hd + kLo * kRows, lda: kRows, b: s,
+                    ldb: nk, beta: 0, c: os, ldc: hd)
                   for r in 0..<group {
                     let h = g * group + r
                     for jj in 0..<nq {
