@@ -110,7 +110,7 @@ for t in lengths:
     print(f"| {t} | {om:.3f} | {pm:.3f} | {t / om:.0f} | {t / pm:.0f} | {pm / om:.2f}x |")
     per_block[t] = ", ".join(f"{a:.3f} / {b:.3f} ({b / a:.2f}x)" for a, b in zip(o, p))
 for t in lengths:
-    print(f"{t} tokens, per block (ours / PyTorch s, speed-up): {per_block[t]}")
+    print(f"{t} tokens, each round (ours / PyTorch s, speed-up): {per_block[t]}")
 if llama_runs:
     import llama_cpp
     print(f"\nllama.cpp (llama-cpp-python {llama_cpp.__version__}, {torch.get_num_threads()} threads, "

@@ -54,8 +54,10 @@ struct ModelEditOptions: ParsableArguments {
       ("--save", save != nil), ("--allow-missed", allowMissed),
     ]
   }
-  @Option(help: "Save the edited model here as GGUF (edited ffn_down tensors in F32, the rest copied).") var save:
-    String?
+  @Option(
+    help:
+      "Save the edited model here in its own format: a GGUF (Llama, Gemma 3) or a Hugging Face folder; the edited matrices in F32, every other tensor copied as stored."
+  ) var save: String?
   @Flag(help: "No progress output.") var quiet = false
   @Flag(help: "Exit 0 even when some edits did not take (by default: exit status 1).") var allowMissed = false
 

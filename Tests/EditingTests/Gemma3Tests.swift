@@ -128,6 +128,30 @@ import Testing
 }
 
 @Suite("Gemma 3 edit targets") struct Gemma3TargetTests {
+  /// An edited Gemma 3 saved as GGUF: the edited ffn_down comes back exactly (F32), another
+  /// block's keeps its quantised type, and the reloaded model computes the edited logits.
+  @Test func editedGGUFRoundTrip() throws {
+    let m = try #require(try ModelLoader.load(path: ModelCache.gemma3) as? Gemma3Model)
+    var w = try m.editedWeight(3)
+    for i in stride(from: 0, to: w.storage.count, by: 11) { w.storage[i] *= 1.25 }
+    try m.setEditedWeight(3, w)
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kev-gemma-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let out = dir.appendingPathComponent("edited.gguf").path
+    try m.save(to: out, editedLayers: [3])
+    let file = try GGUFFile(path: out)
+    let source = try GGUFFile(path: ModelCache.gemma3)
+    #expect(file.tensor("blk.3.ffn_down.weight")?.type == .f32)
+    #expect(file.tensor("blk.4.ffn_down.weight")?.type == source.tensor("blk.4.ffn_down.weight")?.type)
+    let back = try ModelLoader.load(path: out)
+    #expect(countDiffering(try back.editedWeight(3).storage, w.storage) == 0)
+    let ids = m.tokenizer.encode("The capital of France is")
+    let a = try m.forward(ids, logits: .last).logits!.storage
+    let b = try back.forward(ids, logits: .last).logits!.storage
+    #expect(countDiffering(a, b) == 0)
+  }
+
   /// The output the edited matrix is asked for reaches, through Gemma's post-FFW RMSNorm, the
   /// reachable part of the residual change: n(u') = y / rms(y / g) with y = n(u) + r; a zero
   /// change asks for the current output; and the default (Llama) target is u + r.

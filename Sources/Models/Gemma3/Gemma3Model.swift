@@ -446,10 +446,15 @@ extension Gemma3Model: LanguageModel {
     return out
   }
 
+  /// Saves a GGUF next to the source's layout: `blk.L.ffn_down.weight` of the edited layers in
+  /// F32 (`d_k x d` as GGUF stores it), every other tensor copied as stored (quantised).
   public func save(to path: String, editedLayers: [Int]) throws {
-    throw ModelFileError.invalid(
-      path: path, offset: 0,
-      message: "saving a Gemma 3 GGUF is not implemented yet (issue 16); the edit is in memory only")
+    var rep: [String: [Float]] = [:]
+    for l in editedLayers {
+      guard l >= 0 && l < loadedBlocks else { throw ModelError.notLoaded(layer: l, loaded: loadedBlocks) }
+      rep["blk.\(l).ffn_down.weight"] = weights.blocks[l].down.storage
+    }
+    try GGUFWriter.write(source: try GGUFFile(path: self.path), replacing: rep, to: path)
   }
 
   public func residualStreamModel() throws -> ResidualStreamModel {
