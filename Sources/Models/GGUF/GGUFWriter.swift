@@ -8,7 +8,23 @@ import Linalg
 public enum GGUFWriter {
   /// `replacements[name]` holds the new values in GGUF element order (`ne[0]` fastest, i.e.
   /// the column-major storage of `GGUFFile.matrix(name)`), one per element of the tensor.
-  public static func write(source: GGUFFile, replacing replacements: [String: [Float]], to path: String) throws {
+  /// `adding[name]` appends a new F32 tensor of `shape` (GGUF order, `ne[0]` first) after the
+  /// source's tensors (a name the source has is refused).
+  public static func write(
+    source: GGUFFile, replacing replacements: [String: [Float]],
+    adding: [String: (shape: [Int], values: [Float])] = [:],
+    to path: String
+  ) throws {
+    for (name, t) in adding {
+      guard source.tensor(name) == nil else {
+        throw ModelFileError.invalid(
+          path: source.path, offset: 0, message: "tensor '\(name)' exists; replace it instead")
+      }
+      guard t.shape.reduce(1, *) == t.values.count, t.values.allSatisfy(\.isFinite) else {
+        throw ModelFileError.shapeMismatch(
+          tensor: name, expected: "\(t.shape.reduce(1, *)) finite values", got: "\(t.values.count)")
+      }
+    }
     for (name, values) in replacements {
       guard let t = source.tensor(name) else {
         throw ModelFileError.invalid(path: source.path, offset: 0, message: "no tensor '\(name)' to replace")
@@ -27,38 +43,47 @@ public enum GGUFWriter {
     func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { header.append(contentsOf: $0) } }
     header.append(contentsOf: Array("GGUF".utf8))
     u32(source.version)
-    u64(UInt64(source.tensors.count))
+    u64(UInt64(source.tensors.count + adding.count))
     u64(UInt64(source.metadataKeys.count))
     let meta = try source.file.bytes(
       source.metadataRange.lowerBound, source.metadataRange.count, "metadata of \(source.path)")
     header.append(contentsOf: meta)
     var offset = 0
-    var layout: [(GGUFTensorInfo, Int, Int)] = []  // info, relative offset, byte count
-    for t in source.tensors {
-      let bytes = replacements[t.name] != nil ? 4 * t.elementCount : t.byteCount
+    // name, relative offset, byte count, new values (nil: the source's bytes)
+    var layout: [(String, Int, Int, [Float]?)] = []
+    func entry(_ name: String, _ shape: [Int], _ type: GGMLType, _ bytes: Int, _ values: [Float]?) {
       offset = padded(offset)
-      layout.append((t, offset, bytes))
-      let name = Array(t.name.utf8)
-      u64(UInt64(name.count))
-      header.append(contentsOf: name)
-      u32(UInt32(t.shape.count))
-      for d in t.shape { u64(UInt64(d)) }
-      u32(replacements[t.name] != nil ? GGMLType.f32.rawValue : t.type.rawValue)
+      layout.append((name, offset, bytes, values))
+      let n = Array(name.utf8)
+      u64(UInt64(n.count))
+      header.append(contentsOf: n)
+      u32(UInt32(shape.count))
+      for d in shape { u64(UInt64(d)) }
+      u32(type.rawValue)
       u64(UInt64(offset))
       offset += bytes
     }
+    for t in source.tensors {
+      if let v = replacements[t.name] {
+        entry(t.name, t.shape, .f32, 4 * t.elementCount, v)
+      } else {
+        entry(t.name, t.shape, t.type, t.byteCount, nil)
+      }
+    }
+    for (name, t) in adding.sorted(by: { $0.key < $1.key }) { entry(name, t.shape, .f32, 4 * t.values.count, t.values) }
     header.append(Data(count: padded(header.count) - header.count))
     do {
       try AtomicFile.replace(URL(fileURLWithPath: path)) { fd in
         let h = FileHandle(fileDescriptor: fd, closeOnDealloc: false)
         try h.write(contentsOf: header)
         var written = 0
-        for (t, rel, bytes) in layout {
+        for (name, rel, bytes, values) in layout {
           if rel > written { try h.write(contentsOf: Data(count: rel - written)) }
-          if let v = replacements[t.name] {
+          if let v = values {
             try h.write(contentsOf: v.withUnsafeBytes { Data($0) })
           } else {
-            let raw = try source.file.bytes(t.offset, t.byteCount, "data of '\(t.name)'")
+            let t = source.tensor(name)!
+            let raw = try source.file.bytes(t.offset, t.byteCount, "data of '\(name)'")
             try h.write(contentsOf: Data(raw))
           }
           written = rel + bytes

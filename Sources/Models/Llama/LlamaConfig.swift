@@ -23,13 +23,22 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
   public var qkvBias: Bool = false
   /// Llama-3's RoPE frequency scaling (`rope_type: llama3`), nil for plain RoPE.
   public var ropeScaling: Llama3RopeScaling? = nil
+  /// A GGUF's `rope_freqs.weight` (llama.cpp's converter writes it for Llama-3.1 and later):
+  /// pair i's frequency is divided by factor i. nil when the file has none.
+  public var ropeFactors: [Double]? = nil
 
   /// The rotation frequency of each pair i < ropeDimensions/2: base^(-2i/dims), scaled by
-  /// Llama-3's rule when the config asks for it.
+  /// Llama-3's rule when the config asks for it, or divided by a GGUF's `rope_freqs` factors.
   public var ropeFrequencies: [Double] {
     let half = ropeDimensions / 2
     let plain = (0..<half).map { pow(ropeBase, -2 * Double($0) / Double(ropeDimensions)) }
+    if let f = ropeFactors { return zip(plain, f).map { $0 / $1 } }
     return ropeScaling.map { s in plain.map { s.scaled($0) } } ?? plain
+  }
+
+  /// The frequencies when they are not plain RoPE's (what the forward passes pass on), else nil.
+  public var customRopeFrequencies: [Double]? {
+    ropeScaling == nil && ropeFactors == nil ? nil : ropeFrequencies
   }
 
   enum CodingKeys: String, CodingKey {
@@ -193,6 +202,17 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
     tiedOutput = f.tensor("output.weight") == nil
     headDim = headCount > 0 && width % headCount == 0 ? width / headCount : 0
     ropeDimensions = f.metadata["\(arch).rope.dimension_count"]?.int ?? headDim
+    if let t = f.tensor("rope_freqs.weight") {
+      let v = try f.dequantize(t)
+      guard v.count == ropeDimensions / 2, v.allSatisfy({ $0 > 0 }) else {
+        throw .invalid(
+          path: f.path, offset: t.offset,
+          message:
+            "rope_freqs.weight has \(v.count) values (positive ones expected, one per RoPE pair: \(ropeDimensions / 2))"
+        )
+      }
+      ropeFactors = v.map(Double.init)
+    }
     let problems = problems(against: f)
     guard problems.isEmpty else {
       throw .invalid(

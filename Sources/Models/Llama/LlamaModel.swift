@@ -196,7 +196,7 @@ public final class LlamaModel: @unchecked Sendable {
     let ropeTable = timed("rope") {
       LlamaKernels.RopeTable(
         positions: t, ropeDims: c.ropeDimensions, base: c.ropeBase,
-        frequencies: c.ropeScaling == nil ? nil : c.ropeFrequencies)
+        frequencies: c.customRopeFrequencies)
     }
     // Workspaces reused by every block (fresh multi-MB buffers per block cost page faults).
     var q = Matrix<Float>(rows: c.headCount * c.headDim, columns: t)

@@ -127,7 +127,7 @@ public struct DifferentiableLlama<T: LinalgScalar>: Sendable {
     LlamaBlockWeights<T>.addBias(&q, b.bq)
     LlamaBlockWeights<T>.addBias(&k, b.bk)
     LlamaBlockWeights<T>.addBias(&v, b.bv)
-    let freqs = c.ropeScaling == nil ? nil : c.ropeFrequencies
+    let freqs = c.customRopeFrequencies
     LlamaLayers.rope(
       &q, heads: c.headCount, headDim: c.headDim, ropeDims: c.ropeDimensions, base: c.ropeBase, frequencies: freqs)
     LlamaLayers.rope(
@@ -194,7 +194,7 @@ public struct DifferentiableLlama<T: LinalgScalar>: Sendable {
     var (dq, dk, dv) = LlamaLayers.attentionBackward(
       dOut: dAtt, q: c.q, k: c.k, v: c.v, probs: c.probs, heads: cf.headCount, kvHeads: cf.kvHeadCount,
       headDim: cf.headDim)
-    let freqs = cf.ropeScaling == nil ? nil : cf.ropeFrequencies
+    let freqs = cf.customRopeFrequencies
     LlamaLayers.rope(
       &dq, heads: cf.headCount, headDim: cf.headDim, ropeDims: cf.ropeDimensions, base: cf.ropeBase, inverse: true,
       frequencies: freqs)
