@@ -93,6 +93,12 @@ public protocol ResidualStreamModel {
   /// norm stands between the two (Gemma's post-FFW RMSNorm); nil when the matrix writes into
   /// the residual stream directly (the default).
   func editedOutputSite(after layer: Int, tokens: [Int]) throws -> EditedOutputSite?
+  /// ``logits(from:after:positions:)`` for several sequences at once, with one pullback for
+  /// all their gradients. The default runs them one by one; the Llama family packs them side
+  /// by side (one product per weight for all, attention within each sequence).
+  func logits(packed xs: [Matrix<Float>], after layer: Int, positions: [[Int]]) throws -> (
+    logits: [Matrix<Float>], pullback: ([Matrix<Float>]) -> [Matrix<Float>]
+  )
 }
 
 /// Where a target vector's change goes when a norm stands between the edited matrix and the
@@ -113,6 +119,14 @@ extension ResidualStreamModel {
   /// nil: the edited matrix writes into the residual stream directly, and target vectors add
   /// their change there (MEMIT's `compute_z`).
   public func editedOutputSite(after layer: Int, tokens: [Int]) throws -> EditedOutputSite? { nil }
+
+  /// One sequence after another.
+  public func logits(packed xs: [Matrix<Float>], after layer: Int, positions: [[Int]]) throws -> (
+    logits: [Matrix<Float>], pullback: ([Matrix<Float>]) -> [Matrix<Float>]
+  ) {
+    let each = try zip(xs, positions).map { try logits(from: $0, after: layer, positions: $1) }
+    return (each.map(\.logits), { ds in zip(each, ds).map { $0.pullback($1) } })
+  }
 }
 
 /// Opens a model file by what it holds.
@@ -202,6 +216,38 @@ extension LlamaModel: LanguageModel {
 extension DifferentiableLlama: ResidualStreamModel where T == Float {
   public var width: Int { config.width }
   public var blockCount: Int { config.blockCount }
+
+  /// The sequences' columns side by side (``LlamaLayers/Packing``): every product and norm
+  /// runs once for all of them, attention and RoPE positions per sequence; the logits and
+  /// gradients are split back per sequence.
+  public func logits(packed xs: [Matrix<Float>], after layer: Int, positions: [[Int]]) throws -> (
+    logits: [Matrix<Float>], pullback: ([Matrix<Float>]) -> [Matrix<Float>]
+  ) {
+    precondition(xs.count == positions.count)
+    let packing = LlamaLayers.Packing(lengths: xs.map(\.columns))
+    let x = try Matrix(rows: config.width, columns: packing.starts.count, columnMajor: xs.flatMap(\.storage))
+    let flat = zip(positions, packing.segments).flatMap { p, seg in p.map { seg.lowerBound + $0 } }
+    let after = (layer + 1)..<config.blockCount
+    let (y, caches) = forward(after, x, packing: packing)
+    let (all, head) = headForward(y, positions: flat)
+    var pieces: [Matrix<Float>] = []
+    var at = 0
+    for p in positions {
+      pieces.append(all.submatrix(rows: 0..<all.rows, columns: at..<(at + p.count)))
+      at += p.count
+    }
+    return (
+      pieces,
+      { ds in
+        let dLogits = try! Matrix(rows: all.rows, columns: flat.count, columnMajor: ds.flatMap(\.storage))
+        var none: HeadGradients<Float>? = nil
+        let dy = headBackward(dLogits, head, grads: &none)
+        var noBlocks: [LlamaBlockWeights<Float>]? = nil
+        let dx = backward(after, caches, dy, grads: &noBlocks)
+        return packing.segments.map { dx.submatrix(rows: 0..<dx.rows, columns: $0) }
+      }
+    )
+  }
 
   public func hidden(after layer: Int, tokens: [Int]) throws -> Matrix<Float> {
     forward(0..<(layer + 1), try embed(tokens)).0

@@ -190,4 +190,29 @@ import Testing
     #expect(diff / norm <= tol, "fp32 vs fp64 gradient: relative difference \(diff / norm) > \(tol)")
     print("fp32 vs fp64 target gradient on SmolLM2: relative difference \(diff / norm)")
   }
+
+  /// Sequences packed side by side (target vectors' one pass for all templates) give each
+  /// sequence's own logits and gradients: attention stays within a sequence and positions
+  /// restart, so only the products' rounding differs (BLAS blocks other column counts
+  /// differently). Bound: 2 x (products on the path: 7 per block x 2 blocks + head) x (largest
+  /// inner dimension 24 + 1) x u of fp32, relative to each column's largest entry. Three
+  /// sequences of different lengths; a packing that leaked attention across sequences or kept
+  /// counting positions would be off by O(1).
+  @Test func packedSequencesMatchOneByOne() throws {
+    let m = DifferentiableLlama<Float>.random(config: Self.config, seed: 21)
+    let seqs = [[3, 17, 5, 30, 8, 11], [9, 2, 33], [14, 1, 7, 7, 20, 31, 4, 12, 6]]
+    let positions = [[2, 5], [0, 2], [3, 8]]
+    let xs = try seqs.map { try m.embed($0) }
+    let (packed, pullback) = try m.logits(packed: xs, after: -1, positions: positions)
+    let seeds = positions.enumerated().map { s, p in
+      Matrix<Float>(rows: Self.config.vocabularySize, columns: p.count) { i, k in Float(sin(Double(i + 7 * k + s))) }
+    }
+    let grads = pullback(seeds)
+    let tol = 2 * 15 * 25 * Double(Float.ulpOfOne) / 2
+    for s in 0..<seqs.count {
+      let (lg, back) = try m.logits(from: xs[s], after: -1, positions: positions[s])
+      #expect(Fixtures.worst(packed[s], lg.converted(to: Double.self)) <= tol, "logits of sequence \(s)")
+      #expect(Fixtures.worst(grads[s], back(seeds[s]).converted(to: Double.self)) <= tol, "gradient of sequence \(s)")
+    }
+  }
 }

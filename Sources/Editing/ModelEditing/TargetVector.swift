@@ -131,12 +131,20 @@ public func computeTarget(
     var nll = 0.0
     var kl = 0.0
     var probs = 0.0
+    // All sequences in one pass (packed side by side where the model can).
+    var xs: [Matrix<Float>] = []
+    var toSites: [(Matrix<Float>) -> Matrix<Float>] = []
     for (s, seq) in seqs.enumerated() {
       var u = base[s]
       for i in 0..<c.width { u[i, seq.lookup] += Float(delta[i]) }
       let (x, toSite) = beforeNorm ? sites[s]!.residual(u) : (u, { $0 })
-      let (logits, toResidual) = try model.logits(from: x, after: layer, positions: seq.positions)
-      let pullback = { toSite(toResidual($0)) }
+      xs.append(x)
+      toSites.append(toSite)
+    }
+    let (allLogits, toResiduals) = try model.logits(packed: xs, after: layer, positions: seqs.map(\.positions))
+    var dAll: [Matrix<Float>] = []
+    for (s, seq) in seqs.enumerated() {
+      let logits = allLogits[s]
       let lp = Logits.logSoftmax(logits)
       var dLogits = Matrix<Float>(rows: logits.rows, columns: logits.columns)
       if s < nRewrite {
@@ -156,8 +164,11 @@ public func computeTarget(
         }
         for i in 0..<lp.rows { dLogits[i, 0] = Float(config.klFactor * (exp(col[i]) - exp(p0[i]))) }
       }
-      let dx = pullback(dLogits)
-      for i in 0..<c.width { grad[i] += Double(dx[i, seq.lookup]) }
+      dAll.append(dLogits)
+    }
+    for (s, dxResidual) in toResiduals(dAll).enumerated() {
+      let dx = toSites[s](dxResidual)
+      for i in 0..<c.width { grad[i] += Double(dx[i, seqs[s].lookup]) }
     }
     nll /= Double(nRewrite)
     let dNorm = delta.map { $0 * $0 }.reduce(0, +).squareRoot()

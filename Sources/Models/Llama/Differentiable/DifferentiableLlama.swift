@@ -18,6 +18,8 @@ public struct BlockCache<T: LinalgScalar>: Sendable {
   var up: Matrix<T>  // mlpWidth
   /// The MLP keys (input of `ffn_down`), mlpWidth x T.
   public var keys: Matrix<T>
+  /// The sequences packed side by side, if several.
+  var packing: LlamaLayers.Packing? = nil
 }
 
 /// What the output head keeps: the normalised columns at the positions whose logits were asked.
@@ -117,7 +119,8 @@ public struct DifferentiableLlama<T: LinalgScalar>: Sendable {
   }
 
   /// One block.     x: width x T -> (width x T, cache)
-  public func blockForward(_ l: Int, _ x: Matrix<T>) -> (Matrix<T>, BlockCache<T>) {
+  public func blockForward(_ l: Int, _ x: Matrix<T>, packing: LlamaLayers.Packing? = nil) -> (Matrix<T>, BlockCache<T>)
+  {
     let c = config
     let b = block(l)
     let (h1, r1) = LlamaLayers.rmsNormForward(x, b.attnNorm, eps: c.rmsEpsilon)
@@ -129,11 +132,13 @@ public struct DifferentiableLlama<T: LinalgScalar>: Sendable {
     LlamaBlockWeights<T>.addBias(&v, b.bv)
     let freqs = c.customRopeFrequencies
     LlamaLayers.rope(
-      &q, heads: c.headCount, headDim: c.headDim, ropeDims: c.ropeDimensions, base: c.ropeBase, frequencies: freqs)
+      &q, heads: c.headCount, headDim: c.headDim, ropeDims: c.ropeDimensions, base: c.ropeBase, frequencies: freqs,
+      packing: packing)
     LlamaLayers.rope(
-      &k, heads: c.kvHeadCount, headDim: c.headDim, ropeDims: c.ropeDimensions, base: c.ropeBase, frequencies: freqs)
+      &k, heads: c.kvHeadCount, headDim: c.headDim, ropeDims: c.ropeDimensions, base: c.ropeBase, frequencies: freqs,
+      packing: packing)
     let (att, probs) = LlamaLayers.attentionForward(
-      q: q, k: k, v: v, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim)
+      q: q, k: k, v: v, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim, packing: packing)
     let xMid = x + LlamaLayers.linearForward(b.wo, att)
     let (h2, r2) = LlamaLayers.rmsNormForward(xMid, b.ffnNorm, eps: c.rmsEpsilon)
     let gate = LlamaLayers.linearForward(b.gate, h2)
@@ -144,16 +149,18 @@ public struct DifferentiableLlama<T: LinalgScalar>: Sendable {
       out,
       BlockCache(
         x: x, h1: h1, r1: r1, q: q, k: k, v: v, probs: probs, att: att, xMid: xMid, h2: h2, r2: r2, gate: gate, up: up,
-        keys: keys)
+        keys: keys, packing: packing)
     )
   }
 
   /// Blocks `layers` in order.     x: width x T -> (width x T, one cache per block)
-  public func forward(_ layers: Range<Int>, _ x: Matrix<T>) -> (Matrix<T>, [BlockCache<T>]) {
+  public func forward(_ layers: Range<Int>, _ x: Matrix<T>, packing: LlamaLayers.Packing? = nil) -> (
+    Matrix<T>, [BlockCache<T>]
+  ) {
     var x = x
     var caches: [BlockCache<T>] = []
     for l in layers {
-      let (y, cache) = blockForward(l, x)
+      let (y, cache) = blockForward(l, x, packing: packing)
       caches.append(cache)
       x = y
     }
@@ -193,14 +200,14 @@ public struct DifferentiableLlama<T: LinalgScalar>: Sendable {
     let dAtt = LlamaLayers.linearBackward(dW: &gWo, dy: dxMid, w: b.wo, x: c.att)
     var (dq, dk, dv) = LlamaLayers.attentionBackward(
       dOut: dAtt, q: c.q, k: c.k, v: c.v, probs: c.probs, heads: cf.headCount, kvHeads: cf.kvHeadCount,
-      headDim: cf.headDim)
+      headDim: cf.headDim, packing: c.packing)
     let freqs = cf.customRopeFrequencies
     LlamaLayers.rope(
       &dq, heads: cf.headCount, headDim: cf.headDim, ropeDims: cf.ropeDimensions, base: cf.ropeBase, inverse: true,
-      frequencies: freqs)
+      frequencies: freqs, packing: c.packing)
     LlamaLayers.rope(
       &dk, heads: cf.kvHeadCount, headDim: cf.headDim, ropeDims: cf.ropeDimensions, base: cf.ropeBase, inverse: true,
-      frequencies: freqs)
+      frequencies: freqs, packing: c.packing)
     var gq: Matrix<T>? = want ? grads!.wq : nil
     var gk: Matrix<T>? = want ? grads!.wk : nil
     var gv: Matrix<T>? = want ? grads!.wv : nil

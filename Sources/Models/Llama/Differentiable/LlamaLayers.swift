@@ -67,6 +67,35 @@ public enum LlamaLayers {
     return dx
   }
 
+  // MARK: packed sequences
+
+  /// Several sequences side by side in one activation matrix (their columns concatenated):
+  /// every per-token step runs on all of them at once, attention only within each sequence and
+  /// positions restart at 0 in each.
+  public struct Packing: Sendable, Equatable {
+    /// The column ranges of the sequences, in order, covering `0..<columns`.
+    public let segments: [Range<Int>]
+    /// Per column: the first column of its sequence, and its position within it.
+    public let starts: [Int]
+    public let positions: [Int]
+
+    public init(lengths: [Int]) {
+      var segs: [Range<Int>] = []
+      var starts: [Int] = []
+      var positions: [Int] = []
+      var at = 0
+      for n in lengths {
+        segs.append(at..<(at + n))
+        starts += [Int](repeating: at, count: n)
+        positions += Array(0..<n)
+        at += n
+      }
+      segments = segs
+      self.starts = starts
+      self.positions = positions
+    }
+  }
+
   // MARK: RoPE
 
   /// GGUF's interleaved rotary embedding, in place: in each head, the pair (2i, 2i+1),
@@ -77,13 +106,14 @@ public enum LlamaLayers {
   @_specialize(exported:true,where T == Double)
   public static func rope<T: LinalgScalar>(
     _ x: inout Matrix<T>, heads: Int, headDim: Int, ropeDims: Int, base: Double, inverse: Bool = false,
-    frequencies: [Double]? = nil
+    frequencies: [Double]? = nil, packing: Packing? = nil
   ) {
     let half = ropeDims / 2
     let sign = inverse ? -1.0 : 1.0
     for t in 0..<x.columns {
+      let position = packing?.positions[t] ?? t
       for i in 0..<half {
-        let angle = Double(t) * (frequencies?[i] ?? pow(base, -2 * Double(i) / Double(ropeDims)))
+        let angle = Double(position) * (frequencies?[i] ?? pow(base, -2 * Double(i) / Double(ropeDims)))
         let c = cos(angle)
         let s = sign * sin(angle)
         for h in 0..<heads {
@@ -105,7 +135,8 @@ public enum LlamaLayers {
   @_specialize(exported:true,where T == Float)
   @_specialize(exported:true,where T == Double)
   public static func attentionForward<T: LinalgScalar>(
-    q: Matrix<T>, k: Matrix<T>, v: Matrix<T>, heads: Int, kvHeads: Int, headDim hd: Int, window: Int = Int.max
+    q: Matrix<T>, k: Matrix<T>, v: Matrix<T>, heads: Int, kvHeads: Int, headDim hd: Int, window: Int = Int.max,
+    packing: Packing? = nil
   ) -> (out: Matrix<T>, probs: [Matrix<T>]) {
     let n = q.columns
     let group = heads / kvHeads
@@ -119,8 +150,8 @@ public enum LlamaLayers {
       let vg = v.submatrix(rows: g * hd..<(g + 1) * hd, columns: 0..<n)
       var p = try! Matrix.multiply(kg, qh, transA: .transpose, alpha: T(scale))
       for j in 0..<n {
-        // Keys j - window + 1 ... j (all earlier ones when window = Int.max).
-        let first = window >= j + 1 ? 0 : j - window + 1
+        // Keys j - window + 1 ... j (all earlier ones when window = Int.max), within j's sequence.
+        let first = max(window >= j + 1 ? 0 : j - window + 1, packing?.starts[j] ?? 0)
         var m = -Double.infinity
         for i in first...j { m = max(m, Double(p[i, j])) }
         var sum = 0.0
@@ -144,7 +175,7 @@ public enum LlamaLayers {
   @_specialize(exported:true,where T == Double)
   public static func attentionBackward<T: LinalgScalar>(
     dOut: Matrix<T>, q: Matrix<T>, k: Matrix<T>, v: Matrix<T>, probs: [Matrix<T>], heads: Int, kvHeads: Int,
-    headDim hd: Int, window: Int = Int.max
+    headDim hd: Int, window: Int = Int.max, packing: Packing? = nil
   ) -> (dq: Matrix<T>, dk: Matrix<T>, dv: Matrix<T>) {
     let n = q.columns
     let group = heads / kvHeads
@@ -164,7 +195,7 @@ public enum LlamaLayers {
       let dvg = try! Matrix.multiply(doh, p, transB: .transpose)
       var ds = try! Matrix.multiply(vg, doh, transA: .transpose)  // dP
       for j in 0..<n {
-        let first = window >= j + 1 ? 0 : j - window + 1
+        let first = max(window >= j + 1 ? 0 : j - window + 1, packing?.starts[j] ?? 0)
         var dot = 0.0
         for i in first...j { dot += Double(p[i, j]) * Double(ds[i, j]) }
         for i in 0..<n { ds[i, j] = i <= j && i >= first ? T(Double(p[i, j]) * (Double(ds[i, j]) - dot)) : 0 }
