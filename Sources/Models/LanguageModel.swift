@@ -60,6 +60,9 @@ public protocol LanguageModel: AnyObject, Sendable {
   func save(to path: String, editedLayers: [Int]) throws
   /// The differentiable counterpart (fp32, sharing the weights) that target vectors use.
   func residualStreamModel() throws -> ResidualStreamModel
+  /// A sequence to extend token by token (generation): the Llama family keeps a KV cache, the
+  /// default reruns the whole sequence for each new token.
+  func tokenStream() throws -> TokenStream
   /// The output the edited matrix should give (`d x n`, one column per edit key) so that the
   /// residual stream after block `layer` changes by `residualChange`, given its current
   /// output `current = W0 k`. Where the matrix writes into the residual stream directly (GPT-2,
@@ -69,7 +72,29 @@ public protocol LanguageModel: AnyObject, Sendable {
     -> Matrix<Double>
 }
 
+/// A growing sequence and the logits after its last token.
+public protocol TokenStream: AnyObject {
+  /// The tokens so far.
+  var tokens: [Int] { get }
+  /// Appends `tokens` and returns the logits after the last one (`vocabulary x 1`).
+  func append(_ tokens: [Int]) throws -> Matrix<Float>
+}
+
+/// The stream without a cache: every append reruns the whole sequence.
+final class RecomputingStream: TokenStream {
+  let model: any LanguageModel
+  private(set) var tokens: [Int] = []
+  init(_ model: any LanguageModel) { self.model = model }
+  func append(_ new: [Int]) throws -> Matrix<Float> {
+    let r = try model.forward(tokens + new, capture: [:], logits: .last, profile: nil)
+    tokens += new
+    return r.logits!
+  }
+}
+
 extension LanguageModel {
+  public func tokenStream() throws -> TokenStream { RecomputingStream(self) }
+
   public func editedOutputTarget(layer: Int, current: Matrix<Double>, residualChange: Matrix<Double>) throws
     -> Matrix<Double>
   {
@@ -211,6 +236,8 @@ extension LlamaModel: LanguageModel {
   }
 
   public func residualStreamModel() throws -> ResidualStreamModel { try DifferentiableLlama(self) }
+
+  public func tokenStream() throws -> TokenStream { try CachedStream(self) }
 }
 
 extension DifferentiableLlama: ResidualStreamModel where T == Float {

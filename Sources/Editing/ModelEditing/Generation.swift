@@ -4,12 +4,19 @@ import Models
 
 extension LanguageModel {
   /// Continues `prompt` by `count` tokens, sampling each from the `topK` most likely (seeded;
-  /// `topK = 1` is greedy). No KV cache: each step reruns the sequence, fine for the short
-  /// texts of context templates and fluency checks.
+  /// `topK = 1` is greedy), through the model's ``TokenStream`` (a KV cache where the model has
+  /// one: each new token costs one token's forward pass).
   public func generate(_ prompt: [Int], count: Int, topK: Int = 5, rng: GSLRandom) throws -> [Int] {
+    try generate(prompt, count: count, topK: topK, rng: rng, stream: try tokenStream())
+  }
+
+  /// The same through a given stream (tests compare the cached one with rerunning).
+  func generate(_ prompt: [Int], count: Int, topK: Int, rng: GSLRandom, stream: TokenStream) throws -> [Int] {
     var ids = prompt
-    for _ in 0..<count {
-      guard let logits = try forward(ids, logits: .last).logits else { break }
+    guard count > 0 else { return ids }
+    var logits = try stream.append(prompt)
+    for step in 0..<count {
+      if step > 0 { logits = try stream.append([ids.last!]) }
       let col = (0..<logits.rows).map { Double(logits[$0, 0]) }
       let top = col.indices.sorted { col[$0] > col[$1] }.prefix(max(1, topK))
       let m = col[top.first!]

@@ -94,15 +94,17 @@ enum LlamaKernels {
   /// the work of the two products against the full T x T square.
   /// With `window` (Gemma's sliding layers) query j sees only keys `j - window + 1 ... j`, and
   /// a query block only computes the scores of the keys its queries can see.
+  /// With a KV cache, `k` and `v` hold `offset` earlier positions before the queries' own:
+  /// query j is position `offset + j` and sees keys up to it.
   static func attention(
     _ out: inout Matrix<Float>, q: Matrix<Float>, k: Matrix<Float>, v: Matrix<Float>, heads: Int, kvHeads: Int,
-    headDim hd: Int, block: Int = 128, window: Int = Int.max, scratch given: AttentionScratch? = nil
+    headDim hd: Int, block: Int = 128, window: Int = Int.max, offset: Int = 0, scratch given: AttentionScratch? = nil
   ) {
-    precondition(window >= 1)
+    precondition(window >= 1 && offset >= 0 && k.columns == offset + q.columns && v.columns == k.columns)
     let t = q.columns
     let group = heads / kvHeads
-    let scratch = given ?? AttentionScratch(tokens: t, group: group, headDim: hd, block: block)
-    precondition(scratch.perWorker >= 2 * hd * group * min(block, t) + t * group * min(block, t))
+    let scratch = given ?? AttentionScratch(tokens: k.columns, group: group, headDim: hd, block: block)
+    precondition(scratch.perWorker >= 2 * hd * group * min(block, t) + k.columns * group * min(block, t))
     let scale = 1 / Float(hd).squareRoot()
     let qRows = q.rows
     let kRows = k.rows
@@ -134,9 +136,10 @@ enum LlamaKernels {
                   let j0 = bi * block
                   let j1 = min(t, j0 + block)
                   let nq = j1 - j0
-                  // Keys kLo..<j1: the earliest any query of the block sees.
-                  let kLo = window >= j0 + 1 ? 0 : j0 - window + 1
-                  let nk = j1 - kLo
+                  // Keys kLo..<offset + j1: the earliest any query of the block sees.
+                  let a0 = offset + j0
+                  let kLo = window >= a0 + 1 ? 0 : a0 - window + 1
+                  let nk = offset + j1 - kLo
                   let cols = group * nq
                   let qs = mine
                   let os = mine + hd * cols
@@ -152,7 +155,7 @@ enum LlamaKernels {
                     .transpose, .none, m: nk, n: cols, k: hd, alpha: scale, a: kb + g * hd + kLo * kRows, lda: kRows,
                     b: qs, ldb: hd, beta: 0, c: s, ldc: nk)
                   for c in 0..<cols {
-                    let j = j0 + c % nq
+                    let j = offset + j0 + c % nq
                     // Local key indices first..<j - kLo + 1 are visible.
                     let first = window >= j + 1 ? 0 : j - window + 1 - kLo
                     let col = s + c * nk

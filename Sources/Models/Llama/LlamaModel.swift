@@ -167,6 +167,20 @@ public final class LlamaModel: @unchecked Sendable {
   public func forward(
     _ tokens: [Int], capture: [Int: Set<Capture>] = [:], logits: LogitsMode = .all, profile: ForwardProfile? = nil
   ) throws -> (logits: Matrix<Float>?, captures: [Int: [Capture: Matrix<Float>]]) {
+    try forward(tokens, start: 0, cache: nil, capture: capture, logits: logits, profile: profile)
+  }
+
+  /// The forward pass of `tokens` at positions `start...`, after the `start` tokens whose keys
+  /// and values `cache` holds (it must hold exactly `start`; this pass appends its own). With
+  /// no cache, `start` must be 0.
+  func forward(
+    _ tokens: [Int], start: Int, cache: KVCache?, capture: [Int: Set<Capture>], logits: LogitsMode,
+    profile: ForwardProfile?
+  ) throws -> (logits: Matrix<Float>?, captures: [Int: [Capture: Matrix<Float>]]) {
+    precondition(start == (cache?.length ?? 0), "the cache holds \(cache?.length ?? 0) positions, not \(start)")
+    if start + tokens.count > config.contextLength {
+      throw ModelError.contextTooLong(context: start + tokens.count, limit: config.contextLength)
+    }
     func timed<R>(_ name: String, _ body: () throws -> R) rethrows -> R {
       guard let profile else { return try body() }
       let t0 = DispatchTime.now().uptimeNanoseconds
@@ -195,7 +209,7 @@ public final class LlamaModel: @unchecked Sendable {
     var att = Matrix<Float>(rows: c.headCount * c.headDim, columns: t)
     let ropeTable = timed("rope") {
       LlamaKernels.RopeTable(
-        positions: t, ropeDims: c.ropeDimensions, base: c.ropeBase,
+        positions: t, ropeDims: c.ropeDimensions, base: c.ropeBase, start: start,
         frequencies: c.customRopeFrequencies)
     }
     // Workspaces reused by every block (fresh multi-MB buffers per block cost page faults).
@@ -206,7 +220,7 @@ public final class LlamaModel: @unchecked Sendable {
     var keys = Matrix<Float>(rows: c.mlpWidth, columns: t)
     var m = Matrix<Float>(rows: c.width, columns: t)
     let attentionScratch = LlamaKernels.AttentionScratch(
-      tokens: t, group: c.headCount / c.kvHeadCount, headDim: c.headDim)
+      tokens: start + t, group: c.headCount / c.kvHeadCount, headDim: c.headDim)
     for l in 0...max(lastNeeded, -1) where l >= 0 {
       let b = timed("weights") { store.block(l) }
       let want = capture[l] ?? []
@@ -225,9 +239,16 @@ public final class LlamaModel: @unchecked Sendable {
         LlamaKernels.rope(&k, heads: c.kvHeadCount, headDim: c.headDim, table: ropeTable)
       }
       timed("attention") {
-        LlamaKernels.attention(
-          &att, q: q, k: k, v: v, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim,
-          scratch: attentionScratch)
+        if let cache {
+          cache.append(layer: l, keys: k, values: v)
+          LlamaKernels.attention(
+            &att, q: q, k: cache.keys[l], v: cache.values[l], heads: c.headCount, kvHeads: c.kvHeadCount,
+            headDim: c.headDim, offset: start, scratch: attentionScratch)
+        } else {
+          LlamaKernels.attention(
+            &att, q: q, k: k, v: v, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim,
+            scratch: attentionScratch)
+        }
       }
       timed("output proj") { LlamaKernels.linear(into: &x, b.wo, att, accumulate: true) }
       // MLP sub-block: x += W_down (silu(W_gate h) * W_up h), h = rmsnorm(x)
@@ -259,6 +280,48 @@ public final class LlamaModel: @unchecked Sendable {
     // logits: vocabulary x T = Eᵀ x (E: width x vocabulary)
     let logitMatrix = try timed("logits") { try Matrix.multiply(output ?? embedding, normed, transA: .transpose) }
     return (logitMatrix, captures)
+  }
+
+  /// Keys and values (after RoPE) of every block for the positions run so far.
+  final class KVCache {
+    private(set) var keys: [Matrix<Float>]
+    private(set) var values: [Matrix<Float>]
+    /// Positions held (every block's matrices have this many columns once a pass is done).
+    var length: Int { keys.last?.columns ?? 0 }
+
+    init(blocks: Int, rows: Int) {
+      keys = Array(repeating: Matrix(rows: rows, columns: 0), count: blocks)
+      values = keys
+    }
+
+    /// Appends a pass's columns (column-major: the storages concatenate).
+    func append(layer l: Int, keys k: Matrix<Float>, values v: Matrix<Float>) {
+      keys[l] = try! Matrix(
+        rows: k.rows, columns: keys[l].columns + k.columns, columnMajor: keys[l].storage + k.storage)
+      values[l] = try! Matrix(
+        rows: v.rows, columns: values[l].columns + v.columns, columnMajor: values[l].storage + v.storage)
+    }
+  }
+
+  /// A sequence decoded token by token with a KV cache: each new token costs one token's pass.
+  final class CachedStream: TokenStream {
+    let model: LlamaModel
+    let cache: KVCache
+    private(set) var tokens: [Int] = []
+
+    init(_ model: LlamaModel) throws {
+      guard model.loadedBlocks == model.config.blockCount else {
+        throw ModelError.notLoaded(layer: model.config.blockCount - 1, loaded: model.loadedBlocks)
+      }
+      self.model = model
+      cache = KVCache(blocks: model.config.blockCount, rows: model.config.kvHeadCount * model.config.headDim)
+    }
+
+    func append(_ new: [Int]) throws -> Matrix<Float> {
+      let r = try model.forward(new, start: tokens.count, cache: cache, capture: [:], logits: .last, profile: nil)
+      tokens += new
+      return r.logits!
+    }
   }
 
   /// Softmax probabilities of one logits column, in fp64 (``Logits/probabilities(_:column:)``).
