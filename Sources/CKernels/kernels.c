@@ -70,10 +70,14 @@ static int kev_supported_level(void) {
 #endif
 }
 
-// 0: not yet known. Written once (or by kev_kernels_force_level); a race writes the same value.
+// 0: not yet known. Written once; a race writes the same value.
 static volatile int kev_chosen_level = 0;
+// A build forced by kev_kernels_force_level for the calling thread only (0: none), so that a
+// test of one build never changes the rounding of passes that run meanwhile on other threads.
+static _Thread_local int kev_thread_level = 0;
 
 static inline int kev_level(void) {
+  if (kev_thread_level != 0) return kev_thread_level;
   int l = kev_chosen_level;
   if (l == 0) {
     l = kev_supported_level();
@@ -85,10 +89,14 @@ static inline int kev_level(void) {
 int kev_kernels_supported_level(void) { return kev_supported_level(); }
 
 int kev_kernels_force_level(int level) {
+  if (level <= 0) {
+    kev_thread_level = 0;
+    return kev_level();
+  }
   int top = kev_supported_level();
   int l = level >= 4 ? 4 : (level >= 3 ? 3 : 1);
   if (l > top) l = top;
-  kev_chosen_level = l;
+  kev_thread_level = l;
   return l;
 }
 

@@ -10,8 +10,8 @@ import Testing
 /// naive fp64 references. Bounds: fp32 rounding of a few operations per element, i.e. a small
 /// multiple of eps32 relative, plus the exp polynomial's own 2 ulp.
 /// Every test runs each build this CPU can execute (AVX-512, AVX2 + FMA, baseline), forced in
-/// turn: the suite is serialized because the forced build is process-wide (other suites running
-/// meanwhile only switch between builds that all pass these tests).
+/// turn on its own thread (the forced build is thread-local: suites running meanwhile keep the
+/// CPU's build, so their bit-for-bit comparisons are unaffected).
 @Suite("Forward-pass kernels", .serialized) struct KernelTests {
   let eps = Double(Float.ulpOfOne)
 
@@ -27,6 +27,7 @@ import Testing
   /// the underflow cut-off, finite above the top.
   @Test(arguments: KernelTests.levels) func expAccurateOverTheFloatRange(level: Int) {
     use(level)
+    defer { _ = kev_kernels_force_level(0) }
     let x = stride(from: Float(-87), to: 88, by: 0.0173).map { $0 }
     var y = [Float](repeating: 0, count: x.count)
     kev_exp(&y, x, x.count)
@@ -51,6 +52,7 @@ import Testing
   @Test(arguments: KernelTests.levels, [1, 7, 8, 33, 500]) func softmaxPrefixMatchesReference(level: Int, visible: Int)
   {
     use(level)
+    defer { _ = kev_kernels_force_level(0) }
     let length = visible + 13
     var col = (0..<length).map { Float(sin(Double($0) * 1.7) * 9) }
     let x = col[0..<visible].map(Double.init)
@@ -73,6 +75,7 @@ import Testing
 
   @Test(arguments: KernelTests.levels) func swigluMatchesReference(level: Int) {
     use(level)
+    defer { _ = kev_kernels_force_level(0) }
     let n = 1003
     let gate = (0..<n).map { Float(sin(Double($0) * 0.37) * 12) }
     var up = (0..<n).map { Float(cos(Double($0) * 0.11) * 3) }
@@ -83,6 +86,7 @@ import Testing
 
   @Test(arguments: KernelTests.levels) func rmsNormMatchesReference(level: Int) {
     use(level)
+    defer { _ = kev_kernels_force_level(0) }
     let d = 77, t = 5
     let x = Matrix<Float>(rows: d, columns: t) { i, j in Float(sin(Double(i * 3 + j)) * Double(j + 1)) }
     let w = (0..<d).map { Float(1 + 0.01 * Double($0)) }
@@ -101,6 +105,7 @@ import Testing
   /// after fp64 statistics), on columns with a large mean (where a one-pass variance would fail).
   @Test(arguments: KernelTests.levels) func layerNormMatchesReference(level: Int) {
     use(level)
+    defer { _ = kev_kernels_force_level(0) }
     let d = 77, t = 5
     let x = Matrix<Float>(rows: d, columns: t) { i, j in Float(100 * Double(j) + sin(Double(i * 3 + j)) * Double(j + 1))
     }
@@ -123,6 +128,7 @@ import Testing
   /// at most a few ulp of 1, scaled by x / 2) - and exactly 0 / x far out.
   @Test(arguments: KernelTests.levels) func geluTanhMatchesReference(level: Int) {
     use(level)
+    defer { _ = kev_kernels_force_level(0) }
     var x = stride(from: Float(-12), through: 12, by: 0.0137).map { $0 } + [-100, 100, 0]
     let ref = x.map { NormAndActivation.gelu(Double($0), exact: false).value }
     kev_gelu_tanh(&x, x.count)
@@ -135,6 +141,7 @@ import Testing
   /// bfloat16 widening: all 65,536 bit patterns, each exact, with the 256 Inf/NaN patterns counted.
   @Test(arguments: KernelTests.levels) func bf16WideningIsExact(level: Int) {
     use(level)
+    defer { _ = kev_kernels_force_level(0) }
     let src = (0..<65536).map { UInt16($0) }
     var dst = [Float](repeating: 0, count: src.count + 1)
     var bad = 0
@@ -156,6 +163,7 @@ import Testing
   /// (the angles there are where fp32 would lose digits if computed in fp32).
   @Test(arguments: KernelTests.levels) func ropeMatchesReference(level: Int) {
     use(level)
+    defer { _ = kev_kernels_force_level(0) }
     let heads = 3, hd = 8, ropeDims = 8, t = 4, start = 1000
     let base = 10000.0
     let x0 = Matrix<Float>(rows: heads * hd, columns: t) { i, j in Float(cos(Double(i * 7 + j))) }
@@ -180,6 +188,7 @@ import Testing
   /// two products and a sum).
   @Test(arguments: KernelTests.levels) func ropeHalfSplitMatchesReference(level: Int) {
     use(level)
+    defer { _ = kev_kernels_force_level(0) }
     let heads = 3, hd = 8, t = 3000
     let x = Matrix<Float>(rows: heads * hd, columns: t) { i, j in Float(sin(Double(i * 7 + j) * 0.13)) }
     var fast = x
@@ -281,6 +290,6 @@ import Testing
     let name = String(cString: kev_kernels_isa())
     #expect(name.hasPrefix(top == 4 ? "x86-64-v4" : top == 3 ? "x86-64-v3" : "baseline"))
     #expect(kev_kernels_force_level(1) == 1 && String(cString: kev_kernels_isa()) == "baseline")
-    _ = kev_kernels_force_level(top)
+    #expect(kev_kernels_force_level(0) == top)
   }
 }

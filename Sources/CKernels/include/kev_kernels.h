@@ -47,8 +47,10 @@ const char *kev_kernels_isa(void);
 /// The highest build this CPU can run: 4 (AVX-512), 3 (AVX2 + FMA) or 1 (baseline).
 int kev_kernels_supported_level(void);
 
-/// Makes every later call use the build of `level` (4, 3 or 1), lowered to what the CPU
-/// supports; returns the level in force. For tests that check each build against references.
+/// Makes every later call on the calling thread use the build of `level` (4, 3 or 1), lowered
+/// to what the CPU supports; returns the level in force. For tests that check each build
+/// against references: other threads keep the CPU's build (their results stay reproducible).
+/// `level` 0 removes the thread's override.
 int kev_kernels_force_level(int level);
 
 #endif

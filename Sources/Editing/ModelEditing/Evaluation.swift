@@ -40,13 +40,13 @@ public enum EditEvaluation {
         try model.objectLogProbability(prompt: p, object: r.targetNew)
           > model.objectLogProbability(prompt: p, object: r.targetTrue)
       }
-      let es = try prefersNew(r.filledPrompt)
+      // The edit prompt's new-object pass also gives the probability of its first token.
+      let new = try model.objectScore(prompt: r.filledPrompt, object: r.targetNew)
+      let es = try new.meanLogProbability > model.objectLogProbability(prompt: r.filledPrompt, object: r.targetTrue)
       let ps = try r.paraphrases.map { try prefersNew($0) }
       var lost: [String] = []
       for n in r.neighborhood where try prefersNew(n) { lost.append(n) }
-      let first = model.tokenizer.encodeContinuation(" " + r.targetNew)[0]
-      let logits = try model.forward(model.tokenizer.encode(r.filledPrompt), logits: .last).logits!
-      let p = Logits.probabilities(logits, column: 0)[first]
+      let p = new.firstTokenProbability
       out.append(
         RequestScores(
           prompt: r.filledPrompt, efficacy: es,

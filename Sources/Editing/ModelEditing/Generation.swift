@@ -39,14 +39,27 @@ extension LanguageModel {
   /// Mean log-probability per token of `object` (its tokens after a space) following `prompt`:
   /// CounterFact's comparison of two objects of different token counts.
   public func objectLogProbability(prompt: String, object: String) throws -> Double {
+    try objectScore(prompt: prompt, object: object).meanLogProbability
+  }
+
+  /// The mean log-probability per token of `object` after `prompt` and the probability of its
+  /// first token, from one forward pass.
+  public func objectScore(prompt: String, object: String) throws -> (
+    meanLogProbability: Double, firstTokenProbability: Double
+  ) {
     let p = tokenizer.encode(prompt)
     let o = tokenizer.encodeContinuation(" " + object)
     guard !p.isEmpty, !o.isEmpty else { throw ModelError.emptyInput }
     let ids = p + o.dropLast()
     guard let logits = try forward(ids, logits: .all).logits else { throw ModelError.emptyInput }
     var total = 0.0
-    for (k, t) in o.enumerated() { total += Logits.logProbability(logits, column: p.count - 1 + k, token: t) }
-    return total / Double(o.count)
+    var first = 0.0
+    for (k, t) in o.enumerated() {
+      let lp = Logits.logProbability(logits, column: p.count - 1 + k, token: t)
+      if k == 0 { first = exp(lp) }
+      total += lp
+    }
+    return (total / Double(o.count), first)
   }
 
 }
