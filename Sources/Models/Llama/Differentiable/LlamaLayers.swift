@@ -141,9 +141,8 @@ public enum LlamaLayers {
     let n = q.columns
     let group = heads / kvHeads
     let scale = 1 / Double(hd).squareRoot()
-    var out = Matrix<T>(rows: heads * hd, columns: n)
-    var probs: [Matrix<T>] = []
-    for h in 0..<heads {
+    // Heads in parallel (single-threaded BLAS each: their products are small).
+    let perHead = concurrentMap(heads) { h -> (Matrix<T>, Matrix<T>) in
       let g = h / group
       let qh = q.submatrix(rows: h * hd..<(h + 1) * hd, columns: 0..<n)
       let kg = k.submatrix(rows: g * hd..<(g + 1) * hd, columns: 0..<n)
@@ -162,11 +161,32 @@ public enum LlamaLayers {
         }
         for i in 0..<n { p[i, j] = i <= j && i >= first ? T(e[i] / sum) : 0 }
       }
-      let oh = vg * p
-      for j in 0..<n { for i in 0..<hd { out[h * hd + i, j] = oh[i, j] } }
-      probs.append(p)
+      return (vg * p, p)
     }
-    return (out, probs)
+    var out = Matrix<T>(rows: heads * hd, columns: n)
+    for (h, (oh, _)) in perHead.enumerated() {
+      for j in 0..<n { for i in 0..<hd { out[h * hd + i, j] = oh[i, j] } }
+    }
+    return (out, perHead.map(\.1))
+  }
+
+  /// `body(i)` for `i < n` on every core, each with single-threaded BLAS; the results in index
+  /// order (the same products as one after another, so the same values).
+  static func concurrentMap<R>(_ n: Int, _ body: @Sendable (Int) -> R) -> [R] {
+    guard n > 1 else { return (0..<n).map(body) }
+    let slots = UnsafeMutablePointer<R?>.allocate(capacity: n)
+    slots.initialize(repeating: nil, count: n)
+    defer {
+      slots.deinitialize(count: n)
+      slots.deallocate()
+    }
+    let address = UInt(bitPattern: slots)
+    BLASThreads.singleThreaded {
+      DispatchQueue.concurrentPerform(iterations: n) { i in
+        UnsafeMutablePointer<R?>(bitPattern: address)![i] = body(i)
+      }
+    }
+    return (0..<n).map { slots[$0]! }
   }
 
   /// dV_g += dO_h Pᵀ; dP = V_gᵀ dO_h; dS = P ∘ (dP - 1 colsum(P ∘ dP)); dQ_h = K_g dS / sqrt(hd);
@@ -180,10 +200,7 @@ public enum LlamaLayers {
     let n = q.columns
     let group = heads / kvHeads
     let scale = T(1 / Double(hd).squareRoot())
-    var dq = Matrix<T>(rows: q.rows, columns: n)
-    var dk = Matrix<T>(rows: k.rows, columns: n)
-    var dv = Matrix<T>(rows: v.rows, columns: n)
-    for h in 0..<heads {
+    let perHead = concurrentMap(heads) { h -> (Matrix<T>, Matrix<T>, Matrix<T>) in
       let g = h / group
       let rows = h * hd..<(h + 1) * hd
       let kvRows = g * hd..<(g + 1) * hd
@@ -200,13 +217,21 @@ public enum LlamaLayers {
         for i in first...j { dot += Double(p[i, j]) * Double(ds[i, j]) }
         for i in 0..<n { ds[i, j] = i <= j && i >= first ? T(Double(p[i, j]) * (Double(ds[i, j]) - dot)) : 0 }
       }
-      let dqh = try! Matrix.multiply(kg, ds, alpha: scale)
-      let dkg = try! Matrix.multiply(qh, ds, transB: .transpose, alpha: scale)
+      return (
+        try! Matrix.multiply(kg, ds, alpha: scale), try! Matrix.multiply(qh, ds, transB: .transpose, alpha: scale), dvg
+      )
+    }
+    var dq = Matrix<T>(rows: q.rows, columns: n)
+    var dk = Matrix<T>(rows: k.rows, columns: n)
+    var dv = Matrix<T>(rows: v.rows, columns: n)
+    // Accumulated in head order, as one after another.
+    for (h, (dqh, dkg, dvg)) in perHead.enumerated() {
+      let g = h / group
       for j in 0..<n {
         for i in 0..<hd {
-          dq[rows.lowerBound + i, j] = dqh[i, j]
-          dk[kvRows.lowerBound + i, j] += dkg[i, j]
-          dv[kvRows.lowerBound + i, j] += dvg[i, j]
+          dq[h * hd + i, j] = dqh[i, j]
+          dk[g * hd + i, j] += dkg[i, j]
+          dv[g * hd + i, j] += dvg[i, j]
         }
       }
     }
