@@ -167,22 +167,11 @@ public final class BPETokenizer: @unchecked Sendable {
   }
 
   /// BPE's merge loop, shared by every vocabulary kind: while some adjacent pair has a cost
-  /// (nil: the pair does not merge), join the pair of lowest cost, leftmost on ties. O(n^2)
-  /// over a piece or fragment, which is short text in every use here.
+  /// (nil: the pair does not merge), join the pair of lowest cost, leftmost on ties. In
+  /// O(n log n) (``MergeQueue``): SentencePiece fragments are whole documents, where the plain
+  /// O(n^2) loop took most of a statistics run's set-up.
   static func merge(_ symbols: inout [String], cost: (String, String) -> Double?) {
-    while symbols.count > 1 {
-      var best = Double.infinity
-      var at = -1
-      for i in 0..<(symbols.count - 1) {
-        if let c = cost(symbols[i], symbols[i + 1]), c < best {
-          best = c
-          at = i
-        }
-      }
-      if at < 0 { break }
-      symbols[at] += symbols[at + 1]
-      symbols.remove(at: at + 1)
-    }
+    MergeQueue.merge(&symbols, cost: cost)
   }
 
   public var vocabularySize: Int { tokens.count }
