@@ -55,7 +55,7 @@ let package = Package(
     .target(
       name: "Models", dependencies: ["Linalg", "CKernels"], swiftSettings: crossModule + optimisedInDebug),
     .target(
-      name: "Editing", dependencies: ["Linalg", "Models"], swiftSettings: crossModule + optimisedInDebug),
+      name: "Editing", dependencies: ["Linalg", "Models", "CKernels"], swiftSettings: crossModule + optimisedInDebug),
     .target(name: "Verify", dependencies: ["Linalg", "Models", "Editing"], swiftSettings: crossModule),
     .executableTarget(
       name: "VerifyCLI",

@@ -41,6 +41,13 @@ void kev_widen_bf16(float *dst, const void *src, long n, long *nonfinite);
 void kev_rope_neox(float *x, long rows, long t, long heads, long headDim, long half, const float *cosines,
                    const float *sines);
 
+/// Whether this CPU has the SHA extensions that kev_sha256_blocks uses (1) or not (0).
+int kev_sha256_hardware(void);
+
+/// SHA-256's compression of `blocks` whole 64-byte blocks of `data` into `state` (h0..h7, FIPS
+/// 180-4), with the SHA extensions; only when kev_sha256_hardware() says so.
+void kev_sha256_blocks(unsigned int *state, const void *data, long blocks);
+
 /// Which build this CPU runs: "x86-64-v4 (AVX-512)", "x86-64-v3 (AVX2, FMA)" or "baseline".
 const char *kev_kernels_isa(void);
 
