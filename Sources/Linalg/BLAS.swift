@@ -1,4 +1,5 @@
 import CLapack
+import Foundation
 
 /// Whether an operand enters a product as itself or transposed.
 public enum Transpose: Sendable {
@@ -148,11 +149,37 @@ public enum BLASThreads {
   /// with `OPENBLAS_CORETYPE` set, the one it names.
   public static var coreName: String { String(cString: openblas_get_corename()) }
 
-  /// Runs `body` with OpenBLAS limited to one thread, then restores the previous count.
+  /// Runs `body` with OpenBLAS limited to one thread, then restores the previous count. The
+  /// count is process-wide, so overlapping callers (threads, nesting) share one depth counter:
+  /// the first sets 1, the last restores what was there before the first.
   public static func singleThreaded<R>(_ body: () throws -> R) rethrows -> R {
-    let before = openblas_get_num_threads()
-    openblas_set_num_threads(1)
-    defer { openblas_set_num_threads(before) }
+    SingleThreadDepth.shared.enter()
+    defer { SingleThreadDepth.shared.leave() }
     return try body()
+  }
+}
+
+/// The depth counter of ``BLASThreads/singleThreaded(_:)``.
+final class SingleThreadDepth: @unchecked Sendable {
+  static let shared = SingleThreadDepth()
+  private let lock = NSLock()
+  private var depth = 0
+  private var saved: Int32 = 1
+
+  func enter() {
+    lock.lock()
+    if depth == 0 {
+      saved = openblas_get_num_threads()
+      openblas_set_num_threads(1)
+    }
+    depth += 1
+    lock.unlock()
+  }
+
+  func leave() {
+    lock.lock()
+    depth -= 1
+    if depth == 0 { openblas_set_num_threads(saved) }
+    lock.unlock()
   }
 }

@@ -178,6 +178,10 @@ public final class LlamaModel: @unchecked Sendable {
     profile: ForwardProfile?
   ) throws -> (logits: Matrix<Float>?, captures: [Int: [Capture: Matrix<Float>]]) {
     precondition(start == (cache?.length ?? 0), "the cache holds \(cache?.length ?? 0) positions, not \(start)")
+    // Every block must run to extend every block's cache.
+    precondition(cache == nil || logits != .none, "a cached pass computes logits")
+    // Columns a failed pass appended are dropped: the cache holds committed positions only.
+    cache?.rollBack()
     if start + tokens.count > config.contextLength {
       throw ModelError.contextTooLong(context: start + tokens.count, limit: config.contextLength)
     }
@@ -279,6 +283,7 @@ public final class LlamaModel: @unchecked Sendable {
     LlamaKernels.rmsNorm(&normed, last, outputNorm, eps: Float(c.rmsEpsilon))
     // logits: vocabulary x T = Eᵀ x (E: width x vocabulary)
     let logitMatrix = try timed("logits") { try Matrix.multiply(output ?? embedding, normed, transA: .transpose) }
+    cache?.commit()
     return (logitMatrix, captures)
   }
 
@@ -286,12 +291,23 @@ public final class LlamaModel: @unchecked Sendable {
   final class KVCache {
     private(set) var keys: [Matrix<Float>]
     private(set) var values: [Matrix<Float>]
-    /// Positions held (every block's matrices have this many columns once a pass is done).
-    var length: Int { keys.last?.columns ?? 0 }
+    /// Positions of completed passes (a pass appends to every block, then commits).
+    private(set) var length = 0
 
     init(blocks: Int, rows: Int) {
       keys = Array(repeating: Matrix(rows: rows, columns: 0), count: blocks)
       values = keys
+    }
+
+    /// Every block's columns now belong to a completed pass.
+    func commit() { length = keys.last?.columns ?? 0 }
+
+    /// Drops the columns beyond `length` (a pass that failed part way).
+    func rollBack() {
+      for l in keys.indices where keys[l].columns > length {
+        keys[l] = keys[l].submatrix(rows: 0..<keys[l].rows, columns: 0..<length)
+        values[l] = values[l].submatrix(rows: 0..<values[l].rows, columns: 0..<length)
+      }
     }
 
     /// Appends a pass's columns (column-major: the storages concatenate).

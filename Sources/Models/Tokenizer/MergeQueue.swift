@@ -16,7 +16,8 @@ enum MergeQueue {
     func push(_ i: Int) {
       guard i >= 0 else { return }
       let j = next[i]
-      guard j < n, let c = cost(text[i], text[j]) else { return }
+      // As the plain loop: a pair of infinite or NaN cost never merges.
+      guard j < n, let c = cost(text[i], text[j]), c < .infinity else { return }
       heap.push(Heap.Entry(cost: c, left: i, leftVersion: version[i], rightVersion: version[j]))
     }
     for i in 0..<(n - 1) { push(i) }
