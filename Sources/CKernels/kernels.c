@@ -139,6 +139,11 @@ void kev_widen_bf16(float *restrict dst, const void *restrict src, long n, long 
   KEV_DISPATCH(kev_widen_bf16, (dst, src, n, nonfinite))
 }
 
+void kev_swiglu_backward(float *restrict dgate, float *restrict dup, const float *restrict dkeys,
+                         const float *restrict gate, const float *restrict up, long n) {
+  KEV_DISPATCH(kev_swiglu_backward, (dgate, dup, dkeys, gate, up, n))
+}
+
 void kev_rope_neox(float *restrict x, long rows, long t, long heads, long headDim, long half,
                    const float *restrict cosines, const float *restrict sines) {
   KEV_DISPATCH(kev_rope_neox, (x, rows, t, heads, headDim, half, cosines, sines))

@@ -16,6 +16,10 @@ void kev_softmax_prefix(float *col, long visible, long length);
 /// up[i] *= gate[i] / (1 + exp(-gate[i]))   (SwiGLU, n elements).
 void kev_swiglu(float *up, const float *gate, long n);
 
+/// SwiGLU's backward pass, n elements: s = sigmoid(gate), dgate = dkeys up s (1 + gate (1 - s)),
+/// dup = dkeys gate s (kev_exp's exponential).
+void kev_swiglu_backward(float *dgate, float *dup, const float *dkeys, const float *gate, const float *up, long n);
+
 /// out[:, j] = x[:, j] / sqrt(mean(x[:, j]^2) + eps) * w   (x, out: d x t; squares summed in fp64).
 void kev_rmsnorm(float *out, const float *x, const float *w, long d, long t, float eps);
 

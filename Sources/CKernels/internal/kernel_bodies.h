@@ -142,3 +142,14 @@ KEV_TARGET static void KEV_NAME(kev_rope_neox)(float *restrict x, long rows, lon
     }
   }
 }
+
+KEV_TARGET static void KEV_NAME(kev_swiglu_backward)(float *restrict dgate, float *restrict dup,
+                                    const float *restrict dkeys, const float *restrict gate,
+                                    const float *restrict up, long n) {
+  for (long i = 0; i < n; i++) {
+    float g = gate[i];
+    float s = 1.0f / (1.0f + kev_expf(-g));
+    dgate[i] = dkeys[i] * up[i] * s * (1.0f + g * (1.0f - s));
+    dup[i] = dkeys[i] * g * s;
+  }
+}

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Linalg
 
@@ -244,6 +245,13 @@ public enum LlamaLayers {
   @_specialize(exported:true,where T == Float)
   @_specialize(exported:true,where T == Double)
   public static func swigluForward<T: LinalgScalar>(gate: Matrix<T>, up: Matrix<T>) -> Matrix<T> {
+    if T.self == Float.self, var out = up as? Matrix<Float>, let g = gate as? Matrix<Float> {
+      // fp32: the forward pass's C kernel (its exp within 2 ulp); fp64 stays the reference.
+      out.storage.withUnsafeMutableBufferPointer { o in
+        g.storage.withUnsafeBufferPointer { kev_swiglu(o.baseAddress!, $0.baseAddress!, o.count) }
+      }
+      return out as! Matrix<T>
+    }
     var out = up
     for i in 0..<out.storage.count {
       let g = Double(gate.storage[i])
@@ -258,6 +266,25 @@ public enum LlamaLayers {
   public static func swigluBackward<T: LinalgScalar>(dKeys: Matrix<T>, gate: Matrix<T>, up: Matrix<T>) -> (
     dGate: Matrix<T>, dUp: Matrix<T>
   ) {
+    if T.self == Float.self, let dk = dKeys as? Matrix<Float>, let g = gate as? Matrix<Float>,
+      let u = up as? Matrix<Float>
+    {
+      var dg = dk
+      var du = dk
+      dg.storage.withUnsafeMutableBufferPointer { dgp in
+        du.storage.withUnsafeMutableBufferPointer { dup in
+          dk.storage.withUnsafeBufferPointer { dkp in
+            g.storage.withUnsafeBufferPointer { gp in
+              u.storage.withUnsafeBufferPointer { upp in
+                kev_swiglu_backward(
+                  dgp.baseAddress!, dup.baseAddress!, dkp.baseAddress!, gp.baseAddress!, upp.baseAddress!, dgp.count)
+              }
+            }
+          }
+        }
+      }
+      return (dg as! Matrix<T>, du as! Matrix<T>)
+    }
     var dg = dKeys
     var du = dKeys
     for i in 0..<dKeys.storage.count {
