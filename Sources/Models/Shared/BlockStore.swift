@@ -92,19 +92,14 @@ public final class BlockStore<Block>: @unchecked Sendable {
     if last?.index == l { last = nil }
   }
 
-  /// Fp32 bytes the store holds: every block when resident, about one (two while a new one
-  /// is decoded next to one still in use) when streamed.
-  public static func residentBytes(perBlock: Int, blocks: Int, streamed: Bool) -> Int {
-    streamed ? 2 * perBlock : blocks * perBlock
-  }
-
   /// Whether blocks are streamed: as asked, or under `.auto` when the resident fp32 weights
   /// (`blocks * blockBytes + otherBytes`) exceed 80 % of memory. Refuses, with the estimate,
   /// a load that would not fit even streamed (two blocks plus the rest).
   public static func streams(_ r: WeightResidency, blocks n: Int, blockBytes: Int, otherBytes: Int) throws -> Bool {
     let available = Int(ProcessInfo.processInfo.physicalMemory) * 8 / 10
     let resident = n * blockBytes + otherBytes
-    let streamedBytes = residentBytes(perBlock: blockBytes, blocks: n, streamed: true) + otherBytes
+    // Streamed: the reused block plus a new one decoded while the old one is still held.
+    let streamedBytes = 2 * blockBytes + otherBytes
     switch r {
     case .resident:
       if resident > available {
