@@ -12,6 +12,7 @@
 #include <gsl/gsl_eigen.h>
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_randist.h>
+#include <gsl/gsl_cdf.h>
 #include <gsl/gsl_multimin.h>
 
 // GSL's type descriptors are mutable globals; Swift 6 strict concurrency rejects them.

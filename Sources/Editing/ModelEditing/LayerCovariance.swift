@@ -58,8 +58,9 @@ public enum LayerCovariance {
   /// The cache file of an identity: a readable prefix and the SHA-256 of the whole identity.
   public static func cacheFile(for id: StatsIdentity, count: Int, in directory: URL = cacheDirectory) -> URL {
     var h = SHA256()
+    // v3: the files record Σ ||k||⁴ (Ledoit-Wolf shrinkage needs it); v2 files are not reused.
     h.update(
-      "kevstat-key-v2|\(id.model)|\(id.layer)|\(id.dk)|\(id.corpus)|\(id.keyPrecision)|\(id.settings ?? "")|\(count)")
+      "kevstat-key-v3|\(id.model)|\(id.layer)|\(id.dk)|\(id.corpus)|\(id.keyPrecision)|\(id.settings ?? "")|\(count)")
     let prefix = id.model.prefix { $0 != " " }.filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." }
     return directory.appendingPathComponent(
       "\(prefix.isEmpty ? "model" : String(prefix))-blk\(id.layer)-P\(count)-\(h.hexDigest().prefix(24)).kevstat")

@@ -62,6 +62,11 @@ public struct SecondMomentAccumulator: Sendable {
   public private(set) var sum: Matrix<Double>
   /// Number of keys (tokens) accumulated, `P`.
   public private(set) var count: Int
+  /// `Σ ||k||⁴` in fp64: with the sum it gives the spread of the rank-one terms `k kᵀ` around
+  /// their mean, `Σ ||k kᵀ - C0||_F² = Σ ||k||⁴ - P ||C0||_F²`, which Ledoit-Wolf shrinkage
+  /// needs (``CovarianceEstimator``). Nil when unknown: read from a file that does not store it
+  /// (a framework `.npz`, or a statistics file written before it was recorded).
+  public private(set) var normFourthSum: Double?
 
   public var dk: Int { identity.dk }
 
@@ -69,17 +74,31 @@ public struct SecondMomentAccumulator: Sendable {
     self.identity = identity
     self.sum = Matrix(rows: identity.dk, columns: identity.dk)
     self.count = 0
+    self.normFourthSum = 0
   }
 
   /// Adds the columns of `keys` (`d_k x n`). Rejects NaN/Inf with the index of the first one.
   public mutating func add<T: LinalgScalar>(keys: Matrix<T>) throws(StatsError) {
     guard keys.rows == dk else { throw .badKeys("expected \(dk) rows (d_k), got \(keys.shapeDescription)") }
     if keys.columns == 0 { return }
+    let wide: Matrix<Double>
     do {
       try keys.checkFinite("keys")
-      try sum.addGram(of: T.self == Double.self ? keys as! Matrix<Double> : keys.converted(to: Double.self))
+      wide = T.self == Double.self ? keys as! Matrix<Double> : keys.converted(to: Double.self)
+      try sum.addGram(of: wide)
     } catch { throw .badKeys(error.description) }
     count += keys.columns
+    if normFourthSum != nil {
+      var s4 = 0.0
+      wide.storage.withUnsafeBufferPointer { p in
+        for j in 0..<wide.columns {
+          var s2 = 0.0
+          for i in 0..<dk { s2 += p[j * dk + i] * p[j * dk + i] }
+          s4 += s2 * s2
+        }
+      }
+      normFourthSum! += s4
+    }
   }
 
   /// Adds another shard's sums (same identity, except the corpus may differ per shard only
@@ -88,17 +107,23 @@ public struct SecondMomentAccumulator: Sendable {
     try Self.check(other.identity, against: identity)
     sum = sum + other.sum
     count += other.count
+    normFourthSum = normFourthSum.flatMap { a in other.normFourthSum.map { a + $0 } }
   }
 
-  /// Hands the sums (both triangles, column-major, `d_k^2` values) and the count to `body`,
-  /// which may change them in place: how another process's sums are added in (an MPI
-  /// reduction into this buffer).
-  public mutating func withMutableSums(_ body: (UnsafeMutableBufferPointer<Double>, inout Int) throws -> Void)
-    rethrows
-  {
+  /// Hands the sums (both triangles, column-major, `d_k^2` values), the count and `Σ ||k||⁴`
+  /// (a one-element buffer) to `body`, which may change them in place: how another process's
+  /// sums are added in (an MPI reduction into these buffers). Every rank of one run records
+  /// `Σ ||k||⁴` (they all start from an empty accumulator).
+  public mutating func withMutableSums(
+    _ body: (UnsafeMutableBufferPointer<Double>, inout Int, UnsafeMutableBufferPointer<Double>) throws -> Void
+  ) rethrows {
     var c = count
-    try sum.storage.withUnsafeMutableBufferPointer { try body($0, &c) }
+    var s4 = [normFourthSum ?? .nan]
+    try sum.storage.withUnsafeMutableBufferPointer { p in
+      try s4.withUnsafeMutableBufferPointer { try body(p, &c, $0) }
+    }
     count = c
+    normFourthSum = s4[0].isNaN ? nil : s4[0]
   }
 
   /// `C0 = Σ k kᵀ / P` (the mean second moment).
@@ -145,8 +170,11 @@ extension SecondMomentAccumulator {
     var identity: StatsIdentity
     var tokenCount: Int
     var checksum: String
+    /// `Σ ||k||⁴` (absent in files written before it was recorded; optional, format 1 still).
+    var normFourthSum: Double?
     enum CodingKeys: String, CodingKey {
-      case formatVersion = "format_version", identity, tokenCount = "token_count", checksum
+      case formatVersion = "format_version", identity, tokenCount = "token_count", checksum,
+        normFourthSum = "sum_norm4"
     }
   }
 
@@ -163,7 +191,8 @@ extension SecondMomentAccumulator {
     for j in 0..<n { for i in j..<n { packed.append(sum[i, j].bitPattern.littleEndian) } }
     let checksum = packed.withUnsafeBufferPointer { Self.fnv1a($0) }
     let header = Header(
-      formatVersion: Self.formatVersion, identity: identity, tokenCount: count, checksum: String(checksum, radix: 16))
+      formatVersion: Self.formatVersion, identity: identity, tokenCount: count, checksum: String(checksum, radix: 16),
+      normFourthSum: normFourthSum)
     var data = Data(Self.magic)
     let json: Data
     let encoder = JSONEncoder()
@@ -227,6 +256,10 @@ extension SecondMomentAccumulator {
       }
     }
     acc.count = header.tokenCount
+    if let s4 = header.normFourthSum, !(s4.isFinite && s4 >= 0) {
+      throw .corrupt(path: p, detail: "sum of ||k||^4 is \(s4), must be finite and >= 0")
+    }
+    acc.normFourthSum = header.normFourthSum
     return acc
   }
 }

@@ -194,9 +194,10 @@ public enum StatsRun {
     var tokens = outcome?.tokensForwarded ?? 0
     if reduction.shard.size > 1 {
       for l in layers {
-        try accs[l]!.withMutableSums { sums, n in
+        try accs[l]!.withMutableSums { sums, n, norm4 in
           try reduction.reduceSums(sums)
           try reduction.reduceCount(&n)
+          try reduction.reduceSums(norm4)
         }
       }
       try reduction.reduceCount(&tokens)
