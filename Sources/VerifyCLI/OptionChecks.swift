@@ -53,6 +53,20 @@ func parseCounts(_ text: String, flag: String, minimum: Int = 1) throws -> [Int]
   }
 }
 
+/// Layers `2,4` or `2-6` or `2-4,7` (0-based), for `--layers`.
+func parseLayerList(_ s: String) throws -> [Int] {
+  var out: [Int] = []
+  for part in s.split(separator: ",", omittingEmptySubsequences: false).map(String.init) {
+    let ends = part.split(separator: "-", omittingEmptySubsequences: false).map(String.init)
+    if ends.count == 2, let a = Int(ends[0]), let b = Int(ends[1]), a >= 0, a <= b {
+      out += Array(a...b)
+    } else {
+      out += try parseCounts(part, flag: "--layers", minimum: 0)
+    }
+  }
+  return out
+}
+
 /// Refuses options that the chosen mode would ignore, naming them and the mode.
 func refuseIgnored(_ given: [(String, Bool)], mode: String) throws {
   let ignored = given.filter(\.1).map(\.0)

@@ -101,19 +101,7 @@ struct StatsCommand: ParsableCommand {
     }
   }
 
-  /// `2,4` or `2-6` or `2-4,7`.
-  func parseLayers(_ s: String) throws -> [Int] {
-    var out: [Int] = []
-    for part in s.split(separator: ",", omittingEmptySubsequences: false).map(String.init) {
-      let ends = part.split(separator: "-", omittingEmptySubsequences: false).map(String.init)
-      if ends.count == 2, let a = Int(ends[0]), let b = Int(ends[1]), a >= 0, a <= b {
-        out += Array(a...b)
-      } else {
-        out += try parseCounts(part, flag: "--layers", minimum: 0)
-      }
-    }
-    return out
-  }
+  func parseLayers(_ s: String) throws -> [Int] { try parseLayerList(s) }
 
   func run() throws {
     let world = try World.joinIfLaunched()

@@ -20,7 +20,7 @@ struct VerifyCommand: ParsableCommand {
     subcommands: [
       LinalgCommand.self, RankCommand.self, EditCommand.self, SolveCommand.self, BenchCommand.self,
       BenchEditCommand.self, ModelCommand.self, KeysCommand.self, BenchModelCommand.self, ReportCommand.self,
-      FactsCommand.self, StudyCommand.self, StatsCommand.self,
+      FactsCommand.self, StudyCommand.self, StatsCommand.self, DmCommand.self,
     ]
   )
 

@@ -57,6 +57,7 @@ final class GaussianWindows: StatisticsWindows {
   /// - at d_m = 1.5 (far from the asymptotic regime: EMMET's C0^-1 is biased by
   ///   P / (P - d_k - 1) = 3 there) the actual error stays below the band's upper end in at least
   ///   36 of 40 draws (the rule does not stop too early), without a claim on the lower end;
+  /// - the same band claim holds for the update's output on preserved keys (M C0^1/2);
   /// - the mean estimate falls as P^-1/2 (the central-limit rate; fitted exponent over
   ///   d_m = 10, 30, 100 in [0.4, 0.6]).
   @Test(arguments: [
@@ -68,10 +69,11 @@ final class GaussianWindows: StatisticsWindows {
     options.method = method
     options.estimator = estimator
     let ke = probes(4)
-    let truth = try ProbeUpdate(method: method, c0: population, keys: ke)
+    let truth = try DmReference(method: method, c0: population, keys: ke)
     let dms = [1.5, 3.0, 10.0, 30, 100]
     var inside = [Int](repeating: 0, count: dms.count)
     var belowUpper = [Int](repeating: 0, count: dms.count)
+    var outputInside = [Int](repeating: 0, count: dms.count)
     var meanEstimate = [Double](repeating: 0, count: dms.count)
     var meanActual = [Double](repeating: 0, count: dms.count)
     let trials = 40
@@ -88,6 +90,8 @@ final class GaussianWindows: StatisticsWindows {
         let a = try #require(c.actualUpdateError)
         if a >= c.update.lower && a <= c.update.upper { inside[i] += 1 }
         if a <= c.update.upper { belowUpper[i] += 1 }
+        let o = try #require(c.actualOutputError)
+        if o >= c.output.lower && o <= c.output.upper { outputInside[i] += 1 }
         meanEstimate[i] += c.update.error / Double(trials)
         meanActual[i] += a / Double(trials)
       }
@@ -97,6 +101,7 @@ final class GaussianWindows: StatisticsWindows {
         "d_m \(dms[i]): \(inside[i]) of \(trials) inside the band, \(belowUpper[i]) below its top; mean estimate \(meanEstimate[i]), mean actual \(meanActual[i])"
       if dms[i] >= 3 {
         #expect(inside[i] >= 30, "\(what)")
+        #expect(outputInside[i] >= 30, "d_m \(dms[i]): output on preserved keys \(outputInside[i]) of \(trials) inside")
         #expect(meanEstimate[i] / meanActual[i] > 0.8 && meanEstimate[i] / meanActual[i] < 1.25, "\(what)")
       } else {
         #expect(belowUpper[i] >= 36, "\(what)")

@@ -11,15 +11,19 @@ public final class SyntheticWindows: StatisticsWindows {
   public let profile: SyntheticProfile
   public let context: Int
   public let seed: UInt
+  /// Independent draws of the same keys' distribution: the generators' weights depend on the
+  /// seed only, the token streams also on the draw (draw 0 is the stream the seed alone gives).
+  public let draw: UInt
   private var generators: [Int: SyntheticKeySource] = [:]
   private var window = -1
   private var hash = SHA256()
 
-  public init(profile: SyntheticProfile, context: Int, seed: UInt) throws(ParameterError) {
+  public init(profile: SyntheticProfile, context: Int, seed: UInt, draw: UInt = 0) throws(ParameterError) {
     try ParameterError.count("context", context, in: 1...Int.max)
     self.profile = profile
     self.context = context
     self.seed = seed
+    self.draw = draw
   }
 
   /// The generator of `layer`: weights seeded with `seed` and the layer.
@@ -39,7 +43,7 @@ public final class SyntheticWindows: StatisticsWindows {
         ?? SyntheticKeySource(profile: profile, seed: Self.generatorSeed(seed, layer: l))
       generators[l] = g
       var h = SHA256()
-      h.update("synthetic-window|\(seed)|\(l)|\(window)")
+      h.update("synthetic-window|\(seed)|\(l)|\(window)" + (draw == 0 ? "" : "|draw \(draw)"))
       let streamSeed = h.hexDigest().prefix(16).reduce(UInt(0)) { $0 &* 16 &+ UInt($1.hexDigitValue!) }
       out[l] = g.keys(context, streamSeed: streamSeed)
     }
@@ -48,7 +52,9 @@ public final class SyntheticWindows: StatisticsWindows {
 
   public var digest: String {
     var h = hash
-    h.update("synthetic:\(profile.name)|d=\(profile.width)|d_k=\(profile.keyWidth)|context=\(context)|seed=\(seed)")
+    h.update(
+      "synthetic:\(profile.name)|d=\(profile.width)|d_k=\(profile.keyWidth)|context=\(context)|seed=\(seed)"
+        + (draw == 0 ? "" : "|draw=\(draw)"))
     return h.hexDigest()
   }
 }

@@ -19,6 +19,8 @@ public struct AdaptiveDmOptions: Codable, Sendable, Equatable {
   public var minimumGrowth: Double = 1.25
   public var method: ProbeUpdate.Method = .memit(lambda: 5000)
   public var estimator: CovarianceEstimator = .sample
+  /// Which estimate decides the stop.
+  public var criterion: DmCriterion = .update
 
   public init() {}
 
@@ -52,6 +54,28 @@ public struct AdaptiveDmOptions: Codable, Sendable, Equatable {
   }
 }
 
+/// What `verify dm` stops on.
+public enum DmCriterion: String, Codable, Sendable, CaseIterable {
+  /// Relative error of the update operator M (of dW, for isotropic residuals).
+  case update
+  /// Relative error of the update's output on preserved keys, `||ΔM L||_F / ||M L||_F` with
+  /// `C0 = L Lᵀ` from all keys (errors in directions keys rarely take count less).
+  case output
+  /// Absolute error of the written fractions (the largest over the probe edits).
+  case written
+  /// Relative error of the damage `tr(M C0 Mᵀ)`.
+  case damage
+
+  public var phrase: String {
+    switch self {
+    case .update: return "the relative error of the update operator M"
+    case .output: return "the relative error of the update's output on preserved keys (M C0^1/2)"
+    case .written: return "the absolute error of the written fractions"
+    case .damage: return "the relative error of the damage tr(M C0 M^T)"
+    }
+  }
+}
+
 /// One check of one layer: the estimates at `P` keys, and the actual errors against a
 /// reference when one was given.
 public struct DmCheck: Codable, Sendable {
@@ -59,6 +83,8 @@ public struct DmCheck: Codable, Sendable {
   public var dm: Double
   /// Relative error of the update operator `M` (``ProbeUpdate``).
   public var update: JackknifeEstimate
+  /// Relative error of `M L` (``DmCriterion/output``).
+  public var output: JackknifeEstimate
   /// Absolute error of the written fractions (the largest over the probe edits).
   public var written: JackknifeEstimate
   /// Relative error of the damage `tr(M C0 Mᵀ)`.
@@ -67,11 +93,31 @@ public struct DmCheck: Codable, Sendable {
   /// The shrinkage intensity used on all the keys (0 for the sample moment).
   public var intensity: Double
   public var actualUpdateError: Double?
+  public var actualOutputError: Double?
   public var actualWrittenError: Double?
   public var actualDamageError: Double?
   /// Leave-one-out estimates that failed (not positive definite), with the reason.
   public var failure: String?
   public var seconds: Double
+
+  /// The estimate a criterion stops on, and the matching actual error.
+  public func estimate(_ c: DmCriterion) -> JackknifeEstimate {
+    switch c {
+    case .update: return update
+    case .output: return output
+    case .written: return written
+    case .damage: return damage
+    }
+  }
+
+  public func actual(_ c: DmCriterion) -> Double? {
+    switch c {
+    case .update: return actualUpdateError
+    case .output: return actualOutputError
+    case .written: return actualWrittenError
+    case .damage: return actualDamageError
+    }
+  }
 }
 
 public struct DmLayerResult: Codable, Sendable {
@@ -92,6 +138,11 @@ public struct AdaptiveDmData: Codable, Sendable {
   public var probe: String
   public var probeCount: Int
   public var reference: String?
+  /// Keys behind the reference, and whether it is the whole population the draws sample
+  /// (every window of the corpus: no error of its own) or an independent sample (its own
+  /// error adds to the actual error in quadrature).
+  public var referenceCount: Int?
+  public var referenceIsPopulation: Bool?
   public var layers: [DmLayerResult]
   public var tokens: Int
   public var keySeconds: Double
@@ -109,7 +160,8 @@ public struct AdaptiveDmData: Codable, Sendable {
 public func runAdaptiveDm(
   windows: StatisticsWindows, source: String, layers: [Int], dk: Int, probes: [Int: Matrix<Double>],
   probeDescription: String, reference: [Int: Matrix<Double>]? = nil, referenceDescription: String? = nil,
-  options: AdaptiveDmOptions, progress: (String) -> Void = { _ in }, bar: (String, Int, Int) -> Void = { _, _, _ in }
+  referenceCount: Int? = nil, referenceIsPopulation: Bool = false, options: AdaptiveDmOptions,
+  progress: (String) -> Void = { _ in }, bar: (String, Int, Int) -> Void = { _, _, _ in }
 ) throws -> AdaptiveDmData {
   try options.validate(dk: dk)
   guard !layers.isEmpty, Set(layers).count == layers.count else {
@@ -138,11 +190,11 @@ public func runAdaptiveDm(
     uniqueKeysWithValues: layers.map {
       ($0, DmLayerResult(layer: $0, outcome: "", converged: false, checks: [], fit: nil))
     })
-  let refUpdates: [Int: ProbeUpdate]? = try reference.map { ref in
-    var out: [Int: ProbeUpdate] = [:]
+  let refUpdates: [Int: DmReference]? = try reference.map { ref in
+    var out: [Int: DmReference] = [:]
     for l in layers {
       guard let r = ref[l] else { continue }
-      out[l] = try ProbeUpdate(method: options.method, c0: r, keys: probes[l]!)
+      out[l] = try DmReference(method: options.method, c0: r, keys: probes[l]!)
     }
     return out
   }
@@ -190,9 +242,11 @@ public func runAdaptiveDm(
       check.seconds = Date().timeIntervalSince(t1)
       checkSeconds += check.seconds
       results[l]!.checks.append(check)
-      let history = results[l]!.checks.filter { $0.failure == nil }.map { (count: $0.P, error: $0.update.error) }
+      let history = results[l]!.checks.filter { $0.failure == nil }.map {
+        (count: $0.P, error: $0.estimate(options.criterion).error)
+      }
       results[l]!.fit = ConvergenceFit.fit(history)
-      if check.failure == nil && check.update.error < options.tolerance {
+      if check.failure == nil && check.estimate(options.criterion).error < options.tolerance {
         results[l]!.converged = true
         results[l]!.outcome = "converged"
       } else if count >= maxKeys {
@@ -217,13 +271,26 @@ public func runAdaptiveDm(
   for l in layers where results[l]!.outcome.isEmpty { results[l]!.outcome = "stopped" }
   return AdaptiveDmData(
     source: source, dk: dk, options: options, probe: probeDescription, probeCount: probes[layers[0]]!.columns,
-    reference: referenceDescription, layers: layers.map { results[$0]! }, tokens: tokens, keySeconds: keySeconds,
-    checkSeconds: checkSeconds, commandLine: nil)
+    reference: referenceDescription, referenceCount: referenceCount,
+    referenceIsPopulation: reference == nil ? nil : referenceIsPopulation, layers: layers.map { results[$0]! },
+    tokens: tokens, keySeconds: keySeconds, checkSeconds: checkSeconds, commandLine: nil)
+}
+
+/// The truth a check's actual errors are measured against: the probe update of a reference
+/// `C0`, and the reference's Cholesky factor (the output on preserved keys is weighted by it).
+struct DmReference {
+  var update: ProbeUpdate
+  var weight: Matrix<Double>?
+
+  init(method: ProbeUpdate.Method, c0: Matrix<Double>, keys: Matrix<Double>) throws {
+    update = try ProbeUpdate(method: method, c0: c0, keys: keys)
+    weight = try? Cholesky(c0).L
+  }
 }
 
 /// One check: the probe update from all keys and from each leave-one-group-out subset.
 func adaptiveCheck(
-  _ g: GroupedSecondMoments, probes: Matrix<Double>, options: AdaptiveDmOptions, reference: ProbeUpdate?
+  _ g: GroupedSecondMoments, probes: Matrix<Double>, options: AdaptiveDmOptions, reference ref: DmReference?
 ) throws -> DmCheck {
   let all = g.whole
   let dm = Double(all.count) / Double(g.dk)
@@ -231,7 +298,7 @@ func adaptiveCheck(
   func failed(_ why: String) -> DmCheck {
     let nan = JackknifeEstimate.undefined(groups: g.groups, confidence: options.confidence)
     return DmCheck(
-      P: all.count, dm: dm, update: nan, written: nan, damage: nan, meanWrittenFraction: .nan,
+      P: all.count, dm: dm, update: nan, output: nan, written: nan, damage: nan, meanWrittenFraction: .nan,
       intensity: est.intensity, failure: why, seconds: 0)
   }
   let whole: ProbeUpdate
@@ -252,6 +319,16 @@ func adaptiveCheck(
   let update = JackknifeEstimate.estimate(
     whole: whole.operatorMatrix.storage, leavingOut: parts.map(\.operatorMatrix.storage),
     scale: whole.operatorMatrix.norm(.frobenius), confidence: c)
+  // The output on preserved keys: M L with C0 = L Lᵀ from all keys (one weighting for every subset).
+  // Undefined when C0 itself is not positive definite in fp64 (MEMIT factors lambda C0 + K_E K_Eᵀ).
+  let weight = try? Cholesky(est.matrix).L
+  let wholeOut = weight.map { whole.operatorMatrix * $0 }
+  let output =
+    weight.map { w in
+      JackknifeEstimate.estimate(
+        whole: wholeOut!.storage, leavingOut: parts.map { ($0.operatorMatrix * w).storage },
+        scale: wholeOut!.norm(.frobenius), confidence: c)
+    } ?? .undefined(groups: g.groups, confidence: c)
   // Written fractions: the largest per-edit error (each edit's own jackknife).
   var written: JackknifeEstimate? = nil
   for j in 0..<probes.columns {
@@ -262,14 +339,92 @@ func adaptiveCheck(
   let damage = JackknifeEstimate.estimate(
     whole: [whole.damage], leavingOut: parts.map { [$0.damage] }, scale: abs(whole.damage), confidence: c)
   var check = DmCheck(
-    P: all.count, dm: dm, update: update, written: written!, damage: damage,
+    P: all.count, dm: dm, update: update, output: output, written: written!, damage: damage,
     meanWrittenFraction: whole.writtenFractions.reduce(0, +) / Double(probes.columns), intensity: est.intensity,
     seconds: 0)
-  if let reference {
+  if let ref {
+    let reference = ref.update
     check.actualUpdateError =
       (whole.operatorMatrix - reference.operatorMatrix).norm(.frobenius) / reference.operatorMatrix.norm(.frobenius)
+    if let w = ref.weight {
+      let refOut = reference.operatorMatrix * w
+      check.actualOutputError = (whole.operatorMatrix * w - refOut).norm(.frobenius) / refOut.norm(.frobenius)
+    }
     check.actualWrittenError = zip(whole.writtenFractions, reference.writtenFractions).map { abs($0 - $1) }.max()
     check.actualDamageError = abs(whole.damage - reference.damage) / abs(reference.damage)
   }
   return check
+}
+
+/// Probe keys that are not edits: `count` keys per layer from the windows of `windows` (a
+/// source not used for C0), four evenly spaced positions per window (so that they come from
+/// several contexts).     -> per layer d_k x count (fp64)
+public func heldOutProbeKeys(windows: StatisticsWindows, layers: [Int], count: Int) throws -> [Int: Matrix<Double>] {
+  guard count >= 1 else { throw EditError.badInput("the probe count must be >= 1, got \(count)") }
+  var cols: [Int: [Matrix<Double>]] = [:]
+  var have = 0
+  while have < count {
+    let size = try windows.next()
+    let keys = try windows.keys(layers: layers)
+    let take = min(4, size, count - have)
+    let positions = (1...take).map { $0 * size / (take + 1) }
+    for l in layers {
+      guard let k = keys[l] else { throw EditError.badInput("the window source gave no keys at layer \(l)") }
+      var m = Matrix<Double>(rows: k.rows, columns: take)
+      for (j, p) in positions.enumerated() { for i in 0..<k.rows { m[i, j] = Double(k[i, p]) } }
+      cols[l, default: []].append(m)
+    }
+    have += take
+  }
+  return cols.mapValues { Matrix.concatenatingColumns($0) }
+}
+
+/// A reference `C0` per layer from the first `count` keys of `windows` (fp64 sums, the sample
+/// moment): the "truth" the actual errors are measured against.
+public func referenceMoments(
+  windows: StatisticsWindows, layers: [Int], dk: Int, count: Int, bar: (Int, Int) -> Void = { _, _ in }
+)
+  throws -> [Int: Matrix<Double>]
+{
+  var accs = Dictionary(
+    uniqueKeysWithValues: layers.map {
+      (
+        $0,
+        SecondMomentAccumulator(
+          identity: StatsIdentity(model: "reference", layer: $0, dk: dk, corpus: "reference", keyPrecision: "fp32"))
+      )
+    })
+  var n = 0
+  while n < count {
+    let size = try windows.next()
+    let keys = try windows.keys(layers: layers)
+    let take = min(size, count - n)
+    for l in layers {
+      guard let k = keys[l] else { throw EditError.badInput("the window source gave no keys at layer \(l)") }
+      try accs[l]!.add(keys: take == size ? k : k.submatrix(rows: 0..<k.rows, columns: 0..<take))
+    }
+    n += take
+    bar(n, count)
+  }
+  return try accs.mapValues { try $0.mean() }
+}
+
+/// `draws` independent runs of ``runAdaptiveDm(windows:source:layers:dk:probes:probeDescription:reference:referenceDescription:options:progress:bar:)``
+/// with the same probes and reference, draw `i` on the windows `makeWindows(i)`.
+public func runAdaptiveDmDraws(
+  draws: Int, makeWindows: (Int) throws -> StatisticsWindows, source: (Int) -> String, layers: [Int], dk: Int,
+  probes: [Int: Matrix<Double>], probeDescription: String, reference: [Int: Matrix<Double>]? = nil,
+  referenceDescription: String? = nil, referenceCount: Int? = nil, referenceIsPopulation: Bool = false,
+  options: AdaptiveDmOptions, progress: (String) -> Void = { _ in },
+  bar: (String, Int, Int) -> Void = { _, _, _ in }
+) throws -> [AdaptiveDmData] {
+  guard draws >= 1 && draws <= 1000 else { throw EditError.badInput("draws must lie in 1...1000, got \(draws)") }
+  return try (0..<draws).map { i in
+    if draws > 1 { progress("draw \(i + 1) of \(draws): \(source(i))") }
+    return try runAdaptiveDm(
+      windows: try makeWindows(i), source: source(i), layers: layers, dk: dk, probes: probes,
+      probeDescription: probeDescription, reference: reference, referenceDescription: referenceDescription,
+      referenceCount: referenceCount, referenceIsPopulation: referenceIsPopulation, options: options,
+      progress: progress, bar: bar)
+  }
 }

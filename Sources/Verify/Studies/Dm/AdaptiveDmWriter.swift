@@ -1,0 +1,307 @@
+import Editing
+import Foundation
+
+/// Writes `verify dm` runs (one per key draw) as a report directory: report.md with a summary
+/// computed from the numbers, dm.csv (every check), dm.json, and the figures error-vs-keys
+/// (estimate, band, actual error) and d_m reached per layer.
+public struct AdaptiveDmWriter {
+  public var draws: [AdaptiveDmData]
+  public var commandLine: String
+  public var notes: [String]
+
+  public init(draws: [AdaptiveDmData], commandLine: String, notes: [String] = []) {
+    precondition(!draws.isEmpty)
+    self.draws = draws
+    self.commandLine = commandLine
+    self.notes = notes
+  }
+
+  var options: AdaptiveDmOptions { draws[0].options }
+  var criterion: DmCriterion { options.criterion }
+
+  /// The reference's own error at a layer of a draw (the fitted rate at the reference's key
+  /// count), when the reference is an independent sample; 0 when it is the whole population.
+  func referenceError(_ run: DmLayerResult, _ d: AdaptiveDmData) -> Double {
+    guard d.referenceIsPopulation == false, let n = d.referenceCount, let f = run.fit else { return 0 }
+    return f.coefficient * pow(Double(n), -f.beta)
+  }
+
+  /// The band for the actual error: the estimate's band widened in quadrature by the reference's own error.
+  func actualBand(_ c: DmCheck, _ run: DmLayerResult, _ d: AdaptiveDmData) -> (Double, Double) {
+    let e = c.estimate(criterion)
+    let r = referenceError(run, d)
+    return ((e.lower * e.lower + r * r).squareRoot(), (e.upper * e.upper + r * r).squareRoot())
+  }
+  var layers: [Int] { draws[0].layers.map(\.layer) }
+
+  static func g(_ x: Double?, _ digits: Int = 3) -> String {
+    guard let x, x.isFinite else { return "-" }
+    return String(format: "%.\(digits)g", x)
+  }
+
+  /// Per layer, over draws: what the rule reached and how its estimate compares with the actual error.
+  public struct LayerSummary: Codable, Sendable {
+    public var layer: Int
+    public var dmReached: [Double]
+    public var converged: Int
+    public var estimateAtStop: [Double]
+    public var actualAtStop: [Double]
+    /// Checks (all draws) with an actual error, inside the band, below its upper end.
+    public var checksWithActual: Int
+    public var insideBand: Int
+    public var belowUpper: Int
+    /// Stops (converged draws) whose actual error is below the tolerance.
+    public var stopsBelowTolerance: Int
+    /// The fitted error at d_m = 10 (mean over draws).
+    public var fittedErrorAtDm10: Double?
+    /// The reference's own error by the fit (mean over draws; 0 for the whole population).
+    public var referenceError: Double?
+  }
+
+  public func layerSummaries() -> [LayerSummary] {
+    layers.map { l in
+      var inside = 0
+      var below = 0
+      var withActual = 0
+      var refErrors: [Double] = []
+      for d in draws {
+        guard let run = d.layers.first(where: { $0.layer == l }) else { continue }
+        refErrors.append(referenceError(run, d))
+        for c in run.checks where c.failure == nil {
+          guard let a = c.actual(criterion), a.isFinite, c.estimate(criterion).error.isFinite else { continue }
+          let (lo, hi) = actualBand(c, run, d)
+          withActual += 1
+          if a >= lo && a <= hi { inside += 1 }
+          if a <= hi { below += 1 }
+        }
+      }
+      let runs = draws.compactMap { d in d.layers.first { $0.layer == l } }
+      let stops = runs.filter(\.converged).compactMap(\.final)
+      let fits = runs.compactMap(\.fit).map { $0.coefficient * pow(10 * Double(draws[0].dk), -$0.beta) }
+      return LayerSummary(
+        layer: l, dmReached: runs.compactMap { $0.final?.dm }, converged: runs.filter(\.converged).count,
+        estimateAtStop: runs.compactMap { $0.final?.estimate(criterion).error },
+        actualAtStop: runs.compactMap { $0.final?.actual(criterion) }, checksWithActual: withActual,
+        insideBand: inside, belowUpper: below,
+        stopsBelowTolerance: stops.filter { ($0.actual(criterion) ?? .infinity) < options.tolerance }.count,
+        fittedErrorAtDm10: fits.isEmpty ? nil : fits.reduce(0, +) / Double(fits.count),
+        referenceError: refErrors.isEmpty ? nil : refErrors.reduce(0, +) / Double(refErrors.count))
+    }
+  }
+
+  static func meanSD(_ x: [Double]) -> (Double, Double)? {
+    guard !x.isEmpty else { return nil }
+    let m = x.reduce(0, +) / Double(x.count)
+    let v = x.count > 1 ? x.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(x.count - 1) : 0
+    return (m, v.squareRoot())
+  }
+
+  /// The summary's sentences, computed from the checks.
+  public func summaryLines() -> [String] {
+    var s: [String] = []
+    let tol = options.tolerance
+    let hasRef = draws[0].reference != nil
+    for ls in layerSummaries() {
+      var t = "blk.\(ls.layer): "
+      if let (m, sd) = Self.meanSD(ls.dmReached) {
+        t +=
+          "stopped at d_m \(Self.g(m)) (" + (ls.dmReached.count > 1 ? "sd \(Self.g(sd)), " : "")
+          + "\(ls.converged) of \(ls.dmReached.count) draws below the tolerance \(Self.g(tol)))"
+        t +=
+          m <= 10
+          ? String(format: "; %.0f %% fewer keys than a fixed d_m = 10", 100 * (1 - m / 10))
+          : String(format: "; %.1fx the keys of a fixed d_m = 10", m / 10)
+      }
+      if let e = Self.meanSD(ls.estimateAtStop) { t += "; estimated error at the stop \(Self.g(e.0))" }
+      if hasRef, let a = Self.meanSD(ls.actualAtStop) {
+        t += ", actual \(Self.g(a.0)) (\(ls.stopsBelowTolerance) of \(ls.converged) stops actually below the tolerance)"
+      }
+      if let f = ls.fittedErrorAtDm10 { t += "; the fit gives \(Self.g(f)) at d_m = 10" }
+      if let r = ls.referenceError, r > 0 { t += "; the reference's own error by the fit \(Self.g(r))" }
+      s.append(t + ".")
+    }
+    if hasRef {
+      let all = layerSummaries()
+      let n = all.reduce(0) { $0 + $1.checksWithActual }
+      let inside = all.reduce(0) { $0 + $1.insideBand }
+      let below = all.reduce(0) { $0 + $1.belowUpper }
+      if n > 0 {
+        s.append(
+          String(
+            format:
+              "Against the reference, over all %d checks of all layers and draws: the actual error was inside the %.0f %% band in %d (%.0f %%) and below its upper end in %d (%.0f %%)"
+              + (draws[0].referenceIsPopulation == false
+                ? " (the band widened in quadrature by the reference's own error, from the fit at its key count)."
+                : "."),
+            n, 100 * options.confidence, inside, 100 * Double(inside) / Double(n), below,
+            100 * Double(below) / Double(n)))
+      }
+    }
+    let tokens = draws.map(\.tokens).reduce(0, +)
+    let secs = draws.map { $0.keySeconds + $0.checkSeconds }.reduce(0, +)
+    s.append(
+      String(
+        format: "Cost: %d tokens through the model in %d draw%@, %.1f s (%.1f s of it in the checks).", tokens,
+        draws.count, draws.count == 1 ? "" : "s", secs, draws.map(\.checkSeconds).reduce(0, +)))
+    return s
+  }
+
+  public func write(to out: URL, progress: (String) -> Void = { _ in }) throws {
+    try ReportDirectory.write(to: out) { dir in
+      var csv =
+        "draw,layer,P,d_m,estimate,lower,upper,spread,bias,output_error,written_error,damage_error,mean_written,intensity,actual,actual_output,actual_written,actual_damage,failure\n"
+      for (i, d) in draws.enumerated() {
+        for l in d.layers {
+          for c in l.checks {
+            csv +=
+              "\(i + 1),\(l.layer),\(c.P),\(c.dm),\(c.update.error),\(c.update.lower),\(c.update.upper),\(c.update.spread),\(c.update.bias),\(c.output.error),\(c.written.error),\(c.damage.error),\(c.meanWrittenFraction),\(c.intensity),\(c.actualUpdateError ?? .nan),\(c.actualOutputError ?? .nan),\(c.actualWrittenError ?? .nan),\(c.actualDamageError ?? .nan),\(c.failure.map { "\"\($0.replacingOccurrences(of: "\"", with: "'"))\"" } ?? "")\n"
+          }
+        }
+      }
+      try ReportDirectory.put(csv, dir, "dm.csv")
+      let enc = JSONEncoder()
+      enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+      enc.nonConformingFloatEncodingStrategy = .convertToString(
+        positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+      try ReportDirectory.put(String(decoding: try enc.encode(draws), as: UTF8.self), dir, "dm.json")
+      try writeFigures(dir, progress: progress)
+      try ReportDirectory.put(markdown(), dir, "report.md")
+    }
+  }
+
+  func writeFigures(_ dir: URL, progress: (String) -> Void) throws {
+    // One data block per (draw, layer), separated by two blank lines (gnuplot's `index`).
+    var dat = ""
+    var clauses: [String] = []
+    var block = 0
+    let hasRef = draws[0].reference != nil
+    for (i, d) in draws.enumerated() {
+      for (li, l) in d.layers.enumerated() {
+        let ok = l.checks.filter { $0.failure == nil && $0.estimate(criterion).error.isFinite }
+        guard !ok.isEmpty else { continue }
+        dat += "# draw \(i + 1) blk.\(l.layer)\n"
+        for c in ok {
+          let e = c.estimate(criterion)
+          dat += "\(c.dm) \(e.error) \(e.lower) \(e.upper) \(c.actual(criterion).map { "\($0)" } ?? "NaN")\n"
+        }
+        dat += "\n\n"
+        let lc = li + 1
+        let title = i == 0 ? "title 'blk.\(l.layer) estimate'" : "notitle"
+        clauses.append(
+          "'dm.dat' index \(block) using 1:3:4 with filledcurves fs transparent solid 0.12 lc \(lc) notitle")
+        clauses.append("'dm.dat' index \(block) using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc \(lc) \(title)")
+        if hasRef {
+          let at = i == 0 ? "title 'blk.\(l.layer) actual (vs reference)'" : "notitle"
+          clauses.append("'dm.dat' index \(block) using 1:5 with points pt 6 ps 1.2 lc \(lc) \(at)")
+        }
+        block += 1
+      }
+    }
+    try ReportDirectory.put(dat, dir, "dm.dat")
+    // Low enough to show the tolerance line.
+    let lows = draws.flatMap { $0.layers.flatMap(\.checks) }.compactMap { c -> Double? in
+      let e = c.estimate(criterion).lower
+      return e.isFinite && e > 0 ? e : nil
+    }
+    let bottom = Self.g(min(options.tolerance, lows.min() ?? options.tolerance) / 2)
+    let band = String(format: "%.0f %%", 100 * options.confidence)
+    progress("figure error_vs_keys")
+    try ReportDirectory.figure(
+      "error_vs_keys",
+      """
+      set key outside right top box
+      set grid
+      set logscale xy
+      set xlabel "dynamic multiplier d_m (P = d_m d_k keys per layer)"
+      set ylabel "\(criterion == .written ? "absolute error of the written fractions" : "relative error (\(criterion.rawValue))")"
+      set yrange [\(bottom):*]
+      set title "Estimated error of the edit's update (line, \(band) band shaded)\(hasRef ? ", actual error vs the reference (circles)" : ""); tolerance dashed"
+      set arrow from graph 0, first \(options.tolerance) to graph 1, first \(options.tolerance) nohead dt 2 lw 2 lc rgb 'black'
+      plot \(clauses.isEmpty ? "NaN notitle" : clauses.joined(separator: ", \\\n     "))
+      """, in: dir)
+    var reached = "layer"
+    for i in draws.indices { reached += " draw\(i + 1)" }
+    reached += "\n"
+    for l in layers {
+      reached += "\(l)"
+      for d in draws { reached += " \(d.layers.first { $0.layer == l }?.final?.dm ?? .nan)" }
+      reached += "\n"
+    }
+    try ReportDirectory.put(reached, dir, "dm_reached.dat")
+    progress("figure dm_reached")
+    try ReportDirectory.figure(
+      "dm_reached",
+      """
+      set key outside right top box
+      set grid
+      set xlabel "edited layer"
+      set ylabel "d_m reached"
+      set xtics 1
+      set offsets 0.5, 0.5, 0, 0
+      set title "d_m where the estimated error fell below \(Self.g(options.tolerance)) (each draw a point; fixed d_m = 10 dashed)"
+      set arrow from graph 0, first 10 to graph 1, first 10 nohead dt 2 lw 2 lc rgb 'black'
+      set yrange [0:*]
+      plot for [i=2:\(draws.count + 1)] 'dm_reached.dat' using 1:i skip 1 with points pt 7 ps 1.3 title sprintf("draw %d", i-1)
+      """, in: dir)
+  }
+
+  func markdown() -> String {
+    let o = options
+    let d0 = draws[0]
+    var md = "# Adaptive d_m: how many keys each layer needs\n\n## What was run\n\n```\n\(commandLine)\n```\n\n"
+    md += ReportDirectory.provenance().joined(separator: "\n") + "\n"
+    md += "- keys: \(d0.source) (d_k = \(d0.dk)); \(draws.count) independent draw\(draws.count == 1 ? "" : "s")\n"
+    let method: String
+    switch o.method {
+    case .memit(let l): method = "MEMIT, lambda = \(l) on the mean second moment"
+    case .emmet(let a): method = "EMMET, alpha = \(a)"
+    }
+    md += "- update: \(method); C0 estimator: \(o.estimator.name)\n"
+    md += "- probe edits: \(d0.probe) (B = \(d0.probeCount))\n"
+    md +=
+      "- rule: windows go round-robin into \(o.groups) groups; at each check the update operator M (dW = R M for any residual R), its output on preserved keys M C0^1/2, the written fractions and the damage tr(M C0 M^T) are computed from all keys and without each group; their leave-one-group-out jackknife gives the error (spread and bias) and a \(Self.g(100 * o.confidence)) % band (chi-squared, \(o.groups - 1) degrees of freedom). A layer stops when \(o.criterion.phrase) is below \(Self.g(o.tolerance)), or at d_m = \(Self.g(o.maxDm)). Checks start at d_m = \(Self.g(o.startDm)); the next is where the fitted rate e = c P^-beta reaches the tolerance, within \(Self.g(o.minimumGrowth))x to \(Self.g(o.maximumGrowth))x the keys of the last.\n"
+    if let r = d0.reference { md += "- reference (the 'actual' error): \(r)\n" }
+    for n in notes { md += "- \(n)\n" }
+    md +=
+      "\n## Summary (computed from the numbers below)\n\n" + summaryLines().map { "- \($0)" }.joined(separator: "\n")
+      + "\n\n"
+    md += "![error against keys](error_vs_keys.svg)\n\n![d_m reached](dm_reached.svg)\n\n"
+    var t = MarkdownTable([
+      "layer", "draws", "converged", "d_m reached (each draw)", "estimate at stop", "actual at stop",
+    ])
+    for ls in layerSummaries() {
+      t.add([
+        "\(ls.layer)", "\(ls.dmReached.count)", "\(ls.converged)",
+        ls.dmReached.map { Self.g($0) }.joined(separator: ", "),
+        Self.meanSD(ls.estimateAtStop).map { Self.g($0.0) } ?? "-",
+        Self.meanSD(ls.actualAtStop).map { Self.g($0.0) } ?? "-",
+      ])
+    }
+    md += "## Per layer\n\n" + t.render() + "\n"
+    md += "## Every check\n\n"
+    var c = MarkdownTable([
+      "draw", "layer", "P", "d_m", "error of M (band)", "bias part", "error of M C0^1/2",
+      "written fractions (abs. error)",
+      "damage error", "mean written", "shrinkage", "actual: M", "actual: M C0^1/2", "seconds",
+    ])
+    for (i, d) in draws.enumerated() {
+      for l in d.layers {
+        for k in l.checks {
+          c.add([
+            "\(i + 1)", "\(l.layer)", "\(k.P)", Self.g(k.dm),
+            k.failure.map { "failed: \($0)" }
+              ?? "\(Self.g(k.update.error)) [\(Self.g(k.update.lower)), \(Self.g(k.update.upper))]",
+            Self.g(k.update.bias), Self.g(k.output.error), Self.g(k.written.error), Self.g(k.damage.error),
+            Self.g(k.meanWrittenFraction), Self.g(k.intensity), Self.g(k.actualUpdateError),
+            Self.g(k.actualOutputError),
+            String(format: "%.2f", k.seconds),
+          ])
+        }
+      }
+    }
+    md += c.render()
+    md +=
+      "\nFiles: `dm.csv` (every check), `dm.json` (everything), `dm.dat`, `dm_reached.dat` and `*.gp` (the figures' data and gnuplot scripts).\n"
+    return md
+  }
+}
