@@ -14,7 +14,7 @@ struct DmCommand: ParsableCommand {
       """
       The seed paper picks d_m by hand (1 breaks, 2 is enough for GPT models, 10 everywhere). This command collects keys window by window and stops each layer when the sampling error left in what an edit uses is below --tol.
 
-      What is measured: for probe edits with keys K_E (held-out corpus keys by default, or the subjects of --facts), the update operator M with dW = R M for any residual R (MEMIT: M = K_E^T (lambda C0 + K_E K_E^T)^-1; EMMET: M = (D + alpha I)^-1 K_E^T C0^-1), the written fractions and the damage tr(M C0 M^T). Windows go round-robin into --groups groups; at each check these are computed from all keys and without each group, and the leave-one-group-out jackknife gives their error (spread and O(1/P) bias) and a --confidence band (chi-squared with groups - 1 degrees of freedom). The next check is where the fitted rate e = c P^-beta reaches the tolerance, within 1.25x to 2x the keys of the last. A layer stops below --tol or at --max-dm.
+      What is measured: for probe edits with keys K_E (held-out corpus keys by default, or the subjects of --facts), the update operator M with dW = R M for any residual R (MEMIT: M = K_E^T (lambda C0 + K_E K_E^T)^-1; EMMET: M = (D + alpha I)^-1 K_E^T C0^-1), the written fractions and the damage tr(M C0 M^T). Windows go round-robin into --groups groups; at each check these are computed from all keys and without each group, and the leave-one-group-out jackknife gives their error (spread and O(1/P) bias) and a --confidence band (chi-squared with groups - 1 degrees of freedom). For the matrices (update, output) the band brackets the RMS error; for the scalars (each written fraction, the damage) it is a bound (Student's t): the actual error is below it with that confidence. The next check is where the fitted rate e = c P^-beta reaches the tolerance, within 1.25x to 2x the keys of the last. A layer stops when the --criterion's estimate is below --tol (default: every probe edit's written fraction within 0.05), or at --max-dm.
 
       Validation: --reference all (every window of the corpus, cached) or --reference DM (that many d_k keys of other windows) adds the actual error against the reference at every check; --draws K repeats the run on K independent window orders (seeds --seed, --seed + 1, ...). The report (--out) shows both against the keys, with the band.
 
@@ -38,10 +38,13 @@ struct DmCommand: ParsableCommand {
     parsing: .unconditional,
     help: "Layers: comma-separated, ranges allowed (default 2-6 for smollm2, 0 for a synthetic profile).")
   var layers: String?
-  @Option(parsing: .unconditional, help: "Stop a layer when the estimated relative error of the update is below this.")
+  @Option(parsing: .unconditional, help: "Stop a layer when the --criterion's estimated error is below this.")
   var tol: Double = 0.05
-  @Option(help: "What stops a layer: update (dW), output (dW on preserved keys), written (fractions) or damage.")
-  var criterion: String = "update"
+  @Option(
+    help:
+      "What stops a layer: written (the probe edits' written fractions, absolute), update (dW), output (dW on preserved keys) or damage (relative)."
+  )
+  var criterion: String = "written"
   @Option(parsing: .unconditional, help: "Groups of the leave-one-group-out estimate.") var groups: Int = 8
   @Option(parsing: .unconditional, help: "Confidence of the band.") var confidence: Double = 0.9
   @Option(parsing: .unconditional, help: "d_m of the first check.") var startDm: Double = 1.25

@@ -10,9 +10,20 @@ import Linalg
 /// order otherwise), bias `b = (G - 1)(θ̄ - θ)` (the O(1/P) part), error `sqrt(v + ||b||²)`.
 /// The band brackets the RMS error at `confidence`: `v` has at least `G - 1` degrees of
 /// freedom (a matrix statistic sums many correlated ones, so chi-squared with `G - 1` is the
-/// conservative case): `[sqrt(v (G-1)/χ²_hi + ||b||²), sqrt(v (G-1)/χ²_lo + ||b||²)]`.
+/// conservative case); the bias estimate comes from the same `G` values and is given the same
+/// relative uncertainty: `[sqrt((v + ||b||²)(G-1)/χ²_hi), sqrt((v + ||b||²)(G-1)/χ²_lo)]`.
+/// That band is for statistics of many coordinates, whose error norm concentrates at its RMS.
+/// A scalar's actual error `|θ - θ_pop|` does not (it is a folded normal): for it the band is
+/// a bound, `[0, t sqrt(v + b²)]` with Student's `t` quantile at `(1 + confidence)/2` and `G - 1`
+/// degrees of freedom: the actual error is below it with probability `confidence`.
 /// All values are relative to `scale` (`||θ||` for a relative error, 1 for an absolute one).
 public struct JackknifeEstimate: Codable, Sendable, Equatable {
+  public enum Band: String, Codable, Sendable {
+    /// Brackets the RMS error (vector statistics).
+    case rms
+    /// Bounds the actual error (scalars).
+    case bound
+  }
   public var error: Double
   public var spread: Double
   public var bias: Double
@@ -20,16 +31,19 @@ public struct JackknifeEstimate: Codable, Sendable, Equatable {
   public var upper: Double
   public var groups: Int
   public var confidence: Double
+  public var band: Band
 
   /// No estimate (the statistic could not be computed): every value NaN.
   public static func undefined(groups: Int, confidence: Double) -> JackknifeEstimate {
     JackknifeEstimate(
-      error: .nan, spread: .nan, bias: .nan, lower: .nan, upper: .nan, groups: groups, confidence: confidence)
+      error: .nan, spread: .nan, bias: .nan, lower: .nan, upper: .nan, groups: groups, confidence: confidence,
+      band: .rms)
   }
 
   public static func estimate(
-    whole: [Double], leavingOut parts: [[Double]], scale: Double, confidence: Double = 0.9
+    whole: [Double], leavingOut parts: [[Double]], scale: Double, confidence: Double = 0.9, band: Band? = nil
   ) -> JackknifeEstimate {
+    let band = band ?? (whole.count == 1 ? .bound : .rms)
     let g = parts.count
     precondition(g >= 2 && parts.allSatisfy { $0.count == whole.count })
     let n = whole.count
@@ -45,12 +59,20 @@ public struct JackknifeEstimate: Codable, Sendable, Equatable {
     }
     let dof = Double(g - 1)
     let a = (1 - confidence) / 2
-    let lo = (v * dof / ChiSquared.quantile(1 - a, dof: dof) + b2).squareRoot()
-    let hi = (v * dof / ChiSquared.quantile(a, dof: dof) + b2).squareRoot()
+    let lo: Double
+    let hi: Double
+    switch band {
+    case .rms:
+      lo = ((v + b2) * dof / ChiSquared.quantile(1 - a, dof: dof)).squareRoot()
+      hi = ((v + b2) * dof / ChiSquared.quantile(a, dof: dof)).squareRoot()
+    case .bound:
+      lo = 0
+      hi = StudentT.quantile(1 - a, dof: dof) * (v + b2).squareRoot()
+    }
     let s = scale > 0 ? scale : 1
     return JackknifeEstimate(
       error: (v + b2).squareRoot() / s, spread: v.squareRoot() / s, bias: b2.squareRoot() / s, lower: lo / s,
-      upper: hi / s, groups: g, confidence: confidence)
+      upper: hi / s, groups: g, confidence: confidence, band: band)
   }
 }
 

@@ -15,3 +15,13 @@ public enum ChiSquared {
     return gsl_cdf_chisq_P(x, dof)
   }
 }
+
+/// Student's t distribution with `dof` degrees of freedom (GSL's `gsl_cdf_tdist_*`).
+public enum StudentT {
+  /// The `p`-quantile, for `p` in (0, 1) and `dof > 0`.
+  public static func quantile(_ p: Double, dof: Double) -> Double {
+    precondition(p > 0 && p < 1 && dof > 0, "t quantile needs p in (0, 1) and dof > 0")
+    _ = GSLBridge.errorsOff
+    return gsl_cdf_tdist_Pinv(p, dof)
+  }
+}

@@ -30,10 +30,14 @@ public enum ReportDirectory {
   }
 
   /// Writes `name.gp` (body preceded by an SVG terminal, followed by a PNG replot) and runs it.
-  public static func figure(_ name: String, _ body: String, in dir: URL) throws {
+  /// A multiplot cannot be replotted: its body is run again for the PNG, at `size`.
+  public static func figure(_ name: String, _ body: String, in dir: URL, size: (Int, Int) = (1000, 620)) throws {
+    let multi = body.contains("set multiplot")
     let script =
-      "set terminal svg size 1000,620 dynamic enhanced font 'Helvetica,13'\nset output '\(name).svg'\n" + body
-      + "\nset terminal pngcairo size 1000,620 enhanced font 'Helvetica,11'\nset output '\(name).png'\nreplot\n"
+      "set terminal svg size \(size.0),\(size.1) dynamic enhanced font 'Helvetica,13'\nset output '\(name).svg'\n"
+      + body
+      + "\nset terminal pngcairo size \(size.0),\(size.1) enhanced font 'Helvetica,11'\nset output '\(name).png'\n"
+      + (multi ? body + "\n" : "replot\n")
     try put(script, dir, "\(name).gp")
     try runGnuplot("\(name).gp", in: dir)
   }

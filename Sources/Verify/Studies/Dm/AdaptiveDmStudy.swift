@@ -19,8 +19,9 @@ public struct AdaptiveDmOptions: Codable, Sendable, Equatable {
   public var minimumGrowth: Double = 1.25
   public var method: ProbeUpdate.Method = .memit(lambda: 5000)
   public var estimator: CovarianceEstimator = .sample
-  /// Which estimate decides the stop.
-  public var criterion: DmCriterion = .update
+  /// Which estimate decides the stop: by default the written fractions (what makes an edit
+  /// take); the update operator itself converges far more slowly (reports/smollm2-adaptive-dm).
+  public var criterion: DmCriterion = .written
 
   public init() {}
 
@@ -85,8 +86,10 @@ public struct DmCheck: Codable, Sendable {
   public var update: JackknifeEstimate
   /// Relative error of `M L` (``DmCriterion/output``).
   public var output: JackknifeEstimate
-  /// Absolute error of the written fractions (the largest over the probe edits).
+  /// Absolute error of the written fractions: the probe edit with the largest estimate.
   public var written: JackknifeEstimate
+  /// Every probe edit's bound on the error of its written fraction.
+  public var writtenUpper: [Double]
   /// Relative error of the damage `tr(M C0 Mᵀ)`.
   public var damage: JackknifeEstimate
   public var meanWrittenFraction: Double
@@ -94,7 +97,9 @@ public struct DmCheck: Codable, Sendable {
   public var intensity: Double
   public var actualUpdateError: Double?
   public var actualOutputError: Double?
+  /// The largest over the probe edits, and each edit's.
   public var actualWrittenError: Double?
+  public var actualWrittenErrors: [Double]?
   public var actualDamageError: Double?
   /// Leave-one-out estimates that failed (not positive definite), with the reason.
   public var failure: String?
@@ -298,7 +303,8 @@ func adaptiveCheck(
   func failed(_ why: String) -> DmCheck {
     let nan = JackknifeEstimate.undefined(groups: g.groups, confidence: options.confidence)
     return DmCheck(
-      P: all.count, dm: dm, update: nan, output: nan, written: nan, damage: nan, meanWrittenFraction: .nan,
+      P: all.count, dm: dm, update: nan, output: nan, written: nan, writtenUpper: [], damage: nan,
+      meanWrittenFraction: .nan,
       intensity: est.intensity, failure: why, seconds: 0)
   }
   let whole: ProbeUpdate
@@ -331,15 +337,18 @@ func adaptiveCheck(
     } ?? .undefined(groups: g.groups, confidence: c)
   // Written fractions: the largest per-edit error (each edit's own jackknife).
   var written: JackknifeEstimate? = nil
+  var writtenUpper: [Double] = []
   for j in 0..<probes.columns {
     let e = JackknifeEstimate.estimate(
       whole: [whole.writtenFractions[j]], leavingOut: parts.map { [$0.writtenFractions[j]] }, scale: 1, confidence: c)
+    writtenUpper.append(e.upper)
     if written.map({ e.error > $0.error }) ?? true { written = e }
   }
   let damage = JackknifeEstimate.estimate(
     whole: [whole.damage], leavingOut: parts.map { [$0.damage] }, scale: abs(whole.damage), confidence: c)
   var check = DmCheck(
-    P: all.count, dm: dm, update: update, output: output, written: written!, damage: damage,
+    P: all.count, dm: dm, update: update, output: output, written: written!, writtenUpper: writtenUpper,
+    damage: damage,
     meanWrittenFraction: whole.writtenFractions.reduce(0, +) / Double(probes.columns), intensity: est.intensity,
     seconds: 0)
   if let ref {
@@ -350,7 +359,9 @@ func adaptiveCheck(
       let refOut = reference.operatorMatrix * w
       check.actualOutputError = (whole.operatorMatrix * w - refOut).norm(.frobenius) / refOut.norm(.frobenius)
     }
-    check.actualWrittenError = zip(whole.writtenFractions, reference.writtenFractions).map { abs($0 - $1) }.max()
+    let perEdit = zip(whole.writtenFractions, reference.writtenFractions).map { abs($0 - $1) }
+    check.actualWrittenErrors = perEdit
+    check.actualWrittenError = perEdit.max()
     check.actualDamageError = abs(whole.damage - reference.damage) / abs(reference.damage)
   }
   return check

@@ -170,55 +170,73 @@ public struct AdaptiveDmWriter {
   }
 
   func writeFigures(_ dir: URL, progress: (String) -> Void) throws {
-    // One data block per (draw, layer), separated by two blank lines (gnuplot's `index`).
+    // One data block per (draw, layer), separated by two blank lines (gnuplot's `index`);
+    // columns: d_m, then estimate, lower, upper, actual for update, output, written, damage.
+    let quantities = DmCriterion.allCases
     var dat = ""
-    var clauses: [String] = []
-    var block = 0
+    var blocks: [(index: Int, colour: Int, layer: Int, first: Bool)] = []
     let hasRef = draws[0].reference != nil
     for (i, d) in draws.enumerated() {
       for (li, l) in d.layers.enumerated() {
-        let ok = l.checks.filter { $0.failure == nil && $0.estimate(criterion).error.isFinite }
+        let ok = l.checks.filter { $0.failure == nil }
         guard !ok.isEmpty else { continue }
         dat += "# draw \(i + 1) blk.\(l.layer)\n"
         for c in ok {
-          let e = c.estimate(criterion)
-          dat += "\(c.dm) \(e.error) \(e.lower) \(e.upper) \(c.actual(criterion).map { "\($0)" } ?? "NaN")\n"
+          dat += "\(c.dm)"
+          for q in quantities {
+            let e = c.estimate(q)
+            for v in [e.error, e.lower, e.upper, c.actual(q) ?? .nan] { dat += v.isFinite ? " \(v)" : " NaN" }
+          }
+          dat += "\n"
         }
         dat += "\n\n"
-        let lc = li + 1
-        let title = i == 0 ? "title 'blk.\(l.layer) estimate'" : "notitle"
-        clauses.append(
-          "'dm.dat' index \(block) using 1:3:4 with filledcurves fs transparent solid 0.12 lc \(lc) notitle")
-        clauses.append("'dm.dat' index \(block) using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc \(lc) \(title)")
-        if hasRef {
-          let at = i == 0 ? "title 'blk.\(l.layer) actual (vs reference)'" : "notitle"
-          clauses.append("'dm.dat' index \(block) using 1:5 with points pt 6 ps 1.2 lc \(lc) \(at)")
-        }
-        block += 1
+        blocks.append((blocks.count, li + 1, l.layer, i == 0))
       }
     }
     try ReportDirectory.put(dat, dir, "dm.dat")
-    // Low enough to show the tolerance line.
-    let lows = draws.flatMap { $0.layers.flatMap(\.checks) }.compactMap { c -> Double? in
-      let e = c.estimate(criterion).lower
-      return e.isFinite && e > 0 ? e : nil
-    }
-    let bottom = Self.g(min(options.tolerance, lows.min() ?? options.tolerance) / 2)
     let band = String(format: "%.0f %%", 100 * options.confidence)
+    var panels = ""
+    for (qi, q) in quantities.enumerated() {
+      let col = 2 + 4 * qi
+      var clauses: [String] = []
+      for b in blocks {
+        clauses.append(
+          "'dm.dat' index \(b.index) using 1:\(col + 1):\(col + 2) with filledcurves fs transparent solid 0.12 lc \(b.colour) notitle"
+        )
+        let title = b.first && qi == 0 ? "title 'blk.\(b.layer)'" : "notitle"
+        clauses.append(
+          "'dm.dat' index \(b.index) using 1:\(col) with linespoints lw 2 pt 7 ps 0.5 lc \(b.colour) \(title)")
+        if hasRef {
+          clauses.append("'dm.dat' index \(b.index) using 1:\(col + 3) with points pt 6 ps 1.1 lc \(b.colour) notitle")
+        }
+      }
+      let lows = draws.flatMap { $0.layers.flatMap(\.checks) }.compactMap { c -> Double? in
+        let e = c.estimate(q).lower
+        return e.isFinite && e > 0 ? e : nil
+      }
+      let isCriterion = q == criterion
+      let bottom = Self.g(min(isCriterion ? options.tolerance : .infinity, lows.min() ?? options.tolerance) / 2)
+      panels += """
+        set title "\(q.rawValue)\(isCriterion ? " (the stopping criterion; tolerance dashed)" : "")"
+        set ylabel "\(q == .written ? "absolute error" : "relative error")"
+        set yrange [\(bottom):*]
+        \(isCriterion ? "set arrow 1 from graph 0, first \(options.tolerance) to graph 1, first \(options.tolerance) nohead dt 2 lw 2 lc rgb 'black'" : "unset arrow 1")
+        plot \(clauses.isEmpty ? "NaN notitle" : clauses.joined(separator: ", \\\n     "))
+
+        """
+    }
     progress("figure error_vs_keys")
     try ReportDirectory.figure(
       "error_vs_keys",
       """
-      set key outside right top box
+      set multiplot layout 2,2 title "Estimated errors (lines, \(band) band shaded)\(hasRef ? " and actual errors against the reference (circles)" : "") against the keys collected"
+      set key top right font ',9'
       set grid
       set logscale xy
-      set xlabel "dynamic multiplier d_m (P = d_m d_k keys per layer)"
-      set ylabel "\(criterion == .written ? "absolute error of the written fractions" : "relative error (\(criterion.rawValue))")"
-      set yrange [\(bottom):*]
-      set title "Estimated error of the edit's update (line, \(band) band shaded)\(hasRef ? ", actual error vs the reference (circles)" : ""); tolerance dashed"
-      set arrow from graph 0, first \(options.tolerance) to graph 1, first \(options.tolerance) nohead dt 2 lw 2 lc rgb 'black'
-      plot \(clauses.isEmpty ? "NaN notitle" : clauses.joined(separator: ", \\\n     "))
-      """, in: dir)
+      set xlabel "d_m (P = d_m d_k keys per layer)"
+      \(panels)
+      unset multiplot
+      """, in: dir, size: (1200, 900))
     var reached = "layer"
     for i in draws.indices { reached += " draw\(i + 1)" }
     reached += "\n"
