@@ -107,6 +107,8 @@ BASES = [
     # With --from the other options are documented as ignored: this checks that they are parsed
     # without crashing.
     ("study", ["--from", "{tmp}/study/study.json", "--out", "{out}/st"], False, None, {"*"}),
+    ("dm", ["--model", "isotropic", "--scale", "0.05", "--max-dm", "2", "--quiet"], False, None,
+     {"edits", "alpha"}),
 ]
 SKIPPED = {
     "edit --model": "a real-model edit takes ~7.5 s even at --steps 1 --held-out 1 --dm 1.05",

@@ -134,6 +134,35 @@ grep -q "S is at most 5 points below the reference" "$tmp/study2/report.md" \
   || { echo "cli-smoke: study re-render lacks its summary" >&2; exit 1; }
 echo "cli-smoke: verify study --from re-renders the committed study"
 
+# verify dm (issue 18): two draws of a small synthetic profile against an independent
+# reference; every check carries the four estimates, the report its figures and summary.
+"$bin" dm --model isotropic --scale 0.05 --max-dm 6 --reference 40 --draws 2 --json --quiet \
+  --out "$tmp/dm" >"$tmp/dm.json"
+python3 - "$tmp/dm.json" <<'PY'
+import json, sys
+draws = json.load(open(sys.argv[1]))
+assert len(draws) == 2
+for d in draws:
+    for layer in d["layers"]:
+        checks = layer["checks"]
+        assert checks and all(c["P"] > 0 for c in checks)
+        ps = [c["P"] for c in checks]
+        assert ps == sorted(ps), ps
+        for c in checks:
+            for q in ("update", "output", "written", "damage"):
+                e = c[q]
+                assert e["lower"] <= e["upper"], (q, e)
+            assert c["actualUpdateError"] >= 0
+print("cli-smoke: verify dm runs two draws with a reference; every check has its four estimates")
+PY
+for f in report.md dm.csv error_vs_keys.svg error_vs_keys.png dm_reached.svg; do
+  [ -s "$tmp/dm/$f" ] || { echo "cli-smoke: verify dm --out lacks $f" >&2; exit 1; }
+done
+grep -q "Against the reference, over all" "$tmp/dm/report.md" || { echo "cli-smoke: dm report lacks its summary" >&2; exit 1; }
+"$bin" dm --model smollm2 --layers 4 --context 64 --max-dm 2 --probes 4 --quiet >"$tmp/dm_real.txt"
+grep -q "blk.4: stopped at d_m" "$tmp/dm_real.txt" || { echo "cli-smoke: verify dm on smollm2 printed no stop" >&2; exit 1; }
+echo "cli-smoke: verify dm on the real model stops and says where"
+
 # verify rank --keys (issue 14): all columns by default (P = N - B of N), the edit keys the last
 # B; with --dm the first P columns and the B after the largest P; numbers as numpy's.
 python3 - "$tmp" <<'PY'
@@ -219,6 +248,29 @@ c32 = f32["mom2.mom2"] / f32["mom2.count"]  # what layer_stats' users compute (f
 c64 = b / int(f64["mom2.count"])
 assert np.all(np.abs(c32 - c64) <= 2.0**-23 * np.abs(c64))  # two float32 roundings
 print("cli-smoke: the float32 stats file is the fp64 sums rounded once; its C0 equals ours to float32 roundoff")
+PY
+# verify stats --shrinkage oas (issue 18): mom2.mom2 = count * C0_oas, with C0_oas computed here
+# by numpy from the sample-moment file of the same keys (Chen et al. 2010, eq. 23); the sidecar
+# records the intensity.
+"$bin" stats --model smollm2 --layers 4 --dm 1.05 --precision float64 --sample-size 5 --shrinkage oas \
+  --out "$tmp/stats_oas" --quiet >/dev/null
+python3 - "$tmp/stats" "$tmp/stats_oas" <<'PY'
+import glob, json, sys, numpy as np
+name = "*/wikipedia_stats/model.layers.4.mlp.down_proj_float64_mom2_5.npz"
+plain, oas = (glob.glob(f"{d}/{name}")[0] for d in sys.argv[1:3])
+a, b = np.load(plain), np.load(oas)
+n = int(a["mom2.count"]); assert int(b["mom2.count"]) == n
+s = a["mom2.mom2"] / n
+p = s.shape[0]
+tr, tr2 = np.trace(s), np.sum(s * s)
+rho = min(1.0, ((1 - 2 / p) * tr2 + tr * tr) / ((n + 1 - 2 / p) * (tr2 - tr * tr / p)))
+want = (1 - rho) * s + rho * tr / p * np.eye(p)
+got = b["mom2.mom2"] / n
+err = np.max(np.abs(got - want)) / np.max(np.abs(want))
+assert err <= 1e-12, err
+side = json.load(open(oas + ".provenance.json"))["file"]
+assert side["shrinkage"] == "oas" and abs(side["shrinkage_intensity"] - rho) <= 1e-12 * rho, side
+print(f"cli-smoke: stats --shrinkage oas writes count * C0_oas as numpy computes it (rho = {rho:.4f})")
 PY
 # The zip64 layout (used for members or offsets of 4 GiB and more) forced on a small file:
 # numpy and zipfile read it like the plain one.

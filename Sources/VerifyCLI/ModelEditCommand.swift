@@ -37,7 +37,13 @@ struct ModelEditOptions: ParsableArguments {
     help: "Seed (context templates, held-out order, generation; default 1).")
   var seedOption: UInt?
 
+  @Option(
+    name: .customLong("shrinkage"),
+    help: "C0 estimator: none (the sample moment, as every framework), lw, oas or load:EPS (default none).")
+  var shrinkageOption: String?
+
   var batch: Int { batchOption ?? 1 }
+  var shrinkage: String { shrinkageOption ?? "none" }
   var offset: Int { offsetOption ?? 0 }
   var dm: Double { dmOption ?? 2 }
   var corpus: String { corpusOption ?? "fortunes" }
@@ -51,7 +57,7 @@ struct ModelEditOptions: ParsableArguments {
       ("--facts", facts != nil), ("--batch", batchOption != nil), ("--offset", offsetOption != nil),
       ("--dm", dmOption != nil), ("--layers", layers != nil), ("--corpus", corpusOption != nil),
       ("--steps", stepsOption != nil), ("--held-out", heldOutOption != nil), ("--seed", seedOption != nil),
-      ("--save", save != nil), ("--allow-missed", allowMissed),
+      ("--save", save != nil), ("--allow-missed", allowMissed), ("--shrinkage", shrinkageOption != nil),
     ]
   }
   @Option(
@@ -69,6 +75,7 @@ struct ModelEditOptions: ParsableArguments {
       try KeyBudget.dynamicMultiplier(dm).validate()
       try ParameterError.count("steps", steps, in: 1...100_000)
       try ParameterError.count("held_out", heldOut, in: 1...100_000)
+      _ = try CovarianceEstimator(parsing: shrinkage)
     }
     if let layers { _ = try parseCounts(layers, flag: "--layers", minimum: 0) }
   }
@@ -103,7 +110,8 @@ extension EditCommand {
       }
       let text = try TextCorpus.named(o.corpus)
       let report = try Verify.runModelEdit(
-        model: m, requests: requests, pool: all, config: config, dm: o.dm, corpus: text, heldOutWindows: o.heldOut,
+        model: m, requests: requests, pool: all, config: config, dm: o.dm,
+        estimator: try CovarianceEstimator(parsing: o.shrinkage), corpus: text, heldOutWindows: o.heldOut,
         seed: o.seed, save: o.save, progress: { progress.begin($0) },
         bar: { progress.bar($0, done: $1, total: $2) }, note: { if !(o.quiet || json) { warn($0) } })
       progress.finish()
@@ -123,7 +131,7 @@ extension EditCommand {
 
   func printModelEdit(_ r: ModelEditReport) {
     print(
-      "\(r.method.uppercased()) on \(r.model), layers \(r.layers.map(String.init).joined(separator: ","))\(r.lambda.map { ", lambda = \(sci($0))" } ?? "")\(r.alpha.map { ", alpha = \(sci($0))" } ?? ""); C0 from P = \(r.P) keys (d_m = \(r.dm)) of \(r.corpus); \(r.requests) requests"
+      "\(r.method.uppercased()) on \(r.model), layers \(r.layers.map(String.init).joined(separator: ","))\(r.lambda.map { ", lambda = \(sci($0))" } ?? "")\(r.alpha.map { ", alpha = \(sci($0))" } ?? ""); C0 from P = \(r.P) keys (d_m = \(r.dm)) of \(r.corpus)\(r.shrinkage == "none" ? "" : " with \(r.shrinkage) (intensity " + r.shrinkageIntensities.map { String(format: "%.3g", $0) }.joined(separator: ", ") + ")"); \(r.requests) requests"
     )
     print("")
     print("request                                           p(new) before -> after   ES  PS    NS")

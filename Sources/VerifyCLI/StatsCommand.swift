@@ -66,6 +66,11 @@ struct StatsCommand: ParsableCommand {
   @Flag(help: "Continue from the checkpoint of an interrupted run with the same options.") var resume = false
   @Flag(help: "Discard an existing checkpoint and start again.") var restart = false
   @Flag(help: "Neither read nor write the statistics cache.") var noCache = false
+  @Option(
+    help:
+      "C0 estimator written: none (the sample moment), lw (Ledoit-Wolf), oas or load:EPS; mom2.mom2 = count * C0_est, so layer_stats loads the estimate unchanged (the intensity is in the sidecar)."
+  )
+  var shrinkage: String = "none"
   @Option(help: "Also write the token ids of the windows used, as JSON (to run them elsewhere).")
   var windowsOut: String?
   @Flag(help: "Print the run's summary as JSON.") var json = false
@@ -79,6 +84,7 @@ struct StatsCommand: ParsableCommand {
       try ParameterError.count("sample_size", sampleSize, in: 1...Int.max)
       if let context { try ParameterError.count("context", context, in: 1...Int.max) }
       try ParameterError.nonNegative("checkpoint interval", checkpointEvery)
+      _ = try CovarianceEstimator(parsing: shrinkage)
     }
     guard dm == nil || tokens == nil else { throw ValidationError("--dm and --tokens: give one of them") }
     guard seed >= 0 else { throw ValidationError("--seed: must be >= 0, got \(seed)") }
@@ -140,7 +146,8 @@ struct StatsCommand: ParsableCommand {
       let request = StatsRequest(
         modelName: name ?? profile.name, layers: ls, budget: budget,
         corpus: try TextCorpus(name: "synthetic", documents: ["synthetic"]), windowing: windowing,
-        precision: precision, sampleSize: sampleSize, out: URL(fileURLWithPath: out), checkpoint: policy, cache: false)
+        precision: precision, sampleSize: sampleSize, out: URL(fileURLWithPath: out), checkpoint: policy, cache: false,
+        estimator: try CovarianceEstimator(parsing: shrinkage))
       progress.begin("synthetic keys of \(profile.name) layers \(Set(ls).sorted()), \(shard)")
       let result = try StatsRun.run(
         profile: profile, seed: UInt(seed), request: request, reduction: reduction,
@@ -156,7 +163,8 @@ struct StatsCommand: ParsableCommand {
     let request = StatsRequest(
       modelName: name ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent, layers: ls,
       budget: budget, corpus: text, windowing: windowing, precision: precision, sampleSize: sampleSize,
-      out: URL(fileURLWithPath: out), checkpoint: policy, cache: !noCache)
+      out: URL(fileURLWithPath: out), checkpoint: policy, cache: !noCache,
+      estimator: try CovarianceEstimator(parsing: shrinkage))
     let count = try budget.keyCount(dk: m.keyWidth)
     if let windowsOut, lead {
       let ids = try StatsRun.windows(model: m, corpus: text, windowing: windowing, count: count)
@@ -175,7 +183,9 @@ struct StatsCommand: ParsableCommand {
     guard let result else { return }
     if json { return try printJSON(result) }
     for f in result.files {
-      print("wrote \(f.path): d_k = \(f.dk), \(f.tokens) tokens of \(corpusName), \(f.precision) sums")
+      print(
+        "wrote \(f.path): d_k = \(f.dk), \(f.tokens) tokens of \(corpusName), \(f.precision) sums"
+          + (f.shrinkage == "none" ? "" : String(format: ", %@ (intensity %.4g)", f.shrinkage, f.shrinkageIntensity)))
     }
     if result.tokensForwarded > 0 {
       print(

@@ -20,8 +20,12 @@ struct StudyCommand: ParsableCommand {
       ||dW||/||W0||, written fractions. The report (report.md, CSVs, gnuplot figures, study.json)
       is written atomically and sets the seed paper's scores next to ours.
 
+      How robust the verdicts are: --draws K repeats every d_m on K independent key draws (window orders seed 1...K), --windows packed,random sets contiguous windows against random positions, and --shrinkage none,lw,oas,load:EPS sets C0 estimators side by side (Ledoit-Wolf, oracle-approximating shrinkage, diagonal loading; the intensity chosen is reported). The report then gives per variant and d_m the mean, spread and range of S, the held-out NLL change and ||dW||/||W0|| over draws, and how many draws collapse (S below half the reference's, or no edit).
+
       Example:
         verify study --model smollm2 --method memit --dm 1,2,3,4,10 --ref 50 --batch 1,16 --edits 32 --out reports/smollm2-memit-study
+        verify study --dm 1,1.5,2,3,10 --batch 16 --draws 5 --windows packed,random --out reports/smollm2-dm-draws
+        verify study --dm 1,1.5,2 --batch 16 --draws 5 --shrinkage none,lw,oas,load:0.01 --out reports/smollm2-shrinkage
       """)
   )
 
@@ -40,6 +44,14 @@ struct StudyCommand: ParsableCommand {
     ModelEditConfig.smolLM2Lambda
   @Option(parsing: .unconditional, help: "EMMET's alpha.") var alpha: Double = EMMETConfig.defaultAlpha
   @Option(parsing: .unconditional, help: "Target-vector Adam steps.") var steps: Int = 25
+  @Option(
+    parsing: .unconditional,
+    help: "Independent key draws per d_m (window orders seed 1, 2, ...): mean, spread and collapses over draws.")
+  var draws: Int = 1
+  @Option(help: "Window layouts of C0's keys, comma-separated: packed (contiguous), documents, random (positions).")
+  var windows: String = "packed"
+  @Option(help: "C0 estimators, comma-separated: none, lw (Ledoit-Wolf), oas, load:EPS (C0 + EPS I).")
+  var shrinkage: String = "none"
   @Option(help: "Text corpus for C0 and the held-out NLL.") var corpus: String = "fortunes"
   @Option(parsing: .unconditional, help: "Held-out windows of 128 tokens.") var heldOut: Int = 4
   @Option(parsing: .unconditional, help: "Seed.") var seed: UInt = 1
@@ -60,8 +72,23 @@ struct StudyCommand: ParsableCommand {
       try ParameterError.count("edits", edits, in: 1...Int.max)
       try ParameterError.count("steps", steps, in: 1...100_000)
       try ParameterError.count("held_out", heldOut, in: 1...100_000)
+      try ParameterError.count("draws", draws, in: 1...1000)
+      _ = try estimators()
     }
+    _ = try layouts()
     guard ref == 0 || ref > (dms.max() ?? 0) else { throw ValidationError("--ref must exceed every --dm (or be 0)") }
+  }
+
+  func layouts() throws -> [WindowLayout] {
+    try parseList(windows, flag: "--windows", what: "packed, documents or random, comma-separated") {
+      WindowLayout(rawValue: $0)
+    }
+  }
+
+  func estimators() throws -> [CovarianceEstimator] {
+    try parseList(shrinkage, flag: "--shrinkage", what: "none, lw, oas or load:EPS, comma-separated") { $0 }.map {
+      try CovarianceEstimator(parsing: $0)
+    }
   }
 
   func run() throws {
@@ -100,7 +127,8 @@ struct StudyCommand: ParsableCommand {
       var data = try runEditStudy(
         model: m, requests: Array(all.prefix(edits)), pool: all, factsName: facts, config: config, dms: dms,
         refDm: ref > 0 ? ref : nil, batches: batches, corpus: text, heldOutWindows: heldOut, seed: seed,
-        progress: { progress.begin($0) }, bar: { progress.bar($0, done: $1, total: $2) })
+        draws: draws, layouts: try layouts(), estimators: try estimators(), progress: { progress.begin($0) },
+        bar: { progress.bar($0, done: $1, total: $2) })
       data.commandLine = (["verify"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
       data.computedAtCommit = ReportDirectory.commit()
       let writer = EditStudyWriter(

@@ -138,10 +138,13 @@ import Testing
     let l = try acc.estimate(.loading(0.01))
     for j in 0..<p { for i in 0..<p { #expect(l.matrix[i, j] == s[i, j] + (i == j ? 0.01 : 0)) } }
     #expect(try acc.estimate(.sample).matrix.storage == s.storage)
-    for text in ["none", "lw", "oas", "load:0.01"] {
+    let mu = l.targetScale
+    let r = try acc.estimate(.relativeLoading(0.5))
+    for j in 0..<p { for i in 0..<p { #expect(r.matrix[i, j] == s[i, j] + (i == j ? 0.5 * mu : 0)) } }
+    for text in ["none", "lw", "oas", "load:0.01", "load-rel:0.5"] {
       #expect(try CovarianceEstimator(parsing: text).description == text)
     }
-    for bad in ["load:0", "load:-1", "load:nan", "load:", "ridge", ""] {
+    for bad in ["load:0", "load:-1", "load:nan", "load:", "load-rel:inf", "ridge", ""] {
       #expect(throws: EditError.self) { try CovarianceEstimator(parsing: bad) }
     }
     #expect(throws: EditError.self) {

@@ -50,4 +50,49 @@ import Testing
       #expect(files.contains(f), "\(f) missing")
     }
   }
+
+  /// Several draws and estimators: the summary gives mean, spread and range per variant and
+  /// counts the draws that collapse (S below half the reference's, or no edit).
+  @Test func variantsOverDraws() throws {
+    func v(_ label: String, _ dm: Double, _ s: Double?, draw: Int, est: String) -> EditStudyCell {
+      var c = Self.cell(label, dm, s, nll: 0.01 * Double(draw))
+      c.draw = draw
+      c.windows = "packed"
+      c.estimator = est
+      c.intensities = [est == "none" ? 0 : 0.5]
+      return c
+    }
+    var ref = Self.cell("ref", 10, 90, nll: 0.001)
+    ref.windows = "packed"
+    ref.estimator = "none"
+    let cells =
+      [v("1", 1, 40, draw: 1, est: "none"), v("1", 1, 80, draw: 2, est: "none"), v("1", 1, nil, draw: 3, est: "none")]
+      + [v("1", 1, 86, draw: 1, est: "lw"), v("1", 1, 88, draw: 2, est: "lw"), v("1", 1, 90, draw: 3, est: "lw")]
+      + [v("2", 2, 88, draw: 1, est: "none"), v("2", 2, 89, draw: 2, est: "none"), v("2", 2, 90, draw: 3, est: "none")]
+      + [ref]
+    var data = EditStudyData(
+      model: "tiny", config: ModelEditConfig(method: .memit, layers: [1, 2]), corpus: "c", facts: "f.jsonl",
+      requests: 2, dk: 8, templates: ["{}"], dms: [1, 2], refDm: 10, batches: [2],
+      before: Self.scores(0), heldOutNLLBefore: 4, heldOutTokens: 100, targetSeconds: 1, targetDeltaOverH: 0.5,
+      targetFinalProbability: 0.9, cells: cells)
+    data.draws = 3
+    data.estimators = ["none", "lw"]
+    let w = EditStudyWriter(data: data, commandLine: "verify study --draws 3")
+    #expect(w.hasVariants)
+    let groups = w.variantGroups()
+    #expect(groups.map(\.draws) == [3, 3, 3])
+    let md = w.markdown()
+    // d_m 1, sample moment: S 40 and 80 (mean 60, sd 28.3), one draw without an edit; 40 < 45 and the failed one collapse.
+    #expect(md.contains("d_m 1: S 60.0 ± 28.3 [40.0, 80.0] (2 of 3 draws collapse)"), "\(md)")
+    #expect(md.contains("packed, lw (3 draws; reference S 90.0"))
+    #expect(md.contains("every draw within 5 points of the reference S at d_m in {1}; no draw collapses"))
+    #expect(md.contains("every draw within 5 points of the reference S at d_m in {2}; draws collapse at d_m 1 (2/3)"))
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kev-variants-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try w.write(to: dir)
+    let files = Set(try FileManager.default.contentsOfDirectory(atPath: dir.path))
+    for f in ["variants_scores.svg", "variants_damage.png", "variants_update_size.svg", "variants.dat"] {
+      #expect(files.contains(f), "\(f) missing")
+    }
+  }
 }

@@ -23,10 +23,12 @@ public enum CovarianceEstimator: Codable, Sendable, Equatable, Hashable, CustomS
   case sample
   /// `S + eps I` (absolute `eps`, on the mean second moment).
   case loading(Double)
+  /// `S + x mu I` with `mu = tr(S) / d_k`: loading relative to the mean eigenvalue (scale-free).
+  case relativeLoading(Double)
   case ledoitWolf
   case oas
 
-  /// Parses `none` (or `sample`), `lw`, `oas`, `load:EPS`.
+  /// Parses `none` (or `sample`), `lw`, `oas`, `load:EPS`, `load-rel:X`.
   public init(parsing text: String) throws(EditError) {
     let t = text.lowercased()
     switch t {
@@ -37,11 +39,16 @@ public enum CovarianceEstimator: Codable, Sendable, Equatable, Hashable, CustomS
       if t.hasPrefix("load:"), let eps = Double(t.dropFirst(5)) {
         do { try ParameterError.positive("load eps", eps) } catch { throw .invalidParameter(error) }
         self = .loading(eps)
+      } else if t.hasPrefix("load-rel:"), let x = Double(t.dropFirst(9)) {
+        do { try ParameterError.positive("load-rel factor", x) } catch { throw .invalidParameter(error) }
+        self = .relativeLoading(x)
       } else {
         throw .invalidParameter(
           ParameterError(
             name: "shrinkage", value: text,
-            requirement: "none, lw (Ledoit-Wolf), oas (oracle-approximating) or load:EPS (C0 + EPS I, EPS > 0)"))
+            requirement:
+              "none, lw (Ledoit-Wolf), oas (oracle-approximating), load:EPS (C0 + EPS I, EPS > 0) or load-rel:X (C0 + X mu I, mu = tr(C0)/d_k)"
+          ))
       }
     }
   }
@@ -51,6 +58,7 @@ public enum CovarianceEstimator: Codable, Sendable, Equatable, Hashable, CustomS
     switch self {
     case .sample: return "none"
     case .loading(let e): return "load:\(e)"
+    case .relativeLoading(let x): return "load-rel:\(x)"
     case .ledoitWolf: return "lw"
     case .oas: return "oas"
     }
@@ -61,6 +69,7 @@ public enum CovarianceEstimator: Codable, Sendable, Equatable, Hashable, CustomS
     switch self {
     case .sample: return "sample second moment"
     case .loading(let e): return "diagonal loading C0 + \(e) I"
+    case .relativeLoading(let x): return "diagonal loading C0 + \(x) mu I (mu = tr(C0)/d_k)"
     case .ledoitWolf: return "Ledoit-Wolf shrinkage"
     case .oas: return "oracle-approximating shrinkage (OAS)"
     }
@@ -142,6 +151,10 @@ extension SecondMomentAccumulator {
       return CovarianceEstimate(
         matrix: Shrinkage.shrunk(s, keep: 1, shift: eps), estimator: estimator, intensity: eps / (mu + eps),
         targetScale: mu, diagonalShift: eps)
+    case .relativeLoading(let x):
+      return CovarianceEstimate(
+        matrix: Shrinkage.shrunk(s, keep: 1, shift: x * mu), estimator: estimator, intensity: x / (1 + x),
+        targetScale: mu, diagonalShift: x * mu)
     case .ledoitWolf, .oas:
       let rho: Double
       if estimator == .oas {

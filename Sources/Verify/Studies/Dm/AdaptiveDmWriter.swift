@@ -199,9 +199,13 @@ public struct AdaptiveDmWriter {
     for (qi, q) in quantities.enumerated() {
       let col = 2 + 4 * qi
       var clauses: [String] = []
+      // Matrices: the band brackets the RMS error (shaded); scalars: the bound (dashed).
+      let isBound = q == .written || q == .damage
       for b in blocks {
         clauses.append(
-          "'dm.dat' index \(b.index) using 1:\(col + 1):\(col + 2) with filledcurves fs transparent solid 0.12 lc \(b.colour) notitle"
+          isBound
+            ? "'dm.dat' index \(b.index) using 1:\(col + 2) with lines dt 2 lw 1 lc \(b.colour) notitle"
+            : "'dm.dat' index \(b.index) using 1:\(col + 1):\(col + 2) with filledcurves fs transparent solid 0.12 lc \(b.colour) notitle"
         )
         let title = b.first && qi == 0 ? "title 'blk.\(b.layer)'" : "notitle"
         clauses.append(
@@ -211,8 +215,14 @@ public struct AdaptiveDmWriter {
         }
       }
       let lows = draws.flatMap { $0.layers.flatMap(\.checks) }.compactMap { c -> Double? in
-        let e = c.estimate(q).lower
-        return e.isFinite && e > 0 ? e : nil
+        let e = c.estimate(q)
+        let v = isBound ? e.error : e.lower
+        return v.isFinite && v > 0 ? v : nil
+      }
+      guard !lows.isEmpty else {
+        panels +=
+          "set title \"\(q.rawValue): no estimate\"\nset xrange [1:100]\nset yrange [0.1:10]\nplot 1 lc rgb 'white' notitle\nset autoscale x\n\n"
+        continue
       }
       let isCriterion = q == criterion
       let bottom = Self.g(min(isCriterion ? options.tolerance : .infinity, lows.min() ?? options.tolerance) / 2)
@@ -229,7 +239,7 @@ public struct AdaptiveDmWriter {
     try ReportDirectory.figure(
       "error_vs_keys",
       """
-      set multiplot layout 2,2 title "Estimated errors (lines, \(band) band shaded)\(hasRef ? " and actual errors against the reference (circles)" : "") against the keys collected"
+      set multiplot layout 2,2 title "Estimated errors (lines; update and output: \(band) band of the RMS error shaded; written and damage: \(band) bound dashed)\(hasRef ? " and actual errors against the reference (circles)" : "") against the keys collected"
       set key top right font ',9'
       set grid
       set logscale xy

@@ -25,6 +25,15 @@ public struct EditStudyCell: Codable, Sendable {
   /// Runs whose edit could not be computed (e.g. C_eff not positive definite), with the reason.
   public var failures: [String]
   public var seconds: Double
+  /// The key draw (1-based; nil in studies of one draw), how its windows were cut, and the
+  /// estimator of C0 with its intensity per edited layer (nil: the sample moment).
+  public var draw: Int? = nil
+  public var windows: String? = nil
+  public var estimator: String? = nil
+  public var intensities: [Double]? = nil
+
+  /// The cell's variant, for grouping draws: windows and estimator.
+  public var variant: String { "\(windows ?? "packed"), \(estimator ?? "none")" }
 }
 
 /// Everything behind `verify study`.
@@ -47,6 +56,11 @@ public struct EditStudyData: Codable, Sendable {
   public var targetDeltaOverH: Double
   public var targetFinalProbability: Double
   public var cells: [EditStudyCell]
+  /// Independent key draws per d_m (window orders seed, seed + 1, ...), window layouts and C0
+  /// estimators studied (nil in files written before they existed: one draw, packed, none).
+  public var draws: Int?
+  public var layouts: [String]?
+  public var estimators: [String]?
   /// The command that computed the study and the commit it ran at (provenance that
   /// `verify study --from` repeats; nil in files written before they were recorded).
   public var commandLine: String?
@@ -57,13 +71,21 @@ public struct EditStudyData: Codable, Sendable {
 /// each d_m (and the reference) C0 of every edited layer from P = d_m d_k corpus keys, and for
 /// each B the requests edited in consecutive batches of B, each batch on a fresh copy of the
 /// weights, scored before the weights are restored.
+///
+/// Repeated over `draws` independent key draws (window order seeds 1, 2, ...: draw 1 is the
+/// study of one draw), each window layout and each C0 estimator; the reference is collected
+/// once (first draw, packed windows, sample moment).
 public func runEditStudy(
   model: any LanguageModel, requests: [EditRequest], pool: [EditRequest]? = nil, factsName: String,
   config: ModelEditConfig,
   dms: [Double],
-  refDm: Double?, batches: [Int], corpus: TextCorpus, heldOutWindows: Int = 4, seed: UInt = 1,
+  refDm: Double?, batches: [Int], corpus: TextCorpus, heldOutWindows: Int = 4, seed: UInt = 1, draws: Int = 1,
+  layouts: [WindowLayout] = [.packed], estimators: [CovarianceEstimator] = [.sample],
   progress: (String) -> Void = { _ in }, bar: (String, Int, Int) -> Void = { _, _, _ in }
 ) throws -> EditStudyData {
+  guard draws >= 1, !layouts.isEmpty, !estimators.isEmpty else {
+    throw EditError.badInput("a study needs at least one draw, window layout and estimator")
+  }
   try config.validate(blocks: model.blockCount)
   try FactSet.validate(requests, tokenizer: model.tokenizer)
   guard !requests.isEmpty, !batches.isEmpty, batches.allSatisfy({ $0 >= 1 && $0 <= requests.count }) else {
@@ -94,55 +116,44 @@ public func runEditStudy(
   func restore() throws { for (l, w) in original { try model.setEditedWeight(l, w) } }
 
   var cells: [EditStudyCell] = []
+  let variants = draws > 1 || layouts.count > 1 || estimators.count > 1
   let plan = dms.map { ($0, String(format: "%g", $0)) } + (refDm.map { [($0, "ref")] } ?? [])
-  for (dm, label) in plan {
-    let p = try KeyBudget.dynamicMultiplier(dm).keyCount(dk: dk)
-    progress("d_m = \(label): C0 of blk.\(config.layers.map(String.init).joined(separator: ",")) from \(p) keys")
-    let c0 = try LayerCovariance.collect(
-      model: model, layers: config.layers, corpus: corpus, count: p, progress: { bar("C0 keys", $0, $1) },
-      note: { progress($0) })
-    for b in batches {
-      let t = Date()
-      let runs = requests.count / b
-      var perRequest: [RequestScores] = []
-      var nll: [Double] = []
-      var norms = [[Double]](repeating: [], count: config.layers.count)
-      var written = [[Double]](repeating: [], count: config.layers.count)
-      var failures: [String] = []
-      var spillKept = 0
-      var spillTotal = 0
-      for run in 0..<runs {
-        bar("d_m = \(label), B = \(b): edits", run, runs)
-        let idx = (run * b)..<((run + 1) * b)
-        let reqs = Array(requests[idx])
-        do {
-          let out = try applyEdits(
-            model: model, requests: reqs, config: config, covariances: c0, templates: templates,
-            targets: Array(targets[idx]))
-          perRequest += try EditEvaluation.scores(model: model, requests: reqs).requests
-          nll.append(try EditEvaluation.negativeLogLikelihood(model: model, windows: windows) - nll0)
-          let spill = try EditEvaluation.relationSpill(model: model, requests: reqs, pool: pool ?? requests)
-          spillKept += spill.kept
-          spillTotal += spill.total
-          for (i, l) in config.layers.enumerated() {
-            let reps = out.layers.filter { $0.layer == l }
-            norms[i] += reps.map(\.relativeNorm)
-            written[i] += reps.flatMap(\.writtenFractions)
+  let context = min(ModelKeySource.defaultContext, model.contextLength)
+  for layout in layouts {
+    for draw in 0..<draws {
+      let windowing = Windowing(context: context, layout: layout, seed: 1 + UInt64(draw))
+      for (dm, label) in plan {
+        if label == "ref" && (draw > 0 || layout != layouts[0]) { continue }
+        let p = try KeyBudget.dynamicMultiplier(dm).keyCount(dk: dk)
+        progress(
+          "d_m = \(label)\(variants ? " (draw \(draw + 1), \(layout.rawValue) windows)" : ""): C0 of blk.\(config.layers.map(String.init).joined(separator: ",")) from \(p) keys"
+        )
+        let sums = try LayerCovariance.accumulators(
+          model: model, layers: config.layers, corpus: corpus, count: p, windowing: windowing,
+          progress: { bar("C0 keys", $0, $1) }, note: { progress($0) })
+        for estimator in label == "ref" ? [.sample] : estimators {
+          var c0: [Int: Matrix<Double>] = [:]
+          var intensities: [Double] = []
+          for l in config.layers {
+            let e = try sums[l]!.estimate(estimator)
+            c0[l] = e.matrix
+            intensities.append(e.intensity)
           }
-        } catch {
-          failures.append("batch \(run + 1): \(error)")
+          for b in batches {
+            var cell = try studyCell(
+              model: model, requests: requests, pool: pool, config: config, c0: c0, templates: templates,
+              targets: targets, windows: windows, nll0: nll0, dm: dm, label: label, P: p, B: b,
+              bar: { bar("d_m = \(label), B = \(b): edits", $0, $1) }, restore: restore)
+            if variants {
+              cell.draw = label == "ref" ? nil : draw + 1
+              cell.windows = layout.rawValue
+              cell.estimator = estimator.description
+              cell.intensities = intensities
+            }
+            cells.append(cell)
+          }
         }
-        try restore()
       }
-      bar("d_m = \(label), B = \(b): edits", runs, runs)
-      func mean(_ x: [Double]) -> Double { x.isEmpty ? .nan : x.reduce(0, +) / Double(x.count) }
-      cells.append(
-        EditStudyCell(
-          dm: dm, label: label, P: p, B: b, runs: runs,
-          scores: perRequest.isEmpty ? nil : EditEvaluation.aggregate(perRequest),
-          heldOutNLLChange: nll.isEmpty ? nil : mean(nll), relativeNorms: norms.map(mean),
-          writtenFractions: written.map(mean), spillKept: spillTotal > 0 ? spillKept : nil,
-          spillTotal: spillTotal > 0 ? spillTotal : nil, failures: failures, seconds: Date().timeIntervalSince(t)))
     }
   }
   return EditStudyData(
@@ -150,5 +161,56 @@ public func runEditStudy(
     requests: requests.count, dk: dk, templates: templates.templates, dms: dms, refDm: refDm, batches: batches,
     before: before, heldOutNLLBefore: nll0, heldOutTokens: windows.count * 127, targetSeconds: targetSeconds,
     targetDeltaOverH: targets.map { $0.deltaNorm / $0.initialNorm }.reduce(0, +) / Double(targets.count),
-    targetFinalProbability: targets.map(\.finalProbability).reduce(0, +) / Double(targets.count), cells: cells)
+    targetFinalProbability: targets.map(\.finalProbability).reduce(0, +) / Double(targets.count), cells: cells,
+    draws: variants ? draws : nil, layouts: variants ? layouts.map(\.rawValue) : nil,
+    estimators: variants ? estimators.map(\.description) : nil)
+}
+
+/// One (C0, B) cell: the requests edited in consecutive batches of B, each on the unedited
+/// weights, scored, then restored.
+func studyCell(
+  model: any LanguageModel, requests: [EditRequest], pool: [EditRequest]?, config: ModelEditConfig,
+  c0: [Int: Matrix<Double>], templates: ContextTemplates, targets: [TargetVector], windows: [[Int]], nll0: Double,
+  dm: Double, label: String, P p: Int, B b: Int, bar: (Int, Int) -> Void, restore: () throws -> Void
+) throws -> EditStudyCell {
+  let t = Date()
+  let runs = requests.count / b
+  var perRequest: [RequestScores] = []
+  var nll: [Double] = []
+  var norms = [[Double]](repeating: [], count: config.layers.count)
+  var written = [[Double]](repeating: [], count: config.layers.count)
+  var failures: [String] = []
+  var spillKept = 0
+  var spillTotal = 0
+  for run in 0..<runs {
+    bar(run, runs)
+    let idx = (run * b)..<((run + 1) * b)
+    let reqs = Array(requests[idx])
+    do {
+      let out = try applyEdits(
+        model: model, requests: reqs, config: config, covariances: c0, templates: templates,
+        targets: Array(targets[idx]))
+      perRequest += try EditEvaluation.scores(model: model, requests: reqs).requests
+      nll.append(try EditEvaluation.negativeLogLikelihood(model: model, windows: windows) - nll0)
+      let spill = try EditEvaluation.relationSpill(model: model, requests: reqs, pool: pool ?? requests)
+      spillKept += spill.kept
+      spillTotal += spill.total
+      for (i, l) in config.layers.enumerated() {
+        let reps = out.layers.filter { $0.layer == l }
+        norms[i] += reps.map(\.relativeNorm)
+        written[i] += reps.flatMap(\.writtenFractions)
+      }
+    } catch {
+      failures.append("batch \(run + 1): \(error)")
+    }
+    try restore()
+  }
+  bar(runs, runs)
+  func mean(_ x: [Double]) -> Double { x.isEmpty ? .nan : x.reduce(0, +) / Double(x.count) }
+  return EditStudyCell(
+    dm: dm, label: label, P: p, B: b, runs: runs,
+    scores: perRequest.isEmpty ? nil : EditEvaluation.aggregate(perRequest),
+    heldOutNLLChange: nll.isEmpty ? nil : mean(nll), relativeNorms: norms.map(mean),
+    writtenFractions: written.map(mean), spillKept: spillTotal > 0 ? spillKept : nil,
+    spillTotal: spillTotal > 0 ? spillTotal : nil, failures: failures, seconds: Date().timeIntervalSince(t))
 }

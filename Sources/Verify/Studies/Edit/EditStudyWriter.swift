@@ -28,11 +28,11 @@ public struct EditStudyWriter {
   public func write(to out: URL, progress: (String) -> Void = { _ in }) throws {
     try ReportDirectory.write(to: out) { dir in
       var csv =
-        "label,d_m,P,B,runs,ES,PS,NS,S,neighbors_kept,neighbors_total,same_relation_kept,same_relation_total,heldout_nll_change,mean_relative_norm,mean_written_fraction,failures\n"
+        "label,d_m,P,B,runs,ES,PS,NS,S,neighbors_kept,neighbors_total,same_relation_kept,same_relation_total,heldout_nll_change,mean_relative_norm,mean_written_fraction,failures,draw,windows,estimator,mean_intensity\n"
       for c in data.cells {
         let s = c.scores
         csv +=
-          "\(c.label),\(c.dm),\(c.P),\(c.B),\(c.runs),\(Self.f(s?.ES, 3)),\(Self.f(s?.PS, 3)),\(Self.f(s?.NS, 3)),\(Self.f(s?.S, 3)),\(s?.neighborsKept ?? 0),\(s?.neighborsTotal ?? 0),\(c.spillKept ?? 0),\(c.spillTotal ?? 0),\(Self.f(c.heldOutNLLChange, 6)),\(Self.f(Self.mean(c.relativeNorms), 6)),\(Self.f(Self.mean(c.writtenFractions), 6)),\(c.failures.count)\n"
+          "\(c.label),\(c.dm),\(c.P),\(c.B),\(c.runs),\(Self.f(s?.ES, 3)),\(Self.f(s?.PS, 3)),\(Self.f(s?.NS, 3)),\(Self.f(s?.S, 3)),\(s?.neighborsKept ?? 0),\(s?.neighborsTotal ?? 0),\(c.spillKept ?? 0),\(c.spillTotal ?? 0),\(Self.f(c.heldOutNLLChange, 6)),\(Self.f(Self.mean(c.relativeNorms), 6)),\(Self.f(Self.mean(c.writtenFractions), 6)),\(c.failures.count),\(c.draw.map(String.init) ?? ""),\(c.windows ?? ""),\(c.estimator ?? ""),\(Self.f(c.intensities.flatMap(Self.mean), 6))\n"
       }
       try ReportDirectory.put(csv.replacingOccurrences(of: ",-", with: ",NaN"), dir, "study.csv")
       let enc = JSONEncoder()
@@ -41,6 +41,7 @@ public struct EditStudyWriter {
         positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
       try ReportDirectory.put(String(decoding: try enc.encode(data), as: UTF8.self), dir, "study.json")
       try writeFigures(dir, progress: progress)
+      if hasVariants { try writeVariantFigures(dir, progress: progress) }
       try ReportDirectory.put(markdown(), dir, "report.md")
     }
   }
@@ -186,20 +187,24 @@ public struct EditStudyWriter {
 
   /// The scores-and-damage table: one row per (d_m, B) cell.
   func scoresTable() -> MarkdownTable {
-    var t = MarkdownTable([
-      "d_m", "P", "B", "batches", "ES", "PS", "NS", "S", "neighbours kept", "same relation kept",
-      "held-out NLL change", "mean ||dW||/||W0||", "mean written fraction", "failed batches",
-    ])
+    let v = hasVariants
+    var t = MarkdownTable(
+      (v ? ["variant", "draw"] : []) + [
+        "d_m", "P", "B", "batches", "ES", "PS", "NS", "S", "neighbours kept", "same relation kept",
+        "held-out NLL change", "mean ||dW||/||W0||", "mean written fraction", "failed batches",
+      ])
     for cl in data.cells {
       let s = cl.scores
-      t.add([
+      let variant: [String] = v ? [cl.label == "ref" ? "reference" : cl.variant, cl.draw.map(String.init) ?? "-"] : []
+      let row: [String] = [
         cl.label, "\(cl.P)", "\(cl.B)", "\(cl.runs)", Self.f(s?.ES), Self.f(s?.PS), Self.f(s?.NS), Self.f(s?.S),
         s.map { "\($0.neighborsKept)/\($0.neighborsTotal)" } ?? "-",
         cl.spillTotal.map { "\(cl.spillKept ?? 0)/\($0)" } ?? "-",
         cl.heldOutNLLChange.map { String(format: "%+.4f", $0) } ?? "-",
         Self.mean(cl.relativeNorms).map { String(format: "%.3g", $0) } ?? "-",
         Self.f(Self.mean(cl.writtenFractions), 3), "\(cl.failures.count)",
-      ])
+      ]
+      t.add(variant + row)
     }
     return t
   }
@@ -226,9 +231,19 @@ public struct EditStudyWriter {
     md +=
       "\n- held-out NLL: \(data.heldOutTokens) predicted tokens of \(data.corpus) in a different seeded order, \(String(format: "%.4f", data.heldOutNLLBefore)) nats/token before editing\n"
     for n in notes { md += "- \(n)\n" }
+    if let d = data.draws, d > 1 || (data.layouts?.count ?? 1) > 1 || (data.estimators?.count ?? 1) > 1 {
+      md +=
+        "- variants: \(d) key draw\(d == 1 ? "" : "s") per d_m (window order seeds 1...\(d)), windows \((data.layouts ?? ["packed"]).joined(separator: ", ")), C0 estimators \((data.estimators ?? ["none"]).joined(separator: ", ")); the reference once (seed 1, \((data.layouts ?? ["packed"])[0]) windows, sample moment); a draw collapses when S falls below half the reference's or the edit fails\n"
+    }
     md +=
-      "\n## Summary (computed from the numbers below)\n\n" + summary().map { "- \($0)" }.joined(separator: "\n")
-      + "\n\n"
+      "\n## Summary (computed from the numbers below)\n\n"
+      + (hasVariants ? variantSummary() : summary()).map { "- \($0)" }.joined(separator: "\n") + "\n\n"
+    if hasVariants {
+      md += "## Over key draws\n\n" + variantTable().render()
+      md +=
+        "\n![S over draws](variants_scores.svg)\n\n![NLL change over draws](variants_damage.svg)\n\n![update size over draws](variants_update_size.svg)\n\n"
+      md += "The sections below show every cell; the figures after the table show the first draw of each variant.\n\n"
+    }
     md += "## Scores and damage against d_m\n\n"
     md += scoresTable().render()
     md += "\n![scores](scores.svg)\n\n![damage](damage.svg)\n\n![update size](update_size.svg)\n\n"

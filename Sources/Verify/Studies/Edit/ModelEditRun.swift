@@ -12,6 +12,9 @@ public struct ModelEditReport: Encodable, Sendable {
   public var alpha: Double?
   public var dm: Double
   public var P: Int
+  /// The C0 estimator (``CovarianceEstimator`` spelling) and its intensity per edited layer.
+  public var shrinkage: String
+  public var shrinkageIntensities: [Double]
   public var corpus: String
   public var requests: Int
   public var templates: [String]
@@ -37,7 +40,8 @@ public struct ModelEditReport: Encodable, Sendable {
 /// `note` gets the statistics cache's sentences.
 public func runModelEdit(
   model m: any LanguageModel, requests: [EditRequest], pool all: [EditRequest], config: ModelEditConfig, dm: Double,
-  corpus text: TextCorpus, heldOutWindows: Int, seed: UInt, save: String? = nil,
+  estimator: CovarianceEstimator = .sample, corpus text: TextCorpus, heldOutWindows: Int, seed: UInt,
+  save: String? = nil,
   progress: (String) -> Void = { _ in }, bar: (String, Int, Int) -> Void = { _, _, _ in },
   note: (String) -> Void = { _ in }
 ) throws -> ModelEditReport {
@@ -51,13 +55,16 @@ public func runModelEdit(
   }
   let p = try KeyBudget.dynamicMultiplier(dm).keyCount(dk: m.keyWidth)
   var covariances: [Int: Matrix<Double>] = [:]
+  var intensities: [Double] = []
   for l in config.layers {
     progress("C0 of blk.\(l) from \(p) keys")
-    covariances[l] = try timed("C0") {
-      try LayerCovariance.collect(
-        model: m, layer: l, corpus: text, count: p, progress: { bar("C0 keys", $0, $1) },
-        note: note)
+    let e = try timed("C0") {
+      try LayerCovariance.accumulators(
+        model: m, layers: [l], corpus: text, count: p, progress: { bar("C0 keys", $0, $1) },
+        note: note)[l]!.estimate(estimator)
     }
+    covariances[l] = e.matrix
+    intensities.append(e.intensity)
   }
   progress("context templates")
   let templates = try timed("templates") { try ContextTemplates.generate(model: m, seed: seed) }
@@ -95,7 +102,7 @@ public func runModelEdit(
   let report = ModelEditReport(
     model: m.displayName ?? m.path, method: config.method.rawValue, layers: config.layers,
     lambda: config.method == .memit ? config.lambda : nil, alpha: config.method == .emmet ? config.alpha : nil, dm: dm,
-    P: p,
+    P: p, shrinkage: estimator.description, shrinkageIntensities: intensities,
     corpus: text.name, requests: requests.count, templates: templates.templates, before: before, after: after,
     relationSpillBefore: spillBefore, relationSpillAfter: spillAfter,
     heldOutNLLBefore: nllBefore, heldOutNLLAfter: nllAfter, heldOutTokens: windows.count * 127,

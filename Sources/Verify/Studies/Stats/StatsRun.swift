@@ -20,11 +20,14 @@ public struct StatsRequest: Sendable {
   public var checkpoint: CheckpointPolicy?
   /// Read and write the content-keyed statistics cache (single-process runs only).
   public var cache: Bool
+  /// How C0 is estimated: anything but the sample moment writes `mom2.mom2 = count * C0_est`,
+  /// so that `layer_stats` (which divides by the count) loads the estimate unchanged.
+  public var estimator: CovarianceEstimator = .sample
 
   public init(
     modelName: String, layers: [Int], budget: KeyBudget, corpus: TextCorpus, windowing: Windowing,
     precision: String = "float32", sampleSize: Int = 100_000, out: URL, checkpoint: CheckpointPolicy? = nil,
-    cache: Bool = true
+    cache: Bool = true, estimator: CovarianceEstimator = .sample
   ) {
     self.modelName = modelName
     self.layers = layers
@@ -36,6 +39,7 @@ public struct StatsRequest: Sendable {
     self.out = out
     self.checkpoint = checkpoint
     self.cache = cache
+    self.estimator = estimator
   }
 }
 
@@ -76,10 +80,13 @@ public struct StatsFileRecord: Codable, Sendable {
   public var sampleSize: Int
   /// Dead coordinates (zero rows of the sum), which make `C0` singular by themselves.
   public var deadCoordinates: Int
+  /// The C0 estimator written (``CovarianceEstimator`` spelling) and its intensity (0: the sample moment).
+  public var shrinkage: String = "none"
+  public var shrinkageIntensity: Double = 0
 
   enum CodingKeys: String, CodingKey {
     case path, layer, layerName = "layer_name", dk = "d_k", tokens, precision, sampleSize = "sample_size"
-    case deadCoordinates = "dead_coordinates"
+    case deadCoordinates = "dead_coordinates", shrinkage, shrinkageIntensity = "shrinkage_intensity"
   }
 }
 
@@ -226,10 +233,17 @@ public enum StatsRun {
       let rel = FrameworkStatistics.relativePath(
         model: request.modelName, layer: layerName, precision: request.precision, sampleSize: request.sampleSize)
       let url = request.out.appendingPathComponent(rel)
-      try FrameworkStatistics(acc, sampleSize: request.sampleSize, precision: request.precision).write(to: url)
-      let record = StatsFileRecord(
+      var framework = FrameworkStatistics(acc, sampleSize: request.sampleSize, precision: request.precision)
+      var record = StatsFileRecord(
         path: url.path, layer: l, layerName: layerName, dk: dk, tokens: acc.count, precision: request.precision,
         sampleSize: request.sampleSize, deadCoordinates: acc.deadCoordinates.count)
+      if request.estimator != .sample {
+        let e = try acc.estimate(request.estimator)
+        framework.sum = Double(acc.count) * e.matrix
+        record.shrinkage = request.estimator.description
+        record.shrinkageIntensity = e.intensity
+      }
+      try framework.write(to: url)
       files.append(record)
       result.files = [record]
       try writeProvenance(result, identity: acc.identity, next: url)
