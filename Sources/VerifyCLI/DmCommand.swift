@@ -45,6 +45,8 @@ struct DmCommand: ParsableCommand {
       "What stops a layer: written (the probe edits' written fractions, absolute), update (dW), output (dW on preserved keys) or damage (relative)."
   )
   var criterion: String = "written"
+  @Flag(help: "Stop on the upper end of the band (the error is then below --tol with --confidence).")
+  var conservative = false
   @Option(parsing: .unconditional, help: "Groups of the leave-one-group-out estimate.") var groups: Int = 8
   @Option(parsing: .unconditional, help: "Confidence of the band.") var confidence: Double = 0.9
   @Option(parsing: .unconditional, help: "d_m of the first check.") var startDm: Double = 1.25
@@ -94,6 +96,7 @@ struct DmCommand: ParsableCommand {
     o.tolerance = tol
     o.groups = groups
     o.confidence = confidence
+    o.conservative = conservative
     o.startDm = startDm
     o.maxDm = maxDm
     switch method {

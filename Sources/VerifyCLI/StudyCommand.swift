@@ -52,6 +52,11 @@ struct StudyCommand: ParsableCommand {
   var windows: String = "packed"
   @Option(help: "C0 estimators, comma-separated: none, lw (Ledoit-Wolf), oas, load:EPS (C0 + EPS I).")
   var shrinkage: String = "none"
+  @Option(
+    help:
+      "Also edit with the key counts per layer that verify dm reached (its dm.json; draw i of the study takes draw i's counts): 'adaptive' next to the fixed d_m."
+  )
+  var adaptive: String?
   @Option(help: "Text corpus for C0 and the held-out NLL.") var corpus: String = "fortunes"
   @Option(parsing: .unconditional, help: "Held-out windows of 128 tokens.") var heldOut: Int = 4
   @Option(parsing: .unconditional, help: "Seed.") var seed: UInt = 1
@@ -77,6 +82,28 @@ struct StudyCommand: ParsableCommand {
     }
     _ = try layouts()
     guard ref == 0 || ref > (dms.max() ?? 0) else { throw ValidationError("--ref must exceed every --dm (or be 0)") }
+  }
+
+  /// The key counts per layer at which each draw of a `verify dm` run stopped.
+  static func adaptiveCounts(_ path: String, layers: [Int]) throws -> [[Int: Int]] {
+    let dec = JSONDecoder()
+    dec.nonConformingFloatDecodingStrategy = .convertFromString(
+      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    let runs: [AdaptiveDmData]
+    do { runs = try dec.decode([AdaptiveDmData].self, from: Data(contentsOf: URL(fileURLWithPath: path))) } catch {
+      throw CLIError("--adaptive \(path): not a verify dm result (dm.json): \(error)")
+    }
+    return try runs.enumerated().map { i, run in
+      var out: [Int: Int] = [:]
+      for l in layers {
+        guard let p = run.layers.first(where: { $0.layer == l })?.final?.P else {
+          throw CLIError(
+            "--adaptive \(path): draw \(i + 1) has no result for layer \(l) (it studied \(run.layers.map(\.layer)))")
+        }
+        out[l] = p
+      }
+      return out
+    }
   }
 
   func layouts() throws -> [WindowLayout] {
@@ -127,7 +154,9 @@ struct StudyCommand: ParsableCommand {
       var data = try runEditStudy(
         model: m, requests: Array(all.prefix(edits)), pool: all, factsName: facts, config: config, dms: dms,
         refDm: ref > 0 ? ref : nil, batches: batches, corpus: text, heldOutWindows: heldOut, seed: seed,
-        draws: draws, layouts: try layouts(), estimators: try estimators(), progress: { progress.begin($0) },
+        draws: draws, layouts: try layouts(), estimators: try estimators(),
+        adaptiveCounts: try adaptive.map { try Self.adaptiveCounts($0, layers: config.layers) },
+        progress: { progress.begin($0) },
         bar: { progress.bar($0, done: $1, total: $2) })
       data.commandLine = (["verify"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
       data.computedAtCommit = ReportDirectory.commit()

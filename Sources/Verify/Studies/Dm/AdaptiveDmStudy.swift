@@ -19,6 +19,9 @@ public struct AdaptiveDmOptions: Codable, Sendable, Equatable {
   public var minimumGrowth: Double = 1.25
   public var method: ProbeUpdate.Method = .memit(lambda: 5000)
   public var estimator: CovarianceEstimator = .sample
+  /// Stop on the upper end of the band (bound) instead of the estimate: the error is then below
+  /// the tolerance with the band's confidence, at the price of more keys.
+  public var conservative = false
   /// Which estimate decides the stop: by default the written fractions (what makes an edit
   /// take); the update operator itself converges far more slowly (reports/smollm2-adaptive-dm).
   public var criterion: DmCriterion = .written
@@ -248,10 +251,14 @@ public func runAdaptiveDm(
       checkSeconds += check.seconds
       results[l]!.checks.append(check)
       let history = results[l]!.checks.filter { $0.failure == nil }.map {
-        (count: $0.P, error: $0.estimate(options.criterion).error)
+        (
+          count: $0.P,
+          error: options.conservative ? $0.estimate(options.criterion).upper : $0.estimate(options.criterion).error
+        )
       }
       results[l]!.fit = ConvergenceFit.fit(history)
-      if check.failure == nil && check.estimate(options.criterion).error < options.tolerance {
+      let decisive = check.estimate(options.criterion)
+      if check.failure == nil && (options.conservative ? decisive.upper : decisive.error) < options.tolerance {
         results[l]!.converged = true
         results[l]!.outcome = "converged"
       } else if count >= maxKeys {

@@ -68,6 +68,18 @@ public struct AdaptiveDmWriter {
         guard let run = d.layers.first(where: { $0.layer == l }) else { continue }
         refErrors.append(referenceError(run, d))
         for c in run.checks where c.failure == nil {
+          // Written fractions: every probe edit against its own bound.
+          if criterion == .written, let errs = c.actualWrittenErrors, errs.count == c.writtenUpper.count {
+            let r = referenceError(run, d)
+            for (a, u) in zip(errs, c.writtenUpper) where a.isFinite && u.isFinite {
+              withActual += 1
+              if a <= (u * u + r * r).squareRoot() {
+                inside += 1
+                below += 1
+              }
+            }
+            continue
+          }
           guard let a = c.actual(criterion), a.isFinite, c.estimate(criterion).error.isFinite else { continue }
           let (lo, hi) = actualBand(c, run, d)
           withActual += 1
@@ -123,17 +135,19 @@ public struct AdaptiveDmWriter {
     if hasRef {
       let all = layerSummaries()
       let n = all.reduce(0) { $0 + $1.checksWithActual }
+      let unit = criterion == .written ? "(check, probe edit) pairs" : "checks"
+      let bandName = criterion == .written || criterion == .damage ? "bound" : "band"
       let inside = all.reduce(0) { $0 + $1.insideBand }
       let below = all.reduce(0) { $0 + $1.belowUpper }
       if n > 0 {
         s.append(
           String(
             format:
-              "Against the reference, over all %d checks of all layers and draws: the actual error was inside the %.0f %% band in %d (%.0f %%) and below its upper end in %d (%.0f %%)"
+              "Against the reference, over all %d %@ of all layers and draws (\(criterion.rawValue)): the actual error was inside the %.0f %% \(bandName) in %d (%.0f %%) and below its upper end in %d (%.0f %%)"
               + (draws[0].referenceIsPopulation == false
                 ? " (the band widened in quadrature by the reference's own error, from the fit at its key count)."
                 : "."),
-            n, 100 * options.confidence, inside, 100 * Double(inside) / Double(n), below,
+            n, unit, 100 * options.confidence, inside, 100 * Double(inside) / Double(n), below,
             100 * Double(below) / Double(n)))
       }
     }
@@ -284,7 +298,8 @@ public struct AdaptiveDmWriter {
     case .memit(let l): method = "MEMIT, lambda = \(l) on the mean second moment"
     case .emmet(let a): method = "EMMET, alpha = \(a)"
     }
-    md += "- update: \(method); C0 estimator: \(o.estimator.name)\n"
+    md +=
+      "- update: \(method); C0 estimator: \(o.estimator.name); stopping on \(o.criterion.phrase)\(o.conservative ? " (the upper end of its band: conservative)" : " (its estimate)")\n"
     md += "- probe edits: \(d0.probe) (B = \(d0.probeCount))\n"
     md +=
       "- rule: windows go round-robin into \(o.groups) groups; at each check the update operator M (dW = R M for any residual R), its output on preserved keys M C0^1/2, the written fractions and the damage tr(M C0 M^T) are computed from all keys and without each group; their leave-one-group-out jackknife gives the error (spread and bias) and a \(Self.g(100 * o.confidence)) % band (chi-squared, \(o.groups - 1) degrees of freedom). A layer stops when \(o.criterion.phrase) is below \(Self.g(o.tolerance)), or at d_m = \(Self.g(o.maxDm)). Checks start at d_m = \(Self.g(o.startDm)); the next is where the fitted rate e = c P^-beta reaches the tolerance, within \(Self.g(o.minimumGrowth))x to \(Self.g(o.maximumGrowth))x the keys of the last.\n"

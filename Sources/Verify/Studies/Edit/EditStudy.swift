@@ -74,13 +74,16 @@ public struct EditStudyData: Codable, Sendable {
 ///
 /// Repeated over `draws` independent key draws (window order seeds 1, 2, ...: draw 1 is the
 /// study of one draw), each window layout and each C0 estimator; the reference is collected
-/// once (first draw, packed windows, sample moment).
+/// once (first draw, packed windows, sample moment). With `adaptiveCounts` (the key counts per
+/// layer that `verify dm` reached in its draws, in order) each draw also edits with C0 from
+/// those counts ("adaptive"), draw `i` with the counts of the dm run's draw `i`.
 public func runEditStudy(
   model: any LanguageModel, requests: [EditRequest], pool: [EditRequest]? = nil, factsName: String,
   config: ModelEditConfig,
   dms: [Double],
   refDm: Double?, batches: [Int], corpus: TextCorpus, heldOutWindows: Int = 4, seed: UInt = 1, draws: Int = 1,
   layouts: [WindowLayout] = [.packed], estimators: [CovarianceEstimator] = [.sample],
+  adaptiveCounts: [[Int: Int]]? = nil,
   progress: (String) -> Void = { _ in }, bar: (String, Int, Int) -> Void = { _, _, _ in }
 ) throws -> EditStudyData {
   guard draws >= 1, !layouts.isEmpty, !estimators.isEmpty else {
@@ -116,21 +119,40 @@ public func runEditStudy(
   func restore() throws { for (l, w) in original { try model.setEditedWeight(l, w) } }
 
   var cells: [EditStudyCell] = []
-  let variants = draws > 1 || layouts.count > 1 || estimators.count > 1
+  let variants = draws > 1 || layouts.count > 1 || estimators.count > 1 || adaptiveCounts != nil
+  if let a = adaptiveCounts {
+    guard !a.isEmpty, a.allSatisfy({ Set($0.keys) == Set(config.layers) && $0.values.allSatisfy { $0 >= 1 } }) else {
+      throw EditError.badInput("the adaptive key counts must give every edited layer \(config.layers) a count >= 1")
+    }
+  }
   let plan = dms.map { ($0, String(format: "%g", $0)) } + (refDm.map { [($0, "ref")] } ?? [])
   let context = min(ModelKeySource.defaultContext, model.contextLength)
   for layout in layouts {
     for draw in 0..<draws {
       let windowing = Windowing(context: context, layout: layout, seed: 1 + UInt64(draw))
-      for (dm, label) in plan {
+      // The adaptive rule's key counts of this draw (verify dm's draws in order), per layer.
+      let adaptive = adaptiveCounts.map { $0[draw % $0.count] }
+      for (dm, label) in plan
+        + (adaptive.map { a in [(Double(a.values.reduce(0, +)) / Double(a.count * dk), "adaptive")] } ?? [])
+      {
         if label == "ref" && (draw > 0 || layout != layouts[0]) { continue }
-        let p = try KeyBudget.dynamicMultiplier(dm).keyCount(dk: dk)
+        let counts: [Int: Int] =
+          label == "adaptive"
+          ? adaptive!
+          : Dictionary(
+            uniqueKeysWithValues: try config.layers.map { ($0, try KeyBudget.dynamicMultiplier(dm).keyCount(dk: dk)) })
+        let p = counts.values.max()!
         progress(
-          "d_m = \(label)\(variants ? " (draw \(draw + 1), \(layout.rawValue) windows)" : ""): C0 of blk.\(config.layers.map(String.init).joined(separator: ",")) from \(p) keys"
+          "d_m = \(label)\(variants ? " (draw \(draw + 1), \(layout.rawValue) windows)" : ""): C0 of blk.\(config.layers.map(String.init).joined(separator: ",")) from \(Set(counts.values).sorted().map(String.init).joined(separator: "/")) keys"
         )
-        let sums = try LayerCovariance.accumulators(
-          model: model, layers: config.layers, corpus: corpus, count: p, windowing: windowing,
-          progress: { bar("C0 keys", $0, $1) }, note: { progress($0) })
+        var sums: [Int: SecondMomentAccumulator] = [:]
+        for (n, ls) in Dictionary(grouping: config.layers, by: { counts[$0]! }) {
+          sums.merge(
+            try LayerCovariance.accumulators(
+              model: model, layers: ls, corpus: corpus, count: n, windowing: windowing,
+              progress: { bar("C0 keys", $0, $1) }, note: { progress($0) })
+          ) { a, _ in a }
+        }
         for estimator in label == "ref" ? [.sample] : estimators {
           var c0: [Int: Matrix<Double>] = [:]
           var intensities: [Double] = []

@@ -81,6 +81,24 @@ extension EditStudyWriter {
         // Where the seed paper's verdicts hold: d_m 1 breaks, 2 is enough.
         let within = gs.filter { g in Self.stats(g.S).map { $0.min >= ref - 5 } ?? false }.map(\.label)
         let collapsing = gs.filter { (collapses($0) ?? 0) > 0 }.map { "\($0.label) (\(collapses($0)!)/\($0.draws))" }
+        if let a = gs.first(where: { $0.label == "adaptive" }), let ten = gs.first(where: { $0.label == "10" }) {
+          let ka = Self.mean(a.cells.map { Double($0.P) }) ?? .nan
+          let kt = Self.mean(ten.cells.map { Double($0.P) }) ?? .nan
+          func d(_ x: [Double], _ y: [Double]) -> String {
+            guard let mx = Self.mean(x), let my = Self.mean(y) else { return "-" }
+            return String(format: "%+.1f", mx - my)
+          }
+          let nllA = Self.mean(a.nll)
+          let nllT = Self.mean(ten.nll)
+          s.append(
+            String(
+              format:
+                "B = %d, %@: the adaptive rule's C0 (d_m %.2g on average, its largest layer's key count %.0f %% of d_m = 10's) against d_m = 10: ES %@, PS %@, NS %@, S %@ points, held-out NLL change %@.",
+              b, variant, a.dm, 100 * ka / kt, d(a.ES, ten.ES),
+              d(a.cells.compactMap { $0.scores?.PS }, ten.cells.compactMap { $0.scores?.PS }),
+              d(a.NS, ten.NS), d(a.S, ten.S),
+              (nllA.flatMap { x in nllT.map { String(format: "%+.4f vs %+.4f", x, $0) } }) ?? "-"))
+        }
         s.append(
           "B = \(b), \(variant): every draw within 5 points of the reference S at d_m in {\(within.joined(separator: ", "))}"
             + (collapsing.isEmpty
@@ -121,8 +139,14 @@ extension EditStudyWriter {
     let groups = variantGroups()
     var keys: [String] = []
     for g in groups where !keys.contains("\(g.variant)|\(g.B)") { keys.append("\(g.variant)|\(g.B)") }
-    for key in keys {
-      let gs = groups.filter { "\($0.variant)|\($0.B)" == key }
+    // The d_m series as lines; the adaptive rule's cells (their mean d_m) as separate points.
+    let adaptiveKeys = keys.filter { k in groups.contains { "\($0.variant)|\($0.B)" == k && $0.label == "adaptive" } }
+    for key in keys + adaptiveKeys.map { "adaptive|" + $0 } {
+      let isAdaptive = key.hasPrefix("adaptive|")
+      let base = isAdaptive ? String(key.dropFirst(9)) : key
+      let gs = groups.filter { "\($0.variant)|\($0.B)" == base && ($0.label == "adaptive") == isAdaptive }
+        .sorted { $0.dm < $1.dm }
+      guard !gs.isEmpty else { continue }
       dat += "# \(key)\n"
       for g in gs {
         let s = Self.stats(g.S)
@@ -132,12 +156,14 @@ extension EditStudyWriter {
         dat += cols.map { v in v.map { $0.isFinite ? "\($0)" : "NaN" } ?? "NaN" }.joined(separator: " ") + "\n"
       }
       dat += "\n\n"
-      series.append((series.count, "\(gs[0].variant), B = \(gs[0].B)"))
+      series.append((series.count, (isAdaptive ? "adaptive d_m, " : "") + "\(gs[0].variant), B = \(gs[0].B)"))
     }
     try ReportDirectory.put(dat, dir, "variants.dat")
     func plot(_ col: Int, _ sdCol: Int) -> String {
       series.map {
-        "'variants.dat' index \($0.index) using ($1*(1+0.03*\($0.index))):\(col):\(sdCol) with yerrorlines lw 2 pt 7 lc \($0.index + 1) title '\($0.title)'"
+        let style = $0.title.hasPrefix("adaptive") ? "yerrorbars pt 9 ps 2" : "yerrorlines lw 2 pt 7"
+        return
+          "'variants.dat' index \($0.index) using ($1*(1+0.03*\($0.index))):\(col):\(sdCol) with \(style) lc \($0.index + 1) title '\($0.title)'"
       }.joined(separator: ", \\\n     ")
     }
     func refLine(_ value: (EditStudyCell) -> Double?) -> String {
