@@ -144,9 +144,8 @@ public struct AdaptiveDmWriter {
           String(
             format:
               "Against the reference, over all %d %@ of all layers and draws (\(criterion.rawValue)): the actual error was inside the %.0f %% \(bandName) in %d (%.0f %%) and below its upper end in %d (%.0f %%)"
-              + (draws[0].referenceIsPopulation == false
-                ? " (the band widened in quadrature by the reference's own error, from the fit at its key count)."
-                : "."),
+              + (all.contains { ($0.referenceError ?? 0) > 0 }
+                ? " (widened in quadrature by the reference's own error, from the fit at its key count)." : "."),
             n, unit, 100 * options.confidence, inside, 100 * Double(inside) / Double(n), below,
             100 * Double(below) / Double(n)))
       }
