@@ -87,6 +87,14 @@ import Testing
     #expect(md.contains("packed, lw (3 draws; reference S 90.0"))
     #expect(md.contains("every draw within 5 points of the reference S at d_m in {1}; no draw collapses"))
     #expect(md.contains("every draw within 5 points of the reference S at d_m in {2}; draws collapse at d_m 1 (2/3)"))
+    #expect(
+      md.contains(
+        "packed, none (against this study's reference S 90.0; breaks: more than 5 points below, enough: within 5): 'd_m = 1 breaks' holds in 3 of 3 draws; 'd_m = 2 is enough' in 3 of 3 draws."
+      ))
+    #expect(
+      md.contains(
+        "packed, lw (against this study's reference S 90.0; breaks: more than 5 points below, enough: within 5): 'd_m = 1 breaks' holds in 0 of 3 draws."
+      ))
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kev-variants-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: dir) }
     try w.write(to: dir)

@@ -59,7 +59,7 @@ extension EditStudyWriter {
   }
 
   func variantSummary() -> [String] {
-    var s: [String] = []
+    var s: [String] = seedVerdicts()
     let groups = variantGroups()
     for b in data.batches {
       guard let ref = cell("ref", b)?.scores?.S else { continue }
@@ -104,6 +104,36 @@ extension EditStudyWriter {
             + (collapsing.isEmpty
               ? "; no draw collapses (S below half the reference's) at any d_m."
               : "; draws collapse at d_m " + collapsing.joined(separator: ", ") + "."))
+      }
+    }
+    return s
+  }
+
+  /// The seed paper's three verdicts (d_m = 1 breaks editing; d_m = 2 is enough for GPT models;
+  /// d_m = 10 works everywhere), checked draw by draw against this study's reference: "breaks"
+  /// is S more than 5 points below the reference's (or no edit), "enough" within 5 points.
+  func seedVerdicts() -> [String] {
+    var s: [String] = []
+    let groups = variantGroups()
+    for b in data.batches {
+      guard let ref = cell("ref", b)?.scores?.S else { continue }
+      for variant in Array(Set(groups.map(\.variant))).sorted() {
+        func count(_ label: String, _ pass: (Double?) -> Bool) -> String? {
+          guard let g = groups.first(where: { $0.B == b && $0.variant == variant && $0.label == label }) else {
+            return nil
+          }
+          let k = g.cells.filter { pass($0.scores?.S) }.count
+          return "\(k) of \(g.draws) draws"
+        }
+        var parts: [String] = []
+        if let c = count("1", { ($0 ?? -.infinity) < ref - 5 }) { parts.append("'d_m = 1 breaks' holds in \(c)") }
+        if let c = count("2", { ($0 ?? -.infinity) >= ref - 5 }) { parts.append("'d_m = 2 is enough' in \(c)") }
+        if let c = count("10", { ($0 ?? -.infinity) >= ref - 5 }) { parts.append("'d_m = 10 works' in \(c)") }
+        if !parts.isEmpty {
+          s.append(
+            "Seed paper's verdicts, B = \(b), \(variant) (against this study's reference S \(Self.f(ref)); breaks: more than 5 points below, enough: within 5): "
+              + parts.joined(separator: "; ") + ".")
+        }
       }
     }
     return s
