@@ -16,7 +16,7 @@ struct DmCommand: ParsableCommand {
 
       What is measured: for probe edits with keys K_E (held-out corpus keys by default, or the subjects of --facts), the update operator M with dW = R M for any residual R (MEMIT: M = K_E^T (lambda C0 + K_E K_E^T)^-1; EMMET: M = (D + alpha I)^-1 K_E^T C0^-1), the written fractions and the damage tr(M C0 M^T). Windows go round-robin into --groups groups; at each check these are computed from all keys and without each group, and the leave-one-group-out jackknife gives their error (spread and O(1/P) bias) and a --confidence band (chi-squared with groups - 1 degrees of freedom). For the matrices (update, output) the band brackets the RMS error; for the scalars (each written fraction, the damage) it is a bound (Student's t): the actual error is below it with that confidence. The next check is where the fitted rate e = c P^-beta reaches the tolerance, within 1.25x to 2x the keys of the last. A layer stops when the --criterion's estimate is below --tol (default: every probe edit's written fraction within 0.05), or at --max-dm.
 
-      Validation: --reference all (every window of the corpus, cached) or --reference DM (that many d_k keys of other windows) adds the actual error against the reference at every check; --draws K repeats the run on K independent window orders (seeds --seed, --seed + 1, ...). The report (--out) shows both against the keys, with the band.
+      Validation: --reference all (every window of the corpus, packed, cached) or --reference DM (that many d_k keys of another window order, or of an independent stream of a synthetic profile) adds the actual error against the reference at every check; --draws K repeats the run on K independent draws (window orders --seed, --seed + 1, ... of a corpus; independent streams of the same generators for a profile). The report (--out) shows both against the keys, with the band.
 
       Shrinkage: --shrinkage lw|oas|load:EPS estimates C0 with Ledoit-Wolf, OAS or C0 + EPS I at every check (the jackknife then measures the shrunk estimate's error).
 
@@ -57,7 +57,7 @@ struct DmCommand: ParsableCommand {
     help: "MEMIT's lambda on the mean second moment (default 5000 for a real model, 15000 for a profile).")
   var lambda: Double?
   @Option(parsing: .unconditional, help: "EMMET's alpha.") var alpha: Double = EMMETConfig.defaultAlpha
-  @Option(help: "C0 estimator: none, lw, oas or load:EPS.") var shrinkage: String = "none"
+  @Option(help: "C0 estimator: none, lw, oas, load:EPS or load-rel:X.") var shrinkage: String = "none"
   @Option(parsing: .unconditional, help: "Held-out probe keys per layer (without --facts).") var probes: Int = 16
   @Option(help: "Probe edits: the subjects of these requests (.jsonl) instead of held-out keys.") var facts: String?
   @Option(parsing: .unconditional, help: "With --facts: the first N requests.") var edits: Int = 16
@@ -84,8 +84,8 @@ struct DmCommand: ParsableCommand {
     case "none": return nil
     case "all": return .infinity
     default:
-      guard let v = Double(reference), v.isFinite, v > 0 else {
-        throw ValidationError("--reference: none, all or a d_m > 0, got '\(reference)'")
+      guard let v = Double(reference), v.isFinite, v > maxDm else {
+        throw ValidationError("--reference: none, all or a d_m above --max-dm (\(maxDm)), got '\(reference)'")
       }
       return v
     }
@@ -149,7 +149,7 @@ struct DmCommand: ParsableCommand {
     let opts = try options(real: synthetic == nil)
     let refDm = try referenceDm()
     var notes: [String] = []
-    let results: [AdaptiveDmData]
+    var results: [AdaptiveDmData]
     if let base = synthetic {
       let profile = try base.scaled(scale ?? 1)
       let dk = profile.keyWidth
@@ -215,13 +215,20 @@ struct DmCommand: ParsableCommand {
       var refText: String? = nil
       var refCount: Int? = nil
       if let refDm {
-        let refWindowing = windowing(0)
+        let refWindowing = Windowing(context: ctx, layout: .packed, seed: 0)
         let count: Int
         if refDm.isInfinite {
           progress.begin("counting the corpus's tokens")
-          let cutter = try WindowCutter(corpus: text, tokenizer: m.tokenizer, windowing: refWindowing)
+          // Packed windows of the whole corpus (the reference is always packed, order seed 0):
+          // the cutter's only error is the corpus's end.
+          let cutter = try WindowCutter(
+            corpus: text, tokenizer: m.tokenizer,
+            windowing: Windowing(context: ctx, layout: .packed, seed: 0))
           var n = 0
-          while let w = try? cutter.next() { n += w.count }
+          while true {
+            guard let w = try? cutter.next() else { break }
+            n += w.count
+          }
           count = n
         } else {
           count = try KeyBudget.dynamicMultiplier(refDm).keyCount(dk: dk)
@@ -236,6 +243,15 @@ struct DmCommand: ParsableCommand {
           "sample moment of \(count) keys per layer (\(refDm.isInfinite ? "every window of the corpus" : "d_m = \(refDm)"); \(refWindowing.description); d_m = \(String(format: "%.1f", Double(count) / Double(dk))))"
       }
       notes.append("corpus: \(text.name)")
+      notes.append(
+        "probes and draws come from the same corpus in different window orders: a probe key may also be among a draw's keys"
+      )
+      if let refDm, refDm.isFinite {
+        notes.append(
+          "the reference's windows (order seed 0) overlap the draws' (the same corpus): the quadrature widening by its own error is then conservative"
+        )
+      }
+      let modelID = "\(m.displayName ?? path) sha256:\(try LayerCovariance.modelDigest(m))"
       results = try runAdaptiveDmDraws(
         draws: draws,
         makeWindows: { try ModelWindows(model: m, corpus: text, windowing: windowing(seed + $0)) },
@@ -243,6 +259,10 @@ struct DmCommand: ParsableCommand {
         probes: probeKeys, probeDescription: probeText, reference: ref, referenceDescription: refText,
         referenceCount: refCount, referenceIsPopulation: refDm?.isInfinite ?? false, options: opts,
         progress: { progress.begin($0) }, bar: { progress.bar($0, done: $1, total: $2) })
+      for i in results.indices {
+        results[i].model = modelID
+        results[i].windowing = windowing(seed + i)
+      }
     }
     progress.finish()
     let commandLine = (["verify"] + CommandLine.arguments.dropFirst()).joined(separator: " ")

@@ -39,7 +39,7 @@ struct ModelEditOptions: ParsableArguments {
 
   @Option(
     name: .customLong("shrinkage"),
-    help: "C0 estimator: none (the sample moment, as every framework), lw, oas or load:EPS (default none).")
+    help: "C0 estimator: none (the sample moment, as every framework), lw, oas, load:EPS or load-rel:X (default none).")
   var shrinkageOption: String?
 
   var batch: Int { batchOption ?? 1 }

@@ -68,7 +68,7 @@ struct StatsCommand: ParsableCommand {
   @Flag(help: "Neither read nor write the statistics cache.") var noCache = false
   @Option(
     help:
-      "C0 estimator written: none (the sample moment), lw (Ledoit-Wolf), oas or load:EPS; mom2.mom2 = count * C0_est, so layer_stats loads the estimate unchanged (the intensity is in the sidecar)."
+      "C0 estimator written: none (the sample moment), lw (Ledoit-Wolf), oas, load:EPS or load-rel:X; mom2.mom2 = count * C0_est, so layer_stats loads the estimate unchanged (the intensity is in the sidecar)."
   )
   var shrinkage: String = "none"
   @Option(help: "Also write the token ids of the windows used, as JSON (to run them elsewhere).")

@@ -50,7 +50,9 @@ struct StudyCommand: ParsableCommand {
   var draws: Int = 1
   @Option(help: "Window layouts of C0's keys, comma-separated: packed (contiguous), documents, random (positions).")
   var windows: String = "packed"
-  @Option(help: "C0 estimators, comma-separated: none, lw (Ledoit-Wolf), oas, load:EPS (C0 + EPS I).")
+  @Option(
+    help:
+      "C0 estimators, comma-separated: none, lw (Ledoit-Wolf), oas, load:EPS (C0 + EPS I), load-rel:X (C0 + X mu I).")
   var shrinkage: String = "none"
   @Option(
     help:
@@ -84,8 +86,14 @@ struct StudyCommand: ParsableCommand {
     guard ref == 0 || ref > (dms.max() ?? 0) else { throw ValidationError("--ref must exceed every --dm (or be 0)") }
   }
 
-  /// The key counts per layer at which each draw of a `verify dm` run stopped.
-  static func adaptiveCounts(_ path: String, layers: [Int]) throws -> [[Int: Int]] {
+  /// The key counts per layer at which each draw of a `verify dm` run stopped, checked against
+  /// this study: the same model (file digest) and width, at least as many draws, windows cut as
+  /// the study cuts draw i's (packed or the study's layout, order seed 1 + i, default context).
+  /// A layer that did not converge keeps its last count, with a note.
+  static func adaptiveCounts(
+    _ path: String, layers: [Int], model: any LanguageModel, draws: Int, layouts: [WindowLayout],
+    notes: inout [String]
+  ) throws -> [[Int: Int]] {
     let dec = JSONDecoder()
     dec.nonConformingFloatDecodingStrategy = .convertFromString(
       positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
@@ -93,17 +101,38 @@ struct StudyCommand: ParsableCommand {
     do { runs = try dec.decode([AdaptiveDmData].self, from: Data(contentsOf: URL(fileURLWithPath: path))) } catch {
       throw CLIError("--adaptive \(path): not a verify dm result (dm.json): \(error)")
     }
-    return try runs.enumerated().map { i, run in
-      var out: [Int: Int] = [:]
+    guard runs.count >= draws else {
+      throw CLIError("--adaptive \(path) has \(runs.count) draws; --draws \(draws) needs one per study draw")
+    }
+    let digest = try LayerCovariance.modelDigest(model)
+    let context = min(ModelKeySource.defaultContext, model.contextLength)
+    var out: [[Int: Int]] = []
+    for (i, run) in runs.prefix(draws).enumerated() {
+      guard run.dk == model.keyWidth else {
+        throw CLIError("--adaptive \(path): d_k = \(run.dk), this model's is \(model.keyWidth)")
+      }
+      if let m = run.model, !m.hasSuffix("sha256:\(digest)") {
+        throw CLIError("--adaptive \(path) was computed on another model (\(m)); this one is sha256:\(digest)")
+      }
+      if let w = run.windowing, w.seed != 1 + UInt64(i) || w.context != context || !layouts.contains(w.layout) {
+        notes.append(
+          "adaptive: draw \(i + 1) of \(path) cut its windows otherwise (\(w.description)) than this study's draw \(i + 1): its key counts are used, not its keys"
+        )
+      }
+      var counts: [Int: Int] = [:]
       for l in layers {
-        guard let p = run.layers.first(where: { $0.layer == l })?.final?.P else {
+        guard let r = run.layers.first(where: { $0.layer == l }), let p = r.final?.P else {
           throw CLIError(
             "--adaptive \(path): draw \(i + 1) has no result for layer \(l) (it studied \(run.layers.map(\.layer)))")
         }
-        out[l] = p
+        if !r.converged {
+          notes.append("adaptive: draw \(i + 1), blk.\(l) did not converge (\(r.outcome)); its last count \(p) is used")
+        }
+        counts[l] = p
       }
-      return out
+      out.append(counts)
     }
+    return out
   }
 
   func layouts() throws -> [WindowLayout] {
@@ -151,18 +180,23 @@ struct StudyCommand: ParsableCommand {
       let config = ModelEditConfig.fromOptions(
         method: method, layers: layers, lambda: lambda, alpha: alpha, steps: steps)
       let text = try TextCorpus.named(corpus)
+      var adaptiveNotes: [String] = []
+      let counts = try adaptive.map {
+        try Self.adaptiveCounts(
+          $0, layers: config.layers, model: m, draws: draws, layouts: try layouts(), notes: &adaptiveNotes)
+      }
       var data = try runEditStudy(
         model: m, requests: Array(all.prefix(edits)), pool: all, factsName: facts, config: config, dms: dms,
         refDm: ref > 0 ? ref : nil, batches: batches, corpus: text, heldOutWindows: heldOut, seed: seed,
         draws: draws, layouts: try layouts(), estimators: try estimators(),
-        adaptiveCounts: try adaptive.map { try Self.adaptiveCounts($0, layers: config.layers) },
+        adaptiveCounts: counts,
         progress: { progress.begin($0) },
         bar: { progress.bar($0, done: $1, total: $2) })
       data.commandLine = (["verify"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
       data.computedAtCommit = ReportDirectory.commit()
       let writer = EditStudyWriter(
         data: data, commandLine: data.commandLine!,
-        notes: ["corpus: \(text.name)"])
+        notes: ["corpus: \(text.name)"] + adaptiveNotes)
       try writer.write(to: URL(fileURLWithPath: out)) { progress.begin($0) }
       progress.finish()
       print("wrote \(out)/report.md")

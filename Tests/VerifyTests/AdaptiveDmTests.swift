@@ -160,6 +160,37 @@ final class GaussianWindows: StatisticsWindows {
     #expect(short.layers[0].outcome.hasPrefix("keys ran out"))
   }
 
+  /// A layer that never reaches the tolerance stops at the largest d_m with that outcome; a
+  /// result written before the options gained fields (here: `conservative`, `criterion`
+  /// removed from the JSON) still decodes, with their defaults.
+  @Test func maxDmStopAndOldFilesDecode() throws {
+    var options = AdaptiveDmOptions()
+    options.method = .memit(lambda: 50)
+    options.criterion = .update
+    options.tolerance = 0.001
+    options.maxDm = 8
+    let data = try runAdaptiveDm(
+      windows: GaussianWindows(eig: eig, context: 6, seed: 5), source: "gaussian", layers: [0], dk: d,
+      probes: [0: probes(3)], probeDescription: "test", options: options)
+    let layer = data.layers[0]
+    #expect(!layer.converged && layer.outcome == "max d_m reached")
+    #expect(try #require(layer.final).P >= 8 * d)
+    let enc = JSONEncoder()
+    enc.nonConformingFloatEncodingStrategy = .convertToString(
+      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    var json = try #require(try JSONSerialization.jsonObject(with: enc.encode([data])) as? [[String: Any]])
+    var opts = try #require(json[0]["options"] as? [String: Any])
+    opts.removeValue(forKey: "conservative")
+    opts.removeValue(forKey: "criterion")
+    json[0]["options"] = opts
+    let dec = JSONDecoder()
+    dec.nonConformingFloatDecodingStrategy = .convertFromString(
+      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    let back = try dec.decode([AdaptiveDmData].self, from: JSONSerialization.data(withJSONObject: json))
+    #expect(back[0].options.conservative == false && back[0].options.criterion == .written)
+    #expect(back[0].options.tolerance == 0.001 && back[0].layers[0].checks.count == layer.checks.count)
+  }
+
   @Test func refusalsAreClear() throws {
     var options = AdaptiveDmOptions()
     options.tolerance = 1.5

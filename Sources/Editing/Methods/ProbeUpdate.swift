@@ -22,13 +22,13 @@ public struct ProbeUpdate: Sendable {
   /// `B x d_k`.
   public var operatorMatrix: Matrix<Double>
   public var writtenFractions: [Double]
-  /// `tr(M C0 Mᵀ) / B` on the `C0` the update was computed from.
+  /// `tr(M C Mᵀ) / B` on `damageOn` (by default the `C0` the update was computed from).
   public var damage: Double
 
   /// The update operator for `c0` (symmetric positive definite for EMMET; `lambda c0 + K_E K_Eᵀ`
   /// for MEMIT). Throws ``LinalgError`` when the factored matrix is not positive definite in
   /// fp64 (Cholesky's pivot test).
-  public init(method: Method, c0: Matrix<Double>, keys ke: Matrix<Double>) throws {
+  public init(method: Method, c0: Matrix<Double>, keys ke: Matrix<Double>, damageOn: Matrix<Double>? = nil) throws {
     guard ke.rows == c0.rows, c0.rows == c0.columns, ke.columns >= 1 else {
       throw EditError.badInput("probe keys \(ke.shapeDescription) do not fit C0 \(c0.shapeDescription)")
     }
@@ -55,7 +55,7 @@ public struct ProbeUpdate: Sendable {
       }
       return 1 - s.squareRoot()
     }
-    let mc = operatorMatrix * c0
+    let mc = operatorMatrix * (damageOn ?? c0)
     var t = 0.0
     for k in 0..<mc.storage.count { t += mc.storage[k] * operatorMatrix.storage[k] }
     damage = t / Double(b)

@@ -4,7 +4,7 @@ import Linalg
 
 /// The settings of `verify dm`.
 public struct AdaptiveDmOptions: Codable, Sendable, Equatable {
-  /// Stop a layer when the estimated relative error of the update operator is below this.
+  /// Stop a layer when the criterion's estimated error is below this.
   public var tolerance: Double = 0.05
   /// Groups of the leave-one-group-out estimate.
   public var groups: Int = 8
@@ -28,6 +28,28 @@ public struct AdaptiveDmOptions: Codable, Sendable, Equatable {
 
   public init() {}
 
+  enum CodingKeys: String, CodingKey {
+    case tolerance, groups, confidence, startDm, maxDm, maximumGrowth, minimumGrowth, method, estimator,
+      conservative, criterion
+  }
+
+  /// Fields absent from a file written before they existed take their defaults.
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    let d = AdaptiveDmOptions()
+    tolerance = try c.decodeIfPresent(Double.self, forKey: .tolerance) ?? d.tolerance
+    groups = try c.decodeIfPresent(Int.self, forKey: .groups) ?? d.groups
+    confidence = try c.decodeIfPresent(Double.self, forKey: .confidence) ?? d.confidence
+    startDm = try c.decodeIfPresent(Double.self, forKey: .startDm) ?? d.startDm
+    maxDm = try c.decodeIfPresent(Double.self, forKey: .maxDm) ?? d.maxDm
+    maximumGrowth = try c.decodeIfPresent(Double.self, forKey: .maximumGrowth) ?? d.maximumGrowth
+    minimumGrowth = try c.decodeIfPresent(Double.self, forKey: .minimumGrowth) ?? d.minimumGrowth
+    method = try c.decodeIfPresent(ProbeUpdate.Method.self, forKey: .method) ?? d.method
+    estimator = try c.decodeIfPresent(CovarianceEstimator.self, forKey: .estimator) ?? d.estimator
+    conservative = try c.decodeIfPresent(Bool.self, forKey: .conservative) ?? d.conservative
+    criterion = try c.decodeIfPresent(DmCriterion.self, forKey: .criterion) ?? d.criterion
+  }
+
   public func validate(dk: Int) throws(EditError) {
     do {
       try ParameterError.openUnitInterval("tol", tolerance)
@@ -35,6 +57,11 @@ public struct AdaptiveDmOptions: Codable, Sendable, Equatable {
       try ParameterError.openUnitInterval("confidence", confidence)
       try ParameterError.positive("start d_m", startDm)
       try ParameterError.positive("max d_m", maxDm)
+      _ = try KeyBudget.dynamicMultiplier(maxDm).keyCount(dk: dk)
+      guard minimumGrowth > 1, maximumGrowth >= minimumGrowth, maximumGrowth.isFinite else {
+        throw EditError.badInput(
+          "the growth between checks must satisfy 1 < minimum <= maximum < inf, got \(minimumGrowth), \(maximumGrowth)")
+      }
       switch method {
       case .memit(let l): try MEMITConfig(lambda: l).validate()
       case .emmet(let a): try EMMETConfig(alpha: a).validate()
@@ -141,6 +168,10 @@ public struct DmLayerResult: Codable, Sendable {
 /// Everything behind `verify dm`.
 public struct AdaptiveDmData: Codable, Sendable {
   public var source: String
+  /// The model (with its file's SHA-256) and the windows of this draw, when they were recorded:
+  /// what `verify study --adaptive` checks before reusing the key counts.
+  public var model: String?
+  public var windowing: Windowing?
   public var dk: Int
   public var options: AdaptiveDmOptions
   public var probe: String
@@ -160,10 +191,11 @@ public struct AdaptiveDmData: Codable, Sendable {
 
 /// The adaptive key count (`verify dm`): keys of every layer are collected window by window
 /// into `G` groups (window `w` in group `w mod G`); at checks spaced by the fitted convergence
-/// rate, the update operator, written fractions and damage of the probe edits are computed
-/// from all keys and from each leave-one-group-out subset, and their jackknife error estimate
-/// decides whether the layer has enough keys. A layer stops when the estimated relative error
-/// of the update is below the tolerance, or at the largest d_m. With a reference `C0` per
+/// rate, the update operator, its output on preserved keys, written fractions and damage of the
+/// probe edits are computed from all keys and from each leave-one-group-out subset, and their
+/// jackknife error estimates decide whether the layer has enough keys. A layer stops when the
+/// criterion's estimate (or, conservative, its upper end) is below the tolerance, or at the
+/// largest d_m. With a reference `C0` per
 /// layer every check also records the actual errors against it.
 public func runAdaptiveDm(
   windows: StatisticsWindows, source: String, layers: [Int], dk: Int, probes: [Int: Matrix<Double>],
@@ -242,6 +274,7 @@ public func runAdaptiveDm(
       if !grouped[active[0]]!.everyGroupFilled { break }
     }
     var predicted: [Double] = []
+    if ranOut != nil, let last = results[active[0]]!.checks.last, last.P == count { break }
     for l in active {
       let t1 = Date()
       progress(String(format: "blk.%d: check at P = %d (d_m = %.3g)", l, count, Double(count) / Double(dk)))
@@ -266,7 +299,10 @@ public func runAdaptiveDm(
       } else if ranOut != nil {
         // outcome already set
       } else if check.failure == nil {
-        let next = results[l]!.fit?.count(reaching: options.tolerance) ?? Double(count) * options.maximumGrowth
+        // Conservative: the upper end must reach the tolerance, so the estimate must reach
+        // tolerance x (estimate / upper) of this check.
+        let goal = options.conservative ? options.tolerance * decisive.error / decisive.upper : options.tolerance
+        let next = results[l]!.fit?.count(reaching: goal) ?? Double(count) * options.maximumGrowth
         predicted.append(next)
       } else {
         predicted.append(Double(count) * options.maximumGrowth)
@@ -282,7 +318,8 @@ public func runAdaptiveDm(
   }
   for l in layers where results[l]!.outcome.isEmpty { results[l]!.outcome = "stopped" }
   return AdaptiveDmData(
-    source: source, dk: dk, options: options, probe: probeDescription, probeCount: probes[layers[0]]!.columns,
+    source: source, model: nil, windowing: nil, dk: dk, options: options, probe: probeDescription,
+    probeCount: probes[layers[0]]!.columns,
     reference: referenceDescription, referenceCount: referenceCount,
     referenceIsPopulation: reference == nil ? nil : referenceIsPopulation, layers: layers.map { results[$0]! },
     tokens: tokens, keySeconds: keySeconds, checkSeconds: checkSeconds, commandLine: nil)
@@ -314,16 +351,21 @@ func adaptiveCheck(
       meanWrittenFraction: .nan,
       intensity: est.intensity, failure: why, seconds: 0)
   }
+  // The damage is measured on the sample moment (unbiased for the keys' outputs), whatever
+  // estimate the update was computed from.
+  let sample: Matrix<Double>
+  do { sample = try all.mean() } catch { return failed("\(error)") }
   let whole: ProbeUpdate
-  do { whole = try ProbeUpdate(method: options.method, c0: est.matrix, keys: probes) } catch {
+  do { whole = try ProbeUpdate(method: options.method, c0: est.matrix, keys: probes, damageOn: sample) } catch {
     return failed("all keys: \(error)")
   }
   var parts: [ProbeUpdate] = []
   for k in 0..<g.groups {
     do {
-      parts.append(
-        try ProbeUpdate(
-          method: options.method, c0: try g.estimate(options.estimator, leavingOut: k, of: all).matrix, keys: probes))
+      let sub = try g.estimate(options.estimator, leavingOut: k, of: all)
+      let subSample =
+        options.estimator == .sample ? sub.matrix : try g.estimate(.sample, leavingOut: k, of: all).matrix
+      parts.append(try ProbeUpdate(method: options.method, c0: sub.matrix, keys: probes, damageOn: subSample))
     } catch {
       return failed("without group \(k + 1): \(error)")
     }
@@ -385,6 +427,7 @@ public func heldOutProbeKeys(windows: StatisticsWindows, layers: [Int], count: I
     let size = try windows.next()
     let keys = try windows.keys(layers: layers)
     let take = min(4, size, count - have)
+    guard take > 0 else { continue }
     let positions = (1...take).map { $0 * size / (take + 1) }
     for l in layers {
       guard let k = keys[l] else { throw EditError.badInput("the window source gave no keys at layer \(l)") }

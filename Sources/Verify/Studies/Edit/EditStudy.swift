@@ -56,7 +56,7 @@ public struct EditStudyData: Codable, Sendable {
   public var targetDeltaOverH: Double
   public var targetFinalProbability: Double
   public var cells: [EditStudyCell]
-  /// Independent key draws per d_m (window orders seed, seed + 1, ...), window layouts and C0
+  /// Independent key draws per d_m (window orders seed 1, 2, ...), window layouts and C0
   /// estimators studied (nil in files written before they existed: one draw, packed, none).
   public var draws: Int?
   public var layouts: [String]?
@@ -74,7 +74,7 @@ public struct EditStudyData: Codable, Sendable {
 ///
 /// Repeated over `draws` independent key draws (window order seeds 1, 2, ...: draw 1 is the
 /// study of one draw), each window layout and each C0 estimator; the reference is collected
-/// once (first draw, packed windows, sample moment). With `adaptiveCounts` (the key counts per
+/// once (first draw, the first layout, sample moment). With `adaptiveCounts` (the key counts per
 /// layer that `verify dm` reached in its draws, in order) each draw also edits with C0 from
 /// those counts ("adaptive"), draw `i` with the counts of the dm run's draw `i`.
 public func runEditStudy(

@@ -79,7 +79,9 @@ extension EditStudyWriter {
           "B = \(b), \(variant) (\(gs.map(\.draws).max() ?? 0) draws; reference S \(Self.f(ref)), NLL change \(refN.map { String(format: "%+.4f", $0) } ?? "-")): "
             + parts.joined(separator: "; ") + ".")
         // Where the seed paper's verdicts hold: d_m 1 breaks, 2 is enough.
-        let within = gs.filter { g in Self.stats(g.S).map { $0.min >= ref - 5 } ?? false }.map(\.label)
+        // Every draw: a draw without an edit is not within.
+        let within = gs.filter { g in g.S.count == g.draws && (Self.stats(g.S).map { $0.min >= ref - 5 } ?? false) }
+          .map(\.label)
         let collapsing = gs.filter { (collapses($0) ?? 0) > 0 }.map { "\($0.label) (\(collapses($0)!)/\($0.draws))" }
         if let a = gs.first(where: { $0.label == "adaptive" }), let ten = gs.first(where: { $0.label == "10" }) {
           let ka = Self.mean(a.cells.map { Double($0.P) }) ?? .nan
@@ -94,7 +96,7 @@ extension EditStudyWriter {
             String(
               format:
                 "B = %d, %@: the adaptive rule's C0 (d_m %.2g on average, its largest layer's key count %.0f %% of d_m = 10's) against d_m = 10: ES %@, PS %@, NS %@, S %@ points, held-out NLL change %@.",
-              b, variant, a.dm, 100 * ka / kt, d(a.ES, ten.ES),
+              b, variant, Self.mean(a.cells.map(\.dm)) ?? a.dm, 100 * ka / kt, d(a.ES, ten.ES),
               d(a.cells.compactMap { $0.scores?.PS }, ten.cells.compactMap { $0.scores?.PS }),
               d(a.NS, ten.NS), d(a.S, ten.S),
               (nllA.flatMap { x in nllT.map { String(format: "%+.4f vs %+.4f", x, $0) } }) ?? "-"))

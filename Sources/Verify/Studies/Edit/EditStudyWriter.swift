@@ -242,7 +242,8 @@ public struct EditStudyWriter {
       md += "## Over key draws\n\n" + variantTable().render()
       md +=
         "\n![S over draws](variants_scores.svg)\n\n![NLL change over draws](variants_damage.svg)\n\n![update size over draws](variants_update_size.svg)\n\n"
-      md += "The sections below show every cell; the figures after the table show the first draw of each variant.\n\n"
+      md +=
+        "The sections below show every cell; the figures after the next table show the first cell of each d_m and B (the first draw of the first variant).\n\n"
     }
     md += "## Scores and damage against d_m\n\n"
     md += scoresTable().render()
