@@ -101,6 +101,30 @@ public struct AdaptiveDmWriter {
     }
   }
 
+  static let fitTolerances = [0.2, 0.1, 0.05, 0.02]
+
+  /// Per layer and quantity: the d_m at which the fitted error reaches each tolerance.
+  func fitTable() -> MarkdownTable {
+    var t = MarkdownTable(["layer", "quantity", "beta"] + Self.fitTolerances.map { "tol \(Self.g($0))" })
+    for l in layers {
+      for q in DmCriterion.allCases {
+        let fits = draws.compactMap { d -> ConvergenceFit? in
+          guard let run = d.layers.first(where: { $0.layer == l }) else { return nil }
+          return ConvergenceFit.fit(
+            run.checks.filter { $0.failure == nil }.map { (count: $0.P, error: $0.estimate(q).error) })
+        }
+        guard !fits.isEmpty else { continue }
+        let dk = Double(draws[0].dk)
+        t.add(
+          ["\(l)", q.rawValue, Self.g(Self.meanSD(fits.map(\.beta))?.0, 2)]
+            + Self.fitTolerances.map { tol in
+              Self.g(Self.meanSD(fits.map { $0.count(reaching: tol) / dk })?.0, 3)
+            })
+      }
+    }
+    return t
+  }
+
   static func meanSD(_ x: [Double]) -> (Double, Double)? {
     guard !x.isEmpty else { return nil }
     let m = x.reduce(0, +) / Double(x.count)
@@ -320,6 +344,10 @@ public struct AdaptiveDmWriter {
       ])
     }
     md += "## Per layer\n\n" + t.render() + "\n"
+    md += "## The d_m each tolerance would need (fitted rate, mean over draws)\n\n"
+    md +=
+      "From each draw's checks, e = c P^-beta is fitted per quantity (the last four checks) and solved for the tolerance: the d_m a run with that --tol and --criterion would stop at (interpolated between checks, extrapolated beyond the last).\n\n"
+    md += fitTable().render() + "\n"
     md += "## Every check\n\n"
     var c = MarkdownTable([
       "draw", "layer", "P", "d_m", "error of M (band)", "bias part", "error of M C0^1/2",
