@@ -159,6 +159,9 @@ for f in report.md dm.csv error_vs_keys.svg error_vs_keys.png dm_reached.svg; do
   [ -s "$tmp/dm/$f" ] || { echo "cli-smoke: verify dm --out lacks $f" >&2; exit 1; }
 done
 grep -q "Against the reference, over all" "$tmp/dm/report.md" || { echo "cli-smoke: dm report lacks its summary" >&2; exit 1; }
+"$bin" dm --from "$tmp/dm/dm.json" --out "$tmp/dm2" --quiet >/dev/null
+cmp <(sed -n '/## Summary/,/## Per layer/p' "$tmp/dm/report.md") <(sed -n '/## Summary/,/## Per layer/p' "$tmp/dm2/report.md") \
+  || { echo "cli-smoke: dm --from changed the summary" >&2; exit 1; }
 "$bin" dm --model smollm2 --layers 4 --context 64 --max-dm 2 --probes 4 --quiet >"$tmp/dm_real.txt"
 grep -q "blk.4: stopped at d_m" "$tmp/dm_real.txt" || { echo "cli-smoke: verify dm on smollm2 printed no stop" >&2; exit 1; }
 echo "cli-smoke: verify dm on the real model stops and says where"

@@ -74,6 +74,8 @@ struct DmCommand: ParsableCommand {
   var context: Int?
   @Option(parsing: .unconditional, help: "Seed of the window order of the first draw.") var seed: Int = 1
   @Option(help: "Write a report directory (replaced atomically).") var out: String?
+  @Option(help: "Render the report again from a dm.json (no computation; the other options are ignored).")
+  var from: String?
   @Flag(help: "Print every draw's result as JSON.") var json = false
   @Flag(help: "No progress output.") var quiet = false
 
@@ -114,6 +116,10 @@ struct DmCommand: ParsableCommand {
   }
 
   func validate() throws {
+    if from != nil {
+      guard out != nil else { throw ValidationError("--from renders a report: give --out") }
+      return
+    }
     if let layers { _ = try parseLayerList(layers) }
     try checkOptions {
       _ = try options(real: synthetic == nil).validate(dk: 1)
@@ -145,6 +151,27 @@ struct DmCommand: ParsableCommand {
 
   func run() throws {
     let progress = Progress(quiet: quiet)
+    if let from, let out {
+      let dec = JSONDecoder()
+      dec.nonConformingFloatDecodingStrategy = .convertFromString(
+        positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+      let draws: [AdaptiveDmData]
+      do { draws = try dec.decode([AdaptiveDmData].self, from: Data(contentsOf: URL(fileURLWithPath: from))) } catch {
+        throw CLIError("cannot read \(from) as a verify dm result: \(error)")
+      }
+      guard !draws.isEmpty else { throw CLIError("\(from) holds no draws") }
+      let writer = AdaptiveDmWriter(
+        draws: draws, commandLine: draws[0].commandLine ?? "(unknown)",
+        notes: [
+          "text and figures rendered again from dm.json by `"
+            + (["verify"] + CommandLine.arguments.dropFirst()).joined(separator: " ") + "` (numbers unchanged)"
+        ])
+      try writer.write(to: URL(fileURLWithPath: out)) { progress.begin($0) }
+      progress.finish()
+      for line in writer.summaryLines() { print(line) }
+      print("wrote \(out)/report.md")
+      return
+    }
     let ls = try layers.map(parseLayerList) ?? (synthetic != nil ? [0] : [2, 3, 4, 5, 6])
     let opts = try options(real: synthetic == nil)
     let refDm = try referenceDm()
