@@ -152,9 +152,7 @@ struct DmCommand: ParsableCommand {
   func run() throws {
     let progress = Progress(quiet: quiet)
     if let from, let out {
-      let dec = JSONDecoder()
-      dec.nonConformingFloatDecodingStrategy = .convertFromString(
-        positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+      let dec = reportJSONDecoder()
       let draws: [AdaptiveDmData]
       do { draws = try dec.decode([AdaptiveDmData].self, from: Data(contentsOf: URL(fileURLWithPath: from))) } catch {
         throw CLIError("cannot read \(from) as a verify dm result: \(error)")

@@ -114,11 +114,9 @@ func warn(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
 
 /// JSON with stable key order, for scripts.
 func printJSON<E: Encodable>(_ value: E) throws {
-  let enc = JSONEncoder()
-  enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
   // JSON has no infinities: an infinite condition number is written as the string "inf".
-  enc.nonConformingFloatEncodingStrategy = .convertToString(
-    positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+  let enc = reportJSONEncoder()
+  enc.outputFormatting.insert(.withoutEscapingSlashes)
   print(String(decoding: try enc.encode(value), as: UTF8.self))
 }
 

@@ -94,9 +94,7 @@ struct StudyCommand: ParsableCommand {
     _ path: String, layers: [Int], model: any LanguageModel, draws: Int, layouts: [WindowLayout],
     notes: inout [String]
   ) throws -> [[Int: Int]] {
-    let dec = JSONDecoder()
-    dec.nonConformingFloatDecodingStrategy = .convertFromString(
-      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    let dec = reportJSONDecoder()
     let runs: [AdaptiveDmData]
     do { runs = try dec.decode([AdaptiveDmData].self, from: Data(contentsOf: URL(fileURLWithPath: path))) } catch {
       throw CLIError("--adaptive \(path): not a verify dm result (dm.json): \(error)")
@@ -149,9 +147,7 @@ struct StudyCommand: ParsableCommand {
 
   func run() throws {
     if let from {
-      let dec = JSONDecoder()
-      dec.nonConformingFloatDecodingStrategy = .convertFromString(
-        positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+      let dec = reportJSONDecoder()
       let data: EditStudyData
       do { data = try dec.decode(EditStudyData.self, from: Data(contentsOf: URL(fileURLWithPath: from))) } catch {
         throw CLIError("cannot read \(from): \(error)")

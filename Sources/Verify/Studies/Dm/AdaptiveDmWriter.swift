@@ -125,12 +125,7 @@ public struct AdaptiveDmWriter {
     return t
   }
 
-  static func meanSD(_ x: [Double]) -> (Double, Double)? {
-    guard !x.isEmpty else { return nil }
-    let m = x.reduce(0, +) / Double(x.count)
-    let v = x.count > 1 ? x.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(x.count - 1) : 0
-    return (m, v.squareRoot())
-  }
+  static func meanSD(_ x: [Double]) -> (Double, Double)? { SampleSummary(x).map { ($0.mean, $0.sd) } }
 
   /// The summary's sentences, computed from the checks.
   public func summaryLines() -> [String] {
@@ -196,11 +191,8 @@ public struct AdaptiveDmWriter {
         }
       }
       try ReportDirectory.put(csv, dir, "dm.csv")
-      let enc = JSONEncoder()
-      enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-      enc.nonConformingFloatEncodingStrategy = .convertToString(
-        positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-      try ReportDirectory.put(String(decoding: try enc.encode(draws), as: UTF8.self), dir, "dm.json")
+      try ReportDirectory.put(
+        String(decoding: try reportJSONEncoder().encode(draws), as: UTF8.self), dir, "dm.json")
       try writeFigures(dir, progress: progress)
       try ReportDirectory.put(markdown(), dir, "report.md")
     }

@@ -45,12 +45,7 @@ extension EditStudyWriter {
     return order.map { groups[$0]! }
   }
 
-  static func stats(_ x: [Double]) -> (mean: Double, sd: Double, min: Double, max: Double)? {
-    guard !x.isEmpty else { return nil }
-    let m = x.reduce(0, +) / Double(x.count)
-    let sd = x.count > 1 ? (x.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(x.count - 1)).squareRoot() : 0
-    return (m, sd, x.min()!, x.max()!)
-  }
+  static func stats(_ x: [Double]) -> SampleSummary? { SampleSummary(x) }
 
   /// A draw collapses when its edit fails or its S is below half the reference's.
   func collapses(_ g: VariantGroup) -> Int? {

@@ -35,11 +35,7 @@ public struct EditStudyWriter {
           "\(c.label),\(c.dm),\(c.P),\(c.B),\(c.runs),\(Self.f(s?.ES, 3)),\(Self.f(s?.PS, 3)),\(Self.f(s?.NS, 3)),\(Self.f(s?.S, 3)),\(s?.neighborsKept ?? 0),\(s?.neighborsTotal ?? 0),\(c.spillKept ?? 0),\(c.spillTotal ?? 0),\(Self.f(c.heldOutNLLChange, 6)),\(Self.f(Self.mean(c.relativeNorms), 6)),\(Self.f(Self.mean(c.writtenFractions), 6)),\(c.failures.count),\(c.draw.map(String.init) ?? ""),\(c.windows ?? ""),\(c.estimator ?? ""),\(Self.f(c.intensities.flatMap(Self.mean), 6))\n"
       }
       try ReportDirectory.put(csv.replacingOccurrences(of: ",-", with: ",NaN"), dir, "study.csv")
-      let enc = JSONEncoder()
-      enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-      enc.nonConformingFloatEncodingStrategy = .convertToString(
-        positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-      try ReportDirectory.put(String(decoding: try enc.encode(data), as: UTF8.self), dir, "study.json")
+      try ReportDirectory.put(String(decoding: try reportJSONEncoder().encode(data), as: UTF8.self), dir, "study.json")
       try writeFigures(dir, progress: progress)
       if hasVariants { try writeVariantFigures(dir, progress: progress) }
       try ReportDirectory.put(markdown(), dir, "report.md")

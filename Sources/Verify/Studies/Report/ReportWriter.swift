@@ -278,10 +278,7 @@ public struct ReportWriter {
       progress("figure \(name)")
       try ReportDirectory.figure(name, body, in: dir)
     }
-    let enc = JSONEncoder()
-    enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-    enc.nonConformingFloatEncodingStrategy = .convertToString(
-      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    let enc = reportJSONEncoder()
     var slim = data
     for i in slim.rows.indices { slim.rows[i].C0.eigenvalues = nil }  // in spectra.csv
     try put(String(decoding: try enc.encode(slim), as: UTF8.self), dir, "report.json")
