@@ -268,7 +268,7 @@ public struct AdaptiveDmWriter {
     try ReportDirectory.figure(
       "error_vs_keys",
       """
-      set multiplot layout 2,2 title "Estimated errors (lines; update and output: \(band) band of the RMS error shaded; written and damage: \(band) bound dashed)\(hasRef ? " and actual errors against the reference (circles)" : "") against the keys collected"
+      set multiplot layout 2,2 title "Estimates (lines); \(band) band of the RMS error (shaded) or bound (dashed)\(hasRef ? "; actual error vs the reference (circles)" : "")"
       set key top right font ',9'
       set grid
       set logscale xy
