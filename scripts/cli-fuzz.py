@@ -59,7 +59,8 @@ LIST_EXTRA = ["1,0", "1,-1", "1,nan", "1,inf", "1,1e308"]
 # Which options take numbers, when the dump's default value does not show it (no default, or
 # one stated only in the help text): hints from the option's name and from its help text.
 NAME_HINT = re.compile(r"(^|-)(dm|batch(es)?|lambda|alpha|eps|[ar]tol|scale|seed|layers?|context|sample|size|"
-                       r"d[kv]|repeats?|tokens|steps|offset|limit|edits|ref|iterations|rows|used|count)($|-)")
+                       r"d[kv]|repeats?|tokens|steps|offset|limit|edits|ref|iterations|rows|used|count|threshold|energy|l2|tol|"
+                       r"groups|confidence|probes|draws)($|-)")
 TEXT_HINT = re.compile(r"\b(number|count|seed|multipliers?|factor|index|tokens|columns|rows|"
                        r"iterations|limit|repeats|steps|windows|tolerance|lambda|alpha)\b|\(default:? -?[0-9]", re.I)
 PATHLIKE = re.compile(r"\.npy|\.jsonl?|\.gguf|\bfiles?\b|director|\btext\b|\bpath\b|corpus", re.I)
@@ -91,6 +92,9 @@ BASES = [
     ("edit", ["--method", "emmet", "--w0", "{tmp}/solve/W0.npy", "--k0", "{tmp}/solve/K0.npy",
               "--ke", "{tmp}/solve/KE.npy", "--ve", "{tmp}/solve/VE.npy"], False, ["alpha", "eps", "lambda"],
      {"eps", "lambda"}),
+    ("edit", ["--method", "alphaedit", "--threshold", "0.5", "--w0", "{tmp}/solve/W0.npy", "--k0",
+              "{tmp}/solve/K0.npy", "--ke", "{tmp}/solve/KE.npy", "--ve", "{tmp}/solve/VE.npy"], False,
+     ["threshold", "l2"], set()),
     ("edit", ["--method", "memit", "--path", "woodbury", "--w0", "{tmp}/solve/W0.npy", "--k0", "{tmp}/solve/K0.npy",
               "--ke", "{tmp}/solve/KE.npy", "--ve", "{tmp}/solve/VE.npy"], False, ["lambda", "eps"], set()),
     ("report", ["--model", "gpt2-xl", "--scale", "0.03", "--dm", "1,2", "--batch", "1,4", "--out", "{out}/rep",

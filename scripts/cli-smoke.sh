@@ -83,6 +83,35 @@ for path in ["direct", "woodbury"]:
 print("cli-smoke: verify rank JSON keys present; verify edit (direct, woodbury) agrees with numpy")
 PY
 
+# verify edit --method alphaedit (issue 19): every route against numpy's transcription of
+# AlphaEdit's code (P from C0's eigenvectors below the threshold, X = (P A + L I)^-1 P K_E R^T).
+python3 -c "import numpy as np; np.save('$tmp/KP.npy', np.random.default_rng(6).standard_normal((30, 2)))"
+for route in code symmetric reduced; do
+  "$bin" edit --method alphaedit --route $route --threshold 0.5 --l2 3 --w0 "$tmp/W0.npy" --k0 "$tmp/K0.npy" \
+    --ke "$tmp/KE.npy" --ve "$tmp/VE.npy" --kp "$tmp/KP.npy" --out "$tmp/dWa_$route.npy" --json >"$tmp/alpha_$route.json"
+done
+python3 - "$tmp" <<'PY'
+import json, sys, numpy as np
+d = sys.argv[1]
+W0, K0, KE, VE, KP = (np.load(f"{d}/{n}.npy") for n in ["W0", "K0", "KE", "VE", "KP"])
+C0 = K0 @ K0.T / K0.shape[1]
+w, V = np.linalg.eigh(C0)
+U = V[:, w < 0.5]
+P = U @ U.T
+A = KE @ KE.T + KP @ KP.T
+X = np.linalg.solve(P @ A + 3 * np.eye(30), P @ KE @ (VE - W0 @ KE).T)
+ref = X.T
+kappa = np.linalg.cond(P @ A @ P + 3 * np.eye(30))
+for route in ["code", "symmetric", "reduced"]:
+    dW = np.load(f"{d}/dWa_{route}.npy")
+    rel = np.linalg.norm(dW - ref) / np.linalg.norm(ref)
+    j = json.load(open(f"{d}/alpha_{route}.json"))["alphaedit"]
+    assert j["rank"] == U.shape[1] and j["route"] == route, j
+    assert rel <= 30 * 30 * np.finfo(float).eps * kappa, (route, rel, kappa)
+    assert j["leakage"] <= w[w < 0.5].max() * (1 + 1e-9), j
+print(f"cli-smoke: verify edit --method alphaedit (3 routes, rank {U.shape[1]} of 30) agrees with numpy")
+PY
+
 # Real model: inspect, keys export against the PyTorch reference fixture, solve JSON.
 "$bin" model inspect smollm2 --json >"$tmp/inspect.json"
 "$bin" keys --model smollm2 --layer 4 --text "The capital of France is" --out "$tmp/keys4.npy" --json >"$tmp/keys.json"

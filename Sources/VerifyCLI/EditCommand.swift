@@ -41,7 +41,7 @@ struct EditCommand: ParsableCommand {
       """)
   )
 
-  @Option(help: "rome, emmet or memit.")
+  @Option(help: "rome, emmet, memit or alphaedit.")
   var method: EditMethod
   @Option(help: "W0.npy (d_v x d_k).")
   var w0: String?
@@ -66,6 +66,18 @@ struct EditCommand: ParsableCommand {
   var eps: Double?
   @Option(help: "MEMIT's path: direct or woodbury (.npy inputs; default direct).")
   var path: SolvePath?
+  @Option(
+    parsing: .unconditional,
+    help: "AlphaEdit: eigenvalues of C0 below this span the protected null space (default 0.02, its code's).")
+  var threshold: Double?
+  @Option(
+    parsing: .unconditional,
+    help: "AlphaEdit: instead, the null space is outside the largest eigenvalues holding this fraction of tr(C0).")
+  var energy: Double?
+  @Option(parsing: .unconditional, help: "AlphaEdit's ridge L (default 10, its code's).") var l2: Double?
+  @Option(help: "AlphaEdit's route: code (LU of P A + L I), symmetric (Cholesky of P A P + L I) or reduced.")
+  var route: String?
+  @Option(help: "AlphaEdit: KP.npy, the keys of earlier edits (d_k x n), .npy inputs.") var kp: String?
   @Option(help: "Working precision: fp32 or fp64 (.npy inputs; default fp64).")
   var precision: PrecisionOption?
   @Flag(help: "Accept a --c0 that is not symmetric (beyond rounding) and use (C0 + C0^T) / 2.")
@@ -76,11 +88,37 @@ struct EditCommand: ParsableCommand {
   var json = false
   @OptionGroup(title: "Editing a real model (instead of .npy inputs)") var real: ModelEditOptions
 
+  /// AlphaEdit's config from `--threshold`/`--energy`, `--l2` and `--route`.
+  func alphaEditConfig() throws -> AlphaEditConfig {
+    var c = AlphaEditConfig()
+    if let energy { c.rule = .energy(energy) } else if let threshold { c.rule = .below(threshold) }
+    if let l2 { c.ridge = l2 }
+    if let route {
+      guard let r = AlphaEditConfig.Route(rawValue: route) else {
+        throw ValidationError("--route: code, symmetric or reduced, got '\(route)'")
+      }
+      c.route = r
+    }
+    return c
+  }
+
   func validate() throws {
     try checkOptions {
       if let lambda { try MEMITConfig(lambda: lambda).validate() }
       try EMMETConfig(alpha: alpha).validate()
       if let eps { try ParameterError.nonNegative("eps", eps) }
+      try alphaEditConfig().validate()
+    }
+    guard threshold == nil || energy == nil else { throw ValidationError("--threshold and --energy: give one of them") }
+    if method != .alphaedit {
+      try refuseIgnored(
+        [
+          ("--threshold", threshold != nil), ("--energy", energy != nil), ("--l2", l2 != nil),
+          ("--route", route != nil), ("--kp", kp != nil),
+        ], mode: "--method \(method.rawValue) (they are AlphaEdit's)")
+    } else if precision == .fp32 {
+      throw ValidationError(
+        "--method alphaedit runs in fp64 (its projector comes from C0's eigenvectors): drop --precision fp32")
     }
     if real.model != nil {
       guard w0 == nil, ke == nil, ve == nil, c0 == nil, k0 == nil else {
@@ -89,7 +127,7 @@ struct EditCommand: ParsableCommand {
       try refuseIgnored(
         [
           ("--path", path != nil), ("--eps", eps != nil), ("--precision", precision != nil),
-          ("--out", out != nil), ("--symmetrize", symmetrize),
+          ("--out", out != nil), ("--symmetrize", symmetrize), ("--kp", kp != nil), ("--route", route != nil),
         ], mode: "--model (the real-model edit runs MEMIT's direct path in fp64 and saves with --save)")
       try real.validateValues()
       guard real.facts != nil else { throw ValidationError("--model needs --facts FILE.jsonl") }
@@ -121,13 +159,17 @@ struct EditCommand: ParsableCommand {
     let dW_relative_norm: Double
     let eigenvalues_of_D: [Double]?
     let written_fractions: [Double]?
+    /// AlphaEdit: the projector's rank, the largest eigenvalue kept, ||dW (I - P)|| / ||dW||,
+    /// the leakage ||dW C0||_2 / ||dW||_2 and the route.
+    let alphaedit: AlphaEditReport?
     let out: String?
   }
 
   func run() throws {
     if real.model != nil {
       try runModelEdit(
-        method: method, lambda: lambda, alpha: alpha, json: json, options: real)
+        method: method, lambda: lambda, alpha: alpha, alphaEdit: method == .alphaedit ? try alphaEditConfig() : nil,
+        json: json, options: real)
       return
     }
     switch precision ?? .fp64 {
@@ -141,8 +183,9 @@ struct EditCommand: ParsableCommand {
   }
 
   func compute<T: LinalgScalar>(
-    _ w: Matrix<T>, _ c: Matrix<T>, _ kE: Matrix<T>, _ vE: Matrix<T>, symmetryTolerance: Double?
-  ) throws(EditError) -> EditResult<T> {
+    _ w: Matrix<T>, _ c: Matrix<T>, _ kE: Matrix<T>, _ vE: Matrix<T>, symmetryTolerance: Double?,
+    alphaEditReport: inout AlphaEditReport?
+  ) throws -> EditResult<T> {
     let problem = try EditProblem(W0: w, C0: c, KE: kE, VE: vE, symmetryTolerance: symmetryTolerance)
     switch method {
     case .rome: return try rome(problem)
@@ -151,6 +194,12 @@ struct EditCommand: ParsableCommand {
       return try memit(
         problem,
         config: MEMITConfig(lambda: lambda ?? MEMITConfig.defaultLambda, epsilon: eps ?? 0, path: path ?? .direct))
+    case .alphaedit:
+      guard let p64 = problem as? EditProblem<Double> else { throw CLIError("--method alphaedit runs in fp64") }
+      let previous = try kp.map { try load($0, Double.self) }
+      let (r, report) = try alphaEdit(p64, config: try alphaEditConfig(), previousKeys: previous)
+      alphaEditReport = report
+      return r as! EditResult<T>
     }
   }
 
@@ -175,22 +224,23 @@ struct EditCommand: ParsableCommand {
       p = k.columns
       c = try k.gram(scale: 1 / T(k.columns))
     }
-    let result: EditResult<T>
-    result = try compute(w, c, kE, vE, symmetryTolerance: symmetryTolerance)
+    var alphaReport: AlphaEditReport? = nil
+    let result = try compute(w, c, kE, vE, symmetryTolerance: symmetryTolerance, alphaEditReport: &alphaReport)
     if let out {
       try NPY.write(result.dW, to: URL(fileURLWithPath: out))
     }
     let d = result.diagnostics
     let dwNorm = Double(result.dW.norm(.frobenius))
     let report = Report(
-      method: method.rawValue, path: method == .memit ? d.path : "woodbury (factor C0)", precision: d.precision,
+      method: method.rawValue,
+      path: method == .memit || method == .alphaedit ? d.path : "woodbury (factor C0)", precision: d.precision,
       d_k: w.columns, d_v: w.rows, B: kE.columns, P: p,
       lambda: method == .memit ? (lambda ?? MEMITConfig.defaultLambda) : nil,
       alpha: method == .emmet ? alpha : (method == .rome ? 0 : nil),
       eps: method == .memit ? (eps ?? 0) : nil, constraint_residual: d.constraintResidual,
       cond: d.rcond.mapValues { $0 > 0 ? 1 / $0 : nil }, rcond: d.rcond, dW_norm: dwNorm,
       dW_relative_norm: dwNorm / Double(w.norm(.frobenius)), eigenvalues_of_D: d.eigenvaluesOfD,
-      written_fractions: d.writtenFractions, out: out)
+      written_fractions: d.writtenFractions, alphaedit: alphaReport, out: out)
     if json {
       try printJSON(report)
       return
@@ -199,13 +249,21 @@ struct EditCommand: ParsableCommand {
       "\(method.rawValue.uppercased()) update, \(report.path) path, \(d.precision); d_k = \(report.d_k), d_v = \(report.d_v), B = \(report.B)\(p.map { ", P = \($0)" } ?? "")"
     )
     for (name, rc) in d.rcond.sorted(by: { $0.key < $1.key }) {
-      print("  cond_1(\(name)) ~ \(sci(rc > 0 ? 1 / rc : .infinity))   (LAPACK dpocon estimate)")
+      print("  cond_1(\(name)) ~ \(sci(rc > 0 ? 1 / rc : .infinity))   (LAPACK 1-norm estimate: ?pocon, ?gecon for LU)")
     }
     print("  constraint residual ||(W0+dW)K_E - V_E|| / ||V_E|| = \(sci(d.constraintResidual))")
     print("  ||dW||_F = \(sci(dwNorm)),  ||dW|| / ||W0|| = \(sci(report.dW_relative_norm))")
     if let e = d.eigenvaluesOfD, let f = d.writtenFractions {
       print(
         "  eigenvalues of D: min \(sci(e.first)), max \(sci(e.last)); written fractions: min \(sci(f.min())), max \(sci(f.max()))"
+      )
+    }
+    if let a = alphaReport {
+      print(
+        "  null space of C0 (\((try? alphaEditConfig())?.rule.description ?? "")): rank \(a.rank) of \(report.d_k), largest eigenvalue kept \(sci(a.largestKept))"
+      )
+      print(
+        "  ||dW (I - P)|| / ||dW|| = \(sci(a.outsideNullSpace)) (0 in exact arithmetic); leakage ||dW C0||_2 / ||dW||_2 = \(sci(a.leakage)) (bound: the largest eigenvalue kept)"
       )
     }
     if let out { print("  dW written to \(out)") }

@@ -82,8 +82,10 @@ struct ModelEditOptions: ParsableArguments {
 }
 
 extension EditCommand {
-  func runModelEdit(method: EditMethod, lambda: Double?, alpha: Double, json: Bool, options o: ModelEditOptions) throws
-  {
+  func runModelEdit(
+    method: EditMethod, lambda: Double?, alpha: Double, alphaEdit: AlphaEditConfig?, json: Bool,
+    options o: ModelEditOptions
+  ) throws {
     let progress = Progress(quiet: o.quiet || json)
     do {
       let m = try ModelLoader.load(path: try ModelCache.resolve(o.model!))
@@ -108,6 +110,7 @@ extension EditCommand {
           "\(m.displayName ?? m.path) has \(m.blockCount) blocks and matches no known hyperparameters (GPT2-XL, GPT-J-6B, Llama-2-7B, SmolLM2): give --layers"
         )
       }
+      config.alphaEdit = alphaEdit
       let text = try TextCorpus.named(o.corpus)
       let report = try Verify.runModelEdit(
         model: m, requests: requests, pool: all, config: config, dm: o.dm,

@@ -39,7 +39,8 @@ struct SolveCommand: ParsableCommand {
     help: "Real models: tokens per forward window (default 256, or the model's context length when shorter).")
   var context: Int?
   @Option(help: "Directory with W0.npy, K0.npy or C0.npy, KE.npy, VE.npy.") var npy: String?
-  @Option(help: "rome, emmet or memit.") var method: EditMethod = .memit
+  @Option(help: "rome, emmet or memit (AlphaEdit's three routes: verify edit --method alphaedit --route).")
+  var method: EditMethod = .memit
   @Option(parsing: .unconditional, help: "Dynamic multiplier d_m (--model; default 2).") var dm: Double?
   @Option(parsing: .unconditional, help: "Number of edits B (--model; default 16, ROME uses 1).") var batch: Int?
   @Option(parsing: .unconditional, help: "Shrink all widths by this factor, 0 < f <= 1 (synthetic; default 1).")
@@ -77,6 +78,11 @@ struct SolveCommand: ParsableCommand {
 
   func validate() throws {
     if (model == nil) == (npy == nil) { throw ValidationError("give exactly one of --model NAME or --npy DIR") }
+    guard method != .alphaedit else {
+      throw ValidationError(
+        "--method alphaedit: verify solve compares rome, emmet and memit so far; AlphaEdit's three routes are verify edit --method alphaedit --route code|symmetric|reduced"
+      )
+    }
     try checkOptions {
       try options.validate(for: method)
       if let dm { try KeyBudget.dynamicMultiplier(dm).validate() }

@@ -7,4 +7,10 @@ public enum EditMethod: String, Codable, Sendable, CaseIterable {
   case emmet
   /// Batched least-squares edit spread over several layers.
   case memit
+  /// Batched edit projected onto the near null space of the preserved keys, spread over
+  /// several layers as MEMIT (Fang et al., ICLR 2025; ``alphaEdit(_:config:previousKeys:projector:)``).
+  case alphaedit
+
+  /// Methods that spread a batch over several layers.
+  public var spreadsOverLayers: Bool { self == .memit || self == .alphaedit }
 }

@@ -11,6 +11,8 @@ public struct ModelEditConfig: Codable, Sendable, Equatable {
   public var lambda: Double
   /// EMMET's alpha.
   public var alpha: Double
+  /// AlphaEdit's threshold rule, ridge and route (nil: its code's 0.02 and 10).
+  public var alphaEdit: AlphaEditConfig?
   public var target: TargetConfig
 
   public init(
@@ -30,8 +32,8 @@ public struct ModelEditConfig: Codable, Sendable, Equatable {
 
   /// SmolLM2-135M defaults (BACKGROUND.md section 7: edits at early layers; lambda 1500-5000).
   public static func smolLM2(_ method: EditMethod) -> ModelEditConfig {
-    method == .memit
-      ? ModelEditConfig(method: .memit, layers: [2, 3, 4, 5, 6], lambda: smolLM2Lambda)
+    method.spreadsOverLayers
+      ? ModelEditConfig(method: method, layers: [2, 3, 4, 5, 6], lambda: smolLM2Lambda)
       : ModelEditConfig(method: method, layers: [4])
   }
 
@@ -42,11 +44,12 @@ public struct ModelEditConfig: Codable, Sendable, Equatable {
     guard layers.allSatisfy({ $0 >= 0 && $0 < blocks - 1 }) else {
       throw .badInput("layers must lie in 0...\(blocks - 2) (the target vector needs a block after the last one)")
     }
-    if method != .memit && layers.count != 1 {
+    if !method.spreadsOverLayers && layers.count != 1 {
       throw .badInput("\(method.rawValue) edits one layer; got \(layers)")
     }
     try MEMITConfig(lambda: lambda).validate()
     try EMMETConfig(alpha: alpha).validate()
+    try (alphaEdit ?? AlphaEditConfig()).validate()
     try target.validate()
   }
 
@@ -178,6 +181,8 @@ public func applyEdits(
     case .memit: result = try timed("solve") { try memit(problem, config: MEMITConfig(lambda: config.lambda)) }
     case .emmet: result = try timed("solve") { try emmet(problem, config: EMMETConfig(alpha: config.alpha)) }
     case .rome: result = try timed("solve") { try rome(problem) }
+    case .alphaedit:
+      result = try timed("solve") { try alphaEdit(problem, config: config.alphaEdit ?? AlphaEditConfig()).result }
     }
     let dW = result.dW
     // The part of the requested output change the update did not write (equal to the
@@ -201,7 +206,7 @@ public func applyEdits(
       constraintResidual: result.diagnostics.constraintResidual, rcond: result.diagnostics.rcond)
   }
   switch config.method {
-  case .memit, .emmet:
+  case .memit, .emmet, .alphaedit:
     for (i, l) in config.layers.enumerated() {
       progress("writing layer \(l)")
       reports.append(try writeLayer(l, requests, z, share: Double(config.layers.count - i)))
