@@ -86,6 +86,11 @@ import Testing
     #expect(md.contains("d_m 1: S 60.0 ± 28.3 [40.0, 80.0] (2 of 3 draws collapse)"), "\(md)")
     #expect(md.contains("packed, lw (3 draws; reference S 90.0"))
     #expect(md.contains("every draw within 5 points of the reference S at d_m in {1}; no draw collapses"))
+    // A held-out NLL rise above 0.1 nats/token is a collapse whatever S says.
+    var wrecked = data
+    wrecked.cells[3].heldOutNLLChange = 2.5
+    let md3 = EditStudyWriter(data: wrecked, commandLine: "verify study").markdown()
+    #expect(md3.contains("d_m 1: S 88.0 ± 2.0 [86.0, 90.0] (1 of 3 draws collapse)"), "\(md3)")
     #expect(md.contains("every draw within 5 points of the reference S at d_m in {2}; draws collapse at d_m 1 (2/3)"))
     #expect(
       md.contains(

@@ -47,10 +47,17 @@ extension EditStudyWriter {
 
   static func stats(_ x: [Double]) -> SampleSummary? { SampleSummary(x) }
 
-  /// A draw collapses when its edit fails or its S is below half the reference's.
+  /// The held-out NLL change (nats per token) above which an edit has wrecked the model's text:
+  /// a tenth of a nat per token, about a hundred times what the reference edits change it by.
+  public static let collapseNLLChange = 0.1
+
+  /// A draw collapses when its edit fails, its S is below half the reference's, or it raises the
+  /// held-out NLL by more than ``collapseNLLChange``.
   func collapses(_ g: VariantGroup) -> Int? {
     guard let refS = cell("ref", g.B)?.scores?.S else { return nil }
-    return g.cells.filter { c in c.scores.map { $0.S < refS / 2 } ?? true }.count
+    return g.cells.filter { c in
+      (c.scores.map { $0.S < refS / 2 } ?? true) || (c.heldOutNLLChange ?? 0) > Self.collapseNLLChange
+    }.count
   }
 
   func variantSummary() -> [String] {
@@ -99,7 +106,7 @@ extension EditStudyWriter {
         s.append(
           "B = \(b), \(variant): every draw within 5 points of the reference S at d_m in {\(within.joined(separator: ", "))}"
             + (collapsing.isEmpty
-              ? "; no draw collapses (S below half the reference's) at any d_m."
+              ? "; no draw collapses (S below half the reference's, or held-out NLL up by more than \(Self.collapseNLLChange)) at any d_m."
               : "; draws collapse at d_m " + collapsing.joined(separator: ", ") + "."))
       }
     }

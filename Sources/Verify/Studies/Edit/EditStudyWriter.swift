@@ -229,7 +229,7 @@ public struct EditStudyWriter {
     for n in notes { md += "- \(n)\n" }
     if let d = data.draws, d > 1 || (data.layouts?.count ?? 1) > 1 || (data.estimators?.count ?? 1) > 1 {
       md +=
-        "- variants: \(d) key draw\(d == 1 ? "" : "s") per d_m (window order seeds 1...\(d)), windows \((data.layouts ?? ["packed"]).joined(separator: ", ")), C0 estimators \((data.estimators ?? ["none"]).joined(separator: ", ")); the reference once (seed 1, \((data.layouts ?? ["packed"])[0]) windows, sample moment); a draw collapses when S falls below half the reference's or the edit fails\n"
+        "- variants: \(d) key draw\(d == 1 ? "" : "s") per d_m (window order seeds 1...\(d)), windows \((data.layouts ?? ["packed"]).joined(separator: ", ")), C0 estimators \((data.estimators ?? ["none"]).joined(separator: ", ")); the reference once (seed 1, \((data.layouts ?? ["packed"])[0]) windows, sample moment); a draw collapses when S falls below half the reference's, the held-out NLL rises by more than \(Self.collapseNLLChange) nats/token, or the edit fails\n"
     }
     md +=
       "\n## Summary (computed from the numbers below)\n\n"
