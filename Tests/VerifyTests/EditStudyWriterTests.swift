@@ -108,4 +108,29 @@ import Testing
       #expect(files.contains(f), "\(f) missing")
     }
   }
+
+  /// Shrinkage against none: a small d_m with an estimator "reaches" d_m = 10 with the sample
+  /// moment when its mean S is at most 5 points below and its NLL change at most 0.01 above.
+  @Test func shrinkageAgainstNone() throws {
+    func v(_ label: String, _ dm: Double, _ s: Double, nll: Double, est: String) -> EditStudyCell {
+      var c = Self.cell(label, dm, s, nll: nll)
+      c.draw = 1
+      c.windows = "packed"
+      c.estimator = est
+      return c
+    }
+    var data = EditStudyData(
+      model: "tiny", config: ModelEditConfig(method: .memit, layers: [1, 2]), corpus: "c", facts: "f.jsonl",
+      requests: 2, dk: 8, templates: ["{}"], dms: [1, 10], refDm: 50, batches: [2],
+      before: Self.scores(0), heldOutNLLBefore: 4, heldOutTokens: 100, targetSeconds: 1, targetDeltaOverH: 0.5,
+      targetFinalProbability: 0.9,
+      cells: [
+        v("1", 1, 50, nll: 3, est: "none"), v("1", 1, 86, nll: 0.001, est: "lw"), v("1", 1, 70, nll: 0.001, est: "oas"),
+        v("10", 10, 90, nll: 0.001, est: "none"), Self.cell("ref", 50, 90, nll: 0.001),
+      ])
+    data.estimators = ["none", "lw", "oas"]
+    let md = EditStudyWriter(data: data, commandLine: "verify study").markdown()
+    #expect(md.contains("lw at d_m 1: S 86.0, NLL change +0.0010 (reaches it)"), "\(md)")
+    #expect(md.contains("oas at d_m 1: S 70.0, NLL change +0.0010 (does not)"))
+  }
 }

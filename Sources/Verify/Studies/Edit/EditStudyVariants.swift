@@ -61,7 +61,7 @@ extension EditStudyWriter {
   }
 
   func variantSummary() -> [String] {
-    var s: [String] = seedVerdicts()
+    var s: [String] = seedVerdicts() + shrinkageVerdicts()
     let groups = variantGroups()
     for b in data.batches {
       guard let ref = cell("ref", b)?.scores?.S else { continue }
@@ -136,6 +136,40 @@ extension EditStudyWriter {
         if !parts.isEmpty {
           s.append(
             "Seed paper's verdicts, B = \(b), \(variant) (against this study's reference S \(Self.f(ref)); breaks: more than 5 points below, enough: within 5): "
+              + parts.joined(separator: "; ") + ".")
+        }
+      }
+    }
+    return s
+  }
+
+  /// Shrinkage against none: does a small d_m with an estimator reach what d_m = 10 gives with
+  /// the sample moment ("reaches": mean S at most 5 points below, mean held-out NLL change at
+  /// most 0.01 nats/token above)?
+  func shrinkageVerdicts() -> [String] {
+    var s: [String] = []
+    let groups = variantGroups()
+    for b in data.batches {
+      for layout in Array(Set(groups.map(\.windows))).sorted() {
+        guard
+          let base = groups.first(where: {
+            $0.B == b && $0.windows == layout && $0.estimator == "none" && $0.label == "10"
+          }), let baseS = Self.mean(base.S), let baseN = Self.mean(base.nll)
+        else { continue }
+        var parts: [String] = []
+        for g in groups where g.B == b && g.windows == layout && g.estimator != "none" && g.dm < 10 {
+          guard let gs = Self.mean(g.S), let gn = Self.mean(g.nll) else { continue }
+          let reaches = gs >= baseS - 5 && gn <= baseN + 0.01
+          parts.append(
+            String(
+              format: "%@ at d_m %@: S %.1f, NLL change %+.4f (%@)", g.estimator, g.label, gs, gn,
+              reaches ? "reaches it" : "does not"))
+        }
+        if !parts.isEmpty {
+          s.append(
+            String(
+              format: "B = %d, %@ windows, against d_m = 10 with the sample moment (S %.1f, NLL change %+.4f): ", b,
+              layout, baseS, baseN)
               + parts.joined(separator: "; ") + ".")
         }
       }
