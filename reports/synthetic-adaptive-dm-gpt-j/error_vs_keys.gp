@@ -1,6 +1,6 @@
 set terminal svg size 1200,900 dynamic enhanced font 'Helvetica,13'
 set output 'error_vs_keys.svg'
-set multiplot layout 2,2 title "Estimated errors (lines; update and output: 90 % band of the RMS error shaded; written and damage: 90 % bound dashed) and actual errors against the reference (circles) against the keys collected"
+set multiplot layout 2,2 title "Estimates (lines); 90 % band of the RMS error (shaded) or bound (dashed); actual error vs the reference (circles)"
 set key top right font ',9'
 set grid
 set logscale xy
@@ -85,7 +85,7 @@ plot 'dm.dat' index 0 using 1:16 with lines dt 2 lw 1 lc 1 notitle, \
 unset multiplot
 set terminal pngcairo size 1200,900 enhanced font 'Helvetica,11'
 set output 'error_vs_keys.png'
-set multiplot layout 2,2 title "Estimated errors (lines; update and output: 90 % band of the RMS error shaded; written and damage: 90 % bound dashed) and actual errors against the reference (circles) against the keys collected"
+set multiplot layout 2,2 title "Estimates (lines); 90 % band of the RMS error (shaded) or bound (dashed); actual error vs the reference (circles)"
 set key top right font ',9'
 set grid
 set logscale xy

@@ -102,6 +102,56 @@ public struct AdaptiveDmWriter {
   }
 
   static let fitTolerances = [0.2, 0.1, 0.05, 0.02]
+  static let coverageBins: [(String, ClosedRange<Double>)] = [
+    ("d_m < 2", 0...1.999_999), ("2 <= d_m < 5", 2...4.999_999), ("5 <= d_m < 10", 5...9.999_999),
+    ("d_m >= 10", 10...Double.greatestFiniteMagnitude),
+  ]
+
+  /// Against the reference, per quantity and range of d_m: how many actual errors lie inside the
+  /// band (matrices) or below the bound (scalars; each probe edit's written fraction on its own),
+  /// the band widened in quadrature by the reference's own error.
+  func coverageTable() -> MarkdownTable {
+    var t = MarkdownTable(["quantity", "band"] + Self.coverageBins.map(\.0))
+    for q in DmCriterion.allCases {
+      var cells: [String] = []
+      for (_, range) in Self.coverageBins {
+        var inside = 0
+        var total = 0
+        for d in draws {
+          for run in d.layers {
+            var fit = run.fit
+            if q != criterion {
+              fit = ConvergenceFit.fit(
+                run.checks.filter { $0.failure == nil }.map { (count: $0.P, error: $0.estimate(q).error) })
+            }
+            let r: Double = {
+              guard d.referenceIsPopulation == false, let n = d.referenceCount, let f = fit else { return 0 }
+              return f.coefficient * pow(Double(n), -f.beta)
+            }()
+            for c in run.checks where c.failure == nil && range.contains(c.dm) {
+              if q == .written, let errs = c.actualWrittenErrors, errs.count == c.writtenUpper.count {
+                for (a, u) in zip(errs, c.writtenUpper) where a.isFinite && u.isFinite {
+                  total += 1
+                  if a <= (u * u + r * r).squareRoot() { inside += 1 }
+                }
+                continue
+              }
+              let e = c.estimate(q)
+              guard let a = c.actual(q), a.isFinite, e.error.isFinite else { continue }
+              total += 1
+              let lo = (e.lower * e.lower + r * r).squareRoot()
+              let hi = (e.upper * e.upper + r * r).squareRoot()
+              if a >= lo && a <= hi { inside += 1 }
+            }
+          }
+        }
+        cells.append(
+          total == 0 ? "-" : String(format: "%d / %d (%.0f %%)", inside, total, 100 * Double(inside) / Double(total)))
+      }
+      t.add([q.rawValue, q == .written || q == .damage ? "bound" : "RMS band"] + cells)
+    }
+    return t
+  }
 
   /// Per layer and quantity: the d_m at which the fitted error reaches each tolerance.
   func fitTable() -> MarkdownTable {
@@ -336,6 +386,12 @@ public struct AdaptiveDmWriter {
       ])
     }
     md += "## Per layer\n\n" + t.render() + "\n"
+    if d0.reference != nil {
+      md += "## How often the actual error is within the estimate\n\n"
+      md +=
+        "Against the reference, every check of every layer and draw (written fractions: every probe edit), by d_m. The nominal rate is \(Self.g(100 * o.confidence)) %.\n\n"
+      md += coverageTable().render() + "\n"
+    }
     md += "## The d_m each tolerance would need (fitted rate, mean over draws)\n\n"
     md +=
       "From each draw's checks, e = c P^-beta is fitted per quantity (the last four checks) and solved for the tolerance: the d_m a run with that --tol and --criterion would stop at (interpolated between checks, extrapolated beyond the last).\n\n"
