@@ -7,6 +7,7 @@ set xlabel "dynamic multiplier d_m (points shifted slightly per series)"
 set title "|held-out NLL change| over 2 key draws: mean and sd; reference dotted"
 set ylabel "|change of mean NLL| (nats/token)"
 set logscale y
+set format y "10^{%L}"
 set arrow from graph 0, first 0.0006431272422835477 to graph 1, first 0.0006431272422835477 nohead dt 3 lw 2 lc rgb 'gray30'
 plot 'variants.dat' index 0 using ($1*(1+0.03*0)):4:5 with yerrorlines lw 2 pt 7 lc 1 title 'packed, none, B = 16', \
      'variants.dat' index 1 using ($1*(1+0.03*1)):4:5 with yerrorlines lw 2 pt 7 lc 2 title 'packed, lw, B = 16', \

@@ -7,6 +7,7 @@ set xlabel "dynamic multiplier d_m (points shifted slightly per series)"
 set title "||dW||/||W0|| (mean over layers) over 2 key draws: mean and sd; reference dotted"
 set ylabel "||dW||_F / ||W0||_F"
 set logscale y
+set format y "10^{%L}"
 set arrow from graph 0, first 0.05692141730508393 to graph 1, first 0.05692141730508393 nohead dt 3 lw 2 lc rgb 'gray30'
 plot 'variants.dat' index 0 using ($1*(1+0.03*0)):6:7 with yerrorlines lw 2 pt 7 lc 1 title 'packed, none, B = 16', \
      'variants.dat' index 1 using ($1*(1+0.03*1)):6:7 with yerrorlines lw 2 pt 7 lc 2 title 'packed, lw, B = 16', \

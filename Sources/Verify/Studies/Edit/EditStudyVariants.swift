@@ -266,6 +266,7 @@ extension EditStudyWriter {
         set title "|held-out NLL change| over \(draws) key draws: mean and sd; reference dotted"
         set ylabel "|change of mean NLL| (nats/token)"
         set logscale y
+        set format y "10^{%L}"
         \(refLine { $0.heldOutNLLChange.map(abs) })
         plot \(series.isEmpty ? "NaN notitle" : plot(4, 5))
         """, in: dir)
@@ -276,6 +277,7 @@ extension EditStudyWriter {
         set title "||dW||/||W0|| (mean over layers) over \(draws) key draws: mean and sd; reference dotted"
         set ylabel "||dW||_F / ||W0||_F"
         set logscale y
+        set format y "10^{%L}"
         \(refLine { EditStudyWriter.mean($0.relativeNorms) })
         plot \(series.isEmpty ? "NaN notitle" : plot(6, 7))
         """, in: dir)
