@@ -139,6 +139,38 @@ import Testing
     #expect(out.layers[0].constraintResidual < 1e-10)
     #expect(abs(out.layers[0].writtenFractions[0] - 1) < 1e-8)
   }
+
+  /// AlphaEdit on a real model (issue 19): the update written into SmolLM2's block 4 leaks at
+  /// most the threshold into C0's directions, `||dW C0||_2 <= t ||dW||_2`, up to the float32
+  /// rounding of the stored weights (`eps_32 ||W0 + dW||_F ||C0||_2`).
+  @Test func alphaEditKeepsToTheNullSpace() throws {
+    let m = try LlamaModel(file: try GGUFFile(path: ModelCache.smolLM2), upToLayer: nil)
+    var config = ModelEditConfig(
+      method: .alphaedit, layers: [4],
+      target: {
+        var t = TargetConfig(); t.steps = 5; return t
+      }())
+    config.alphaEdit = AlphaEditConfig(rule: .energy(0.99))
+    let c0 = try LayerCovariance.collect(
+      model: m, layer: 4, corpus: try TextCorpus.named("fortunes"), count: 2 * m.config.mlpWidth, cache: false)
+    let proj = try NullSpaceProjector(c0: c0, rule: .energy(0.99))
+    #expect(proj.rank > 0 && proj.rank < proj.dk)
+    let w0 = try m.editedWeight(4).converted(to: Double.self)
+    _ = try applyEdits(
+      model: m, requests: [FactSetTests.paris], config: config, covariances: [4: c0],
+      templates: ContextTemplates(templates: ["{}"]))
+    let w1 = try m.editedWeight(4).converted(to: Double.self)
+    let dW = w1 - w0
+    let norm2 = { (x: Matrix<Double>) -> Double in try x.singularValues().max()! }
+    let c0Norm = proj.eigenvalues.last!
+    let rounding = Double(Float.ulpOfOne) * w1.norm(.frobenius) * c0Norm
+    #expect(dW.norm(.frobenius) > 0)
+    let leaked = try norm2(dW * c0)
+    let size = try norm2(dW)
+    #expect(
+      leaked <= proj.largestKept! * size + rounding,
+      "leakage \(leaked / size), t \(proj.largestKept!), rounding \(rounding / size)")
+  }
 }
 
 @Suite("The fact fixture") struct FactFixtureTests {

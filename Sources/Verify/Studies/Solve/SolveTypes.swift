@@ -125,6 +125,11 @@ public struct SolveOptions: Sendable {
 
   /// Checks every option (both methods' configs and the iterative routes') before any work.
   public func validate(for method: EditMethod) throws(EditError) {
+    guard method != .alphaedit else {
+      throw .badInput(
+        "the route comparison covers rome, emmet and memit; AlphaEdit's three routes: verify edit --method alphaedit --route code|symmetric|reduced"
+      )
+    }
     // Both configs, whatever the method: a NaN given for an unused parameter is still a mistake.
     try MEMITConfig(lambda: lambda, epsilon: epsilon).validate()
     try EMMETConfig(alpha: alpha).validate()
