@@ -93,6 +93,12 @@ struct RankCommand: ParsableCommand {
   @Flag(help: "Compute the full eigenvalue spectrum (slower; adds effective rank).")
   var spectrum = false
 
+  @Option(
+    help:
+      "Sums of k k^T: fp64 (this suite's), or also fp32 (a running float32 sum over the token stream, as the seed code's layer_stats_dynamic): C0 from both, and their difference."
+  )
+  var sums: String = "fp64"
+
   @Option(help: "With --spectrum: write the eigenvalues of C0 for each d_m as .npy into this directory.")
   var spectrumOut: String?
 
@@ -224,9 +230,11 @@ struct RankCommand: ParsableCommand {
       keyStream = file
       edits = .followingPreserved
     }
-    let study = RankStudy(
+    var study = RankStudy(
       keys: keyStream, edits: batch > 0 ? edits : .none, budgets: budgets, batch: batch, lambda: lambda,
       spectrum: spectrum)
+    guard sums == "fp64" || sums == "fp32" else { throw CLIError("--sums: fp64 or fp32, got '\(sums)'") }
+    study.fp32Sums = sums == "fp32"
     let rows: [RankRow]
     do {
       rows = try study.run(
@@ -304,12 +312,19 @@ struct RankCommand: ParsableCommand {
       ])
     }
     add("C0", r.C0)
+    if let c = r.C0_fp32_sums { add("C0 (fp32 sums)", c) }
     if let c = r.C_eff { add("C_eff", c) }
     if let d = r.D { add("D", d) }
     var s =
       "\n== \(r.budget)  P = \(r.P)\(r.available.map { " of \($0)" } ?? "")  d_k = \(r.d_k)  B = \(r.B)  (\(String(format: "%.1f", r.seconds)) s)\n"
     s += t.render()
     s += "\n  C0 eig_min: \(r.C0.eigMinNote)"
+    if let e = r.fp32_sum_error_frobenius {
+      s +=
+        "\n  fp32 sums: ||C0_fp32 - C0||_F = \(sci(e)) (\(sci(e / max(r.C0.eigMax, .leastNormalMagnitude))) of eig_max)"
+        + (r.C0.eigMin.map { m in m > 0 ? String(format: ", %.3g x eig_min", e / m) : "" } ?? "")
+        + ((r.C0_fp32_sums?.eigMin).map { $0 < 0 ? "; C0 from fp32 sums is INDEFINITE (eig_min \(sci($0)))" : "" } ?? "")
+    }
     s +=
       "\n  time: "
       + r.phases.sorted { $0.value > $1.value }.map { "\($0.key) \(String(format: "%.1f", $0.value)) s" }.joined(

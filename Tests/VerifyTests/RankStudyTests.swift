@@ -34,6 +34,33 @@ import Testing
   }
 
   /// Keys from a matrix: rank deficiency at d_m < 1 is exact (P < d_k keys span P dimensions).
+  /// `--sums fp32`: C0 from a running float32 sum over the key chunks differs from the fp64
+  /// one, and by no more than the summation bound: each entry of a float32 sum of `P` products
+  /// of float32 keys (exact: the keys are float32 numbers) is within `gamma_P (|K||K|ᵀ)_ij`,
+  /// `gamma_P = P u / (1 - P u)`, `u = 2^-24`, and the division by `P` adds one rounding.
+  @Test func fp32SumsStayWithinTheSummationBound() throws {
+    let dk = 24
+    let n = 3000
+    let k = (GSLRandom(seed: 4).gaussianMatrix(dk, n, as: Float.self)).converted(to: Double.self)
+    var study = RankStudy(
+      keys: MatrixKeyStream(k, name: "unit"), edits: .none, dms: [10, 100], batch: 0, lambda: 1, spectrum: false)
+    study.fp32Sums = true
+    study.chunk = 256
+    let rows = try study.run()
+    var absK = k
+    for i in 0..<absK.storage.count { absK.storage[i] = abs(absK.storage[i]) }
+    for r in rows {
+      let sub = absK.submatrix(rows: 0..<dk, columns: 0..<r.P)
+      let u = Double(Float.ulpOfOne) / 2
+      let gamma = Double(r.P) * u / (1 - Double(r.P) * u)
+      let bound = (gamma + u) * (try sub.gram()).norm(.frobenius) / Double(r.P)
+      let e = try #require(r.fp32_sum_error_frobenius)
+      #expect(e > 0, "the fp32 sums were not used")
+      #expect(e <= bound, "P = \(r.P): \(e) > \(bound)")
+      #expect(r.C0_fp32_sums?.choleskyFp64 == "ok")
+    }
+  }
+
   @Test func fewerKeysThanDimensions() throws {
     let k: Matrix<Double> = GSLRandom(seed: 8).gaussianMatrix(50, 200)
     let rows = try RankStudy(

@@ -60,13 +60,17 @@ public struct RankRow: Encodable, Sendable {
   public var D: SymmetricReport?
   /// Why `D` is missing when a batch was requested.
   public var D_note: String?
+  /// With fp32 sums (the seed code's way: a running float32 `mom2` over the token stream):
+  /// `C0` from those sums, analysed as the editors see it, and `||C0_fp32 - C0||_F`.
+  public var C0_fp32_sums: SymmetricReport? = nil
+  public var fp32_sum_error_frobenius: Double? = nil
   public var seconds: Double
   /// Wall-clock seconds per phase of this `d_m` (keys for the increment from the previous `d_m`).
   public var phases: [String: Double]
 
   enum CodingKeys: String, CodingKey {
     case dm, budget, P, available, d_k, B, lambda, synthetic, model, keys, corpus, tokens, C0, C_eff, D, D_note,
-      seconds, phases
+      seconds, phases, C0_fp32_sums, fp32_sum_error_frobenius
   }
 
   /// Missing matrices are explicit `null`s, so scripts can rely on the keys.
@@ -90,6 +94,10 @@ public struct RankRow: Encodable, Sendable {
     try c.encode(D_note, forKey: .D_note)
     try c.encode(seconds, forKey: .seconds)
     try c.encode(phases, forKey: .phases)
+    if let C0_fp32_sums {
+      try c.encode(C0_fp32_sums, forKey: .C0_fp32_sums)
+      try c.encode(fp32_sum_error_frobenius, forKey: .fp32_sum_error_frobenius)
+    }
   }
 }
 
@@ -127,6 +135,9 @@ public struct RankStudy {
   public var lambda: Double
   public var spectrum: Bool
   public var chunk = 2048
+  /// Also accumulate the sums in float32, chunk by chunk (`ssyrk` into a running fp32 sum), as
+  /// the seed code's `layer_stats_dynamic` does with uncast keys, and analyse that `C0` too.
+  public var fp32Sums = false
 
   public init(keys: KeyStream, edits: EditKeySource, dms: [Double], batch: Int, lambda: Double, spectrum: Bool) {
     self.init(
@@ -166,6 +177,7 @@ public struct RankStudy {
     let identity = StatsIdentity(
       model: modelName, layer: layer, dk: dk, corpus: corpus, keyPrecision: keys.keyPrecision)
     var acc = SecondMomentAccumulator(identity: identity)
+    var sum32 = fp32Sums ? Matrix<Float>(rows: dk, columns: dk) : Matrix<Float>(rows: 0, columns: 0)
 
     // Edit keys: the same for every d_m.
     var editKeys: Matrix<Double>? = nil
@@ -196,9 +208,27 @@ public struct RankStudy {
       let dm = Double(p) / Double(dk)
       let t0 = Date()
       var phases = PhaseTimer()
-      try acc.accumulate(
-        from: keys, until: p, chunk: chunk, progress: { done, _ in keyProgress(done, counts.last!) },
-        timing: { phases.add($0, $1) })
+      if fp32Sums {
+        while acc.count < p {
+          let n = min(chunk, p - acc.count)
+          let k = try phases.time(keys.productionPhase) { try keys.nextKeys(n) }
+          try phases.time("keys: accumulate (fp64 and fp32 sums)") {
+            switch k {
+            case .fp32(let m):
+              try acc.add(keys: m)
+              try sum32.addGram(of: m)
+            case .fp64(let m):
+              try acc.add(keys: m)
+              try sum32.addGram(of: m.converted(to: Float.self))
+            }
+          }
+          keyProgress(acc.count, counts.last!)
+        }
+      } else {
+        try acc.accumulate(
+          from: keys, until: p, chunk: chunk, progress: { done, _ in keyProgress(done, counts.last!) },
+          timing: { phases.add($0, $1) })
+      }
       let c0 = try phases.time("C0 = sum / P") { () throws(StatsError) in try acc.mean() }
       let mp = MarchenkoPastur.conditionPrediction(dynamicMultiplier: Double(p) / Double(dk))
       progress("d_m = \(dm): C0")
@@ -227,6 +257,16 @@ public struct RankStudy {
           dNote = "D = K_E^T C0^-1 K_E not computed: C0's fp64 Cholesky fails at pivot \(c.info)"
         }
       }
+      var r32: SymmetricReport? = nil
+      var err32: Double? = nil
+      if fp32Sums {
+        progress("d_m = \(dm): C0 from fp32 sums")
+        let c32 = ((1 / Float(p)) * sum32).converted(to: Double.self)
+        err32 = (c32 - c0).norm(.frobenius)
+        r32 = try phases.time("analyse C0 (fp32 sums)") { () throws(LinalgError) in
+          try SymmetricReport.analyze(c32, spectrum: spectrum, mpPrediction: nil, progress: progress)
+        }
+      }
       rows.append(
         RankRow(
           dm: dm, budget: budget.description, P: p,
@@ -235,7 +275,8 @@ public struct RankStudy {
           model: modelName, keys: keysDescription, corpus: corpus == "synthetic" ? nil : corpus,
           tokens: keys.tokensRun, C0: r0,
           C_eff: rEff,
-          D: rD, D_note: dNote, seconds: Date().timeIntervalSince(t0), phases: phases.seconds))
+          D: rD, D_note: dNote, C0_fp32_sums: r32, fp32_sum_error_frobenius: err32,
+          seconds: Date().timeIntervalSince(t0), phases: phases.seconds))
     }
     return rows
   }
