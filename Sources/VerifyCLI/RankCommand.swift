@@ -179,7 +179,8 @@ struct RankCommand: ParsableCommand {
         let text = try TextCorpus.named(corpus)
         let dk = m.keyWidth
         try checkMemory(
-          rankStudyMemoryBytes(dk: dk, width: m.width, mlp: .isotropic, chunk: 2048, spectrum: spectrum),
+          rankStudyMemoryBytes(
+            dk: dk, width: m.width, mlp: .isotropic, chunk: 2048, spectrum: spectrum, fp32Sums: sums == "fp32"),
           what: "the rank study at d_k = \(dk)")
         keyStream = try ModelKeySource(model: m, layer: layer, corpus: text, context: context, seed: UInt64(seed))
         edits = .stream(
@@ -197,7 +198,8 @@ struct RankCommand: ParsableCommand {
       }
       let p = try base.scaled(scale)
       note = p.note
-      let need = rankStudyMemoryBytes(dk: p.keyWidth, width: p.width, mlp: p.mlp, chunk: 2048, spectrum: spectrum)
+      let need = rankStudyMemoryBytes(
+        dk: p.keyWidth, width: p.width, mlp: p.mlp, chunk: 2048, spectrum: spectrum, fp32Sums: sums == "fp32")
       try checkMemory(need, what: "\(p.name) at d_k = \(p.keyWidth)")
       keyStream = SyntheticKeySource(profile: p, seed: seed)
       edits = .stream(SyntheticKeySource(profile: p, seed: seed &+ 1))
@@ -225,7 +227,9 @@ struct RankCommand: ParsableCommand {
       }
       // The keys are streamed from the file in chunks: memory is C0 and its copies, not the file.
       try checkMemory(
-        Double(rankStudyMemoryBytes(dk: dk, width: 0, mlp: .isotropic, chunk: 2048, spectrum: spectrum)),
+        Double(
+          rankStudyMemoryBytes(
+            dk: dk, width: 0, mlp: .isotropic, chunk: 2048, spectrum: spectrum, fp32Sums: sums == "fp32")),
         what: "the rank study at d_k = \(dk) from \(path)", advice: "d_k is the file's; nothing smaller helps")
       keyStream = file
       edits = .followingPreserved
@@ -267,7 +271,8 @@ struct RankCommand: ParsableCommand {
     let s = try FrameworkStatistics(url: URL(fileURLWithPath: path))
     let dk = s.dk
     try checkMemory(
-      Double(rankStudyMemoryBytes(dk: dk, width: 0, mlp: .isotropic, chunk: 0, spectrum: spectrum)),
+      Double(
+        rankStudyMemoryBytes(dk: dk, width: 0, mlp: .isotropic, chunk: 0, spectrum: spectrum, fp32Sums: sums == "fp32")),
       what: "analysing C0 of \(path) (d_k = \(dk))", advice: "d_k is the file's; nothing smaller helps")
     let (row, asym) = try Verify.analyseStatistics(s, source: path, lambda: lambda, spectrum: spectrum) {
       progress.begin($0)

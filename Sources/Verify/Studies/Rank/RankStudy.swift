@@ -113,10 +113,13 @@ struct PhaseTimer {
 }
 
 /// Memory a rank study needs, estimated before allocating anything.
-public func rankStudyMemoryBytes(dk: Int, width: Int, mlp: MLPKind, chunk: Int, spectrum: Bool) -> Int {
+public func rankStudyMemoryBytes(
+  dk: Int, width: Int, mlp: MLPKind, chunk: Int, spectrum: Bool, fp32Sums: Bool = false
+) -> Int {
   let n2 = dk * dk * 8
-  // sum, mean C0, Cholesky copy, pstrf copy, fp32 copy (half), C_eff (+ its copies), eigen workspace
-  let matrices = 5 * n2 + n2 / 2 + (spectrum ? n2 : 0)
+  // sum, mean C0, Cholesky copy, pstrf copy, fp32 copy (half), C_eff (+ its copies), eigen
+  // workspace; with fp32 sums: the float32 sum (half) and its C0 with the difference (two).
+  let matrices = 5 * n2 + n2 / 2 + (spectrum ? n2 : 0) + (fp32Sums ? n2 / 2 + 2 * n2 : 0)
   let keys = chunk * dk * (4 + 8) + chunk * width * 4
   let weights = SyntheticKeySource.weightBytes(SyntheticProfile(name: "", width: width, keyWidth: dk, mlp: mlp))
   return matrices + keys + weights
