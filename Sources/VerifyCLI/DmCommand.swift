@@ -152,9 +152,8 @@ struct DmCommand: ParsableCommand {
   func run() throws {
     let progress = Progress(quiet: quiet)
     if let from, let out {
-      let dec = reportJSONDecoder()
       let draws: [AdaptiveDmData]
-      do { draws = try dec.decode([AdaptiveDmData].self, from: Data(contentsOf: URL(fileURLWithPath: from))) } catch {
+      do { draws = try AdaptiveDmData.load(from) } catch {
         throw CLIError("cannot read \(from) as a verify dm result: \(error)")
       }
       guard !draws.isEmpty else { throw CLIError("\(from) holds no draws") }

@@ -94,9 +94,8 @@ struct StudyCommand: ParsableCommand {
     _ path: String, layers: [Int], model: any LanguageModel, draws: Int, layouts: [WindowLayout],
     notes: inout [String]
   ) throws -> [[Int: Int]] {
-    let dec = reportJSONDecoder()
     let runs: [AdaptiveDmData]
-    do { runs = try dec.decode([AdaptiveDmData].self, from: Data(contentsOf: URL(fileURLWithPath: path))) } catch {
+    do { runs = try AdaptiveDmData.load(path) } catch {
       throw CLIError("--adaptive \(path): not a verify dm result (dm.json): \(error)")
     }
     guard runs.count >= draws else {

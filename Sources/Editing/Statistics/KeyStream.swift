@@ -186,9 +186,12 @@ extension SecondMomentAccumulator {
   /// until `count` keys are in. `progress(done, count)` after each chunk; `timing(phase,
   /// seconds)` gets the time of producing (``KeyStream/productionPhase``) and of adding
   /// ("keys: accumulate (dsyrk, fp64)") each chunk.
+  ///
+  /// `also`, when given, receives every chunk after it was added (a second sum in another
+  /// precision), timed as its own phase `also.phase`.
   public mutating func accumulate(
     from stream: KeyStream, until count: Int, chunk: Int = 2048, progress: (Int, Int) -> Void = { _, _ in },
-    timing: (String, Double) -> Void = { _, _ in }
+    timing: (String, Double) -> Void = { _, _ in }, also: (phase: String, add: (KeyChunk) throws -> Void)? = nil
   ) throws {
     precondition(chunk >= 1)
     while self.count < count {
@@ -202,6 +205,11 @@ extension SecondMomentAccumulator {
       }
       timing(stream.productionPhase, t1.timeIntervalSince(t0))
       timing("keys: accumulate (dsyrk, fp64)", Date().timeIntervalSince(t1))
+      if let also {
+        let t2 = Date()
+        try also.add(keys)
+        timing(also.phase, Date().timeIntervalSince(t2))
+      }
       progress(self.count, count)
     }
   }

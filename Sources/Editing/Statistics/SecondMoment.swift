@@ -90,10 +90,12 @@ public struct SecondMomentAccumulator: Sendable {
     count += keys.columns
     if normFourthSum != nil {
       var s4 = 0.0
+      // ||k||^2 per column by BLAS ddot (vectorised; this is on the statistics path).
       wide.storage.withUnsafeBufferPointer { p in
+        let n = Int32(dk)
         for j in 0..<wide.columns {
-          var s2 = 0.0
-          for i in 0..<dk { s2 += p[j * dk + i] * p[j * dk + i] }
+          let col = p.baseAddress! + j * dk
+          let s2 = Double.dot(n, col, 1, col, 1)
           s4 += s2 * s2
         }
       }

@@ -189,6 +189,13 @@ public struct AdaptiveDmData: Codable, Sendable {
   public var commandLine: String?
 }
 
+extension AdaptiveDmData {
+  /// The draws of a `dm.json` (what ``AdaptiveDmWriter`` writes).
+  public static func load(_ path: String) throws -> [AdaptiveDmData] {
+    try reportJSONDecoder().decode([AdaptiveDmData].self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+  }
+}
+
 /// The adaptive key count (`verify dm`): keys of every layer are collected window by window
 /// into `G` groups (window `w` in group `w mod G`); at checks spaced by the fitted convergence
 /// rate, the update operator, its output on preserved keys, written fractions and damage of the

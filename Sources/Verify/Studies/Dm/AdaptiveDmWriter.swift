@@ -19,19 +19,54 @@ public struct AdaptiveDmWriter {
   var options: AdaptiveDmOptions { draws[0].options }
   var criterion: DmCriterion { options.criterion }
 
-  /// The reference's own error at a layer of a draw (the fitted rate at the reference's key
-  /// count), when the reference is an independent sample; 0 when it is the whole population.
-  func referenceError(_ run: DmLayerResult, _ d: AdaptiveDmData) -> Double {
-    guard d.referenceIsPopulation == false, let n = d.referenceCount, let f = run.fit else { return 0 }
+  /// The fitted rate of quantity `q` over a layer's checks (the run's own fit for the criterion).
+  func fit(_ q: DmCriterion, _ run: DmLayerResult) -> ConvergenceFit? {
+    q == criterion
+      ? run.fit
+      : ConvergenceFit.fit(run.checks.filter { $0.failure == nil }.map { (count: $0.P, error: $0.estimate(q).error) })
+  }
+
+  /// The reference's own error for quantity `q` at a layer of a draw (the fitted rate at the
+  /// reference's key count), when the reference is an independent sample; 0 when it is the
+  /// whole population.
+  func referenceError(_ run: DmLayerResult, _ d: AdaptiveDmData, _ q: DmCriterion? = nil) -> Double {
+    guard d.referenceIsPopulation == false, let n = d.referenceCount, let f = fit(q ?? criterion, run) else {
+      return 0
+    }
     return f.coefficient * pow(Double(n), -f.beta)
   }
 
-  /// The band for the actual error: the estimate's band widened in quadrature by the reference's own error.
-  func actualBand(_ c: DmCheck, _ run: DmLayerResult, _ d: AdaptiveDmData) -> (Double, Double) {
-    let e = c.estimate(criterion)
-    let r = referenceError(run, d)
-    return ((e.lower * e.lower + r * r).squareRoot(), (e.upper * e.upper + r * r).squareRoot())
+  /// How the actual errors of quantity `q` in the checks of `run` that `include` selects fall
+  /// against the estimate: inside the band (matrices) or below the bound (scalars; each probe
+  /// edit's written fraction on its own), and below the upper end, the band widened in
+  /// quadrature by the reference's own error.
+  func coverage(_ q: DmCriterion, _ run: DmLayerResult, _ d: AdaptiveDmData, include: (DmCheck) -> Bool = { _ in true })
+    -> (inside: Int, below: Int, total: Int)
+  {
+    let r = referenceError(run, d, q)
+    var (inside, below, total) = (0, 0, 0)
+    for c in run.checks where c.failure == nil && include(c) {
+      if q == .written, let errs = c.actualWrittenErrors, errs.count == c.writtenUpper.count {
+        for (a, u) in zip(errs, c.writtenUpper) where a.isFinite && u.isFinite {
+          total += 1
+          if a <= (u * u + r * r).squareRoot() {
+            inside += 1
+            below += 1
+          }
+        }
+        continue
+      }
+      let e = c.estimate(q)
+      guard let a = c.actual(q), a.isFinite, e.error.isFinite else { continue }
+      let lo = (e.lower * e.lower + r * r).squareRoot()
+      let hi = (e.upper * e.upper + r * r).squareRoot()
+      total += 1
+      if a >= lo && a <= hi { inside += 1 }
+      if a <= hi { below += 1 }
+    }
+    return (inside, below, total)
   }
+
   var layers: [Int] { draws[0].layers.map(\.layer) }
 
   static func g(_ x: Double?, _ digits: Int = 3) -> String {
@@ -67,25 +102,10 @@ public struct AdaptiveDmWriter {
       for d in draws {
         guard let run = d.layers.first(where: { $0.layer == l }) else { continue }
         refErrors.append(referenceError(run, d))
-        for c in run.checks where c.failure == nil {
-          // Written fractions: every probe edit against its own bound.
-          if criterion == .written, let errs = c.actualWrittenErrors, errs.count == c.writtenUpper.count {
-            let r = referenceError(run, d)
-            for (a, u) in zip(errs, c.writtenUpper) where a.isFinite && u.isFinite {
-              withActual += 1
-              if a <= (u * u + r * r).squareRoot() {
-                inside += 1
-                below += 1
-              }
-            }
-            continue
-          }
-          guard let a = c.actual(criterion), a.isFinite, c.estimate(criterion).error.isFinite else { continue }
-          let (lo, hi) = actualBand(c, run, d)
-          withActual += 1
-          if a >= lo && a <= hi { inside += 1 }
-          if a <= hi { below += 1 }
-        }
+        let c = coverage(criterion, run, d)
+        inside += c.inside
+        below += c.below
+        withActual += c.total
       }
       let runs = draws.compactMap { d in d.layers.first { $0.layer == l } }
       let stops = runs.filter(\.converged).compactMap(\.final)
@@ -119,30 +139,9 @@ public struct AdaptiveDmWriter {
         var total = 0
         for d in draws {
           for run in d.layers {
-            var fit = run.fit
-            if q != criterion {
-              fit = ConvergenceFit.fit(
-                run.checks.filter { $0.failure == nil }.map { (count: $0.P, error: $0.estimate(q).error) })
-            }
-            let r: Double = {
-              guard d.referenceIsPopulation == false, let n = d.referenceCount, let f = fit else { return 0 }
-              return f.coefficient * pow(Double(n), -f.beta)
-            }()
-            for c in run.checks where c.failure == nil && range.contains(c.dm) {
-              if q == .written, let errs = c.actualWrittenErrors, errs.count == c.writtenUpper.count {
-                for (a, u) in zip(errs, c.writtenUpper) where a.isFinite && u.isFinite {
-                  total += 1
-                  if a <= (u * u + r * r).squareRoot() { inside += 1 }
-                }
-                continue
-              }
-              let e = c.estimate(q)
-              guard let a = c.actual(q), a.isFinite, e.error.isFinite else { continue }
-              total += 1
-              let lo = (e.lower * e.lower + r * r).squareRoot()
-              let hi = (e.upper * e.upper + r * r).squareRoot()
-              if a >= lo && a <= hi { inside += 1 }
-            }
+            let c = coverage(q, run, d) { range.contains($0.dm) }
+            inside += c.inside
+            total += c.total
           }
         }
         cells.append(
@@ -158,11 +157,7 @@ public struct AdaptiveDmWriter {
     var t = MarkdownTable(["layer", "quantity", "beta"] + Self.fitTolerances.map { "tol \(Self.g($0))" })
     for l in layers {
       for q in DmCriterion.allCases {
-        let fits = draws.compactMap { d -> ConvergenceFit? in
-          guard let run = d.layers.first(where: { $0.layer == l }) else { return nil }
-          return ConvergenceFit.fit(
-            run.checks.filter { $0.failure == nil }.map { (count: $0.P, error: $0.estimate(q).error) })
-        }
+        let fits = draws.compactMap { d in d.layers.first(where: { $0.layer == l }).flatMap { fit(q, $0) } }
         guard !fits.isEmpty else { continue }
         let dk = Double(draws[0].dk)
         t.add(

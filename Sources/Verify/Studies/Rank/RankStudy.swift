@@ -211,27 +211,19 @@ public struct RankStudy {
       let dm = Double(p) / Double(dk)
       let t0 = Date()
       var phases = PhaseTimer()
-      if fp32Sums {
-        while acc.count < p {
-          let n = min(chunk, p - acc.count)
-          let k = try phases.time(keys.productionPhase) { try keys.nextKeys(n) }
-          try phases.time("keys: accumulate (fp64 and fp32 sums)") {
-            switch k {
-            case .fp32(let m):
-              try acc.add(keys: m)
-              try sum32.addGram(of: m)
-            case .fp64(let m):
-              try acc.add(keys: m)
-              try sum32.addGram(of: m.converted(to: Float.self))
+      try acc.accumulate(
+        from: keys, until: p, chunk: chunk, progress: { done, _ in keyProgress(done, counts.last!) },
+        timing: { phases.add($0, $1) },
+        also: fp32Sums
+          ? (
+            "keys: accumulate (ssyrk, fp32 sums)",
+            { k in
+              switch k {
+              case .fp32(let m): try sum32.addGram(of: m)
+              case .fp64(let m): try sum32.addGram(of: m.converted(to: Float.self))
+              }
             }
-          }
-          keyProgress(acc.count, counts.last!)
-        }
-      } else {
-        try acc.accumulate(
-          from: keys, until: p, chunk: chunk, progress: { done, _ in keyProgress(done, counts.last!) },
-          timing: { phases.add($0, $1) })
-      }
+          ) : nil)
       let c0 = try phases.time("C0 = sum / P") { () throws(StatsError) in try acc.mean() }
       let mp = MarchenkoPastur.conditionPrediction(dynamicMultiplier: Double(p) / Double(dk))
       progress("d_m = \(dm): C0")
