@@ -15,6 +15,8 @@ struct SolveCommand: ParsableCommand {
       """
       Computes the same ROME/EMMET/MEMIT update by independent routes and compares them with the reference (MEMIT: Cholesky of C_eff; EMMET/ROME: Cholesky of C0 then D): the other factorization path (identity 1), GSL's own Cholesky, CG preconditioned by an fp32 Cholesky factor, Jacobi-preconditioned CG (a diagnostic baseline), block-preconditioned MINRES on the KKT system, preconditioned LSQR on the stacked least-squares objective, and GSL's BFGS on the objective for small instances.
 
+      AlphaEdit (--method alphaedit, --threshold T or --energy F, --l2 L, --kp KP.npy): the projector P = U U^T from C0's eigenvectors under the rule; reference Cholesky of S = P A P + L I (A = K_E K_E^T + K_p K_p^T), against the code's LU of P A + L I, the reduced r x r system, GSL's Cholesky of S, the projector from GSL's eigenvectors (with Davis-Kahan's bound on ||P_GSL - P||), matrix-free CG on S and LSQR on the damped objective, all judged by their FERR on S; and the identities on the reference: dW (I - P) = 0 to roundoff, ||dW C0||_2 <= t ||dW||_2 (t the largest eigenvalue kept) plus roundoff.
+
       Judging is a-posteriori. Every result is an approximate solution of one symmetric system whose exact solution is the update (A dW^T = K_E R^T with A = s C0 + K_E K_E^T when lambda or alpha > 0; the KKT system when alpha = 0). Its residual there gives LAPACK's forward error bound FERR (as ?porfs, for the unrefined result). A route agrees when, row by row, its difference to the reference is within 3x the sum of both FERRs (3: the norm estimator's usual accuracy), and, for routes that claim it (Cholesky of A, converged CG), its backward error on the system is within its claim (30 n eps; rtol + 30 n eps). A bound that reaches 1 guarantees no digit: such a route is "cannot be judged". Direct routes are judged on --bound-rows rows of dW (default 64); CG, MINRES and LSQR solve --sample columns or rows (default 8).
 
       Synthetic inputs: keys from the profile (as `verify rank`), W0 ~ N(0, 1/d_k), V_E = W0 K_E + a random change of the same size. Real models (--model smollm2 --layer L): W0 is blk.L.ffn_down (d x d_k, dequantised), C0 the mean second moment of P real keys over the corpus, K_E B keys from another stream of the corpus, V_E = W0 K_E + a random change of the same size. --npy DIR reads W0.npy, K0.npy (or C0.npy, the mean second moment), KE.npy, VE.npy.
@@ -24,6 +26,7 @@ struct SolveCommand: ParsableCommand {
         verify solve --model llama2 --dm 1 --batch 16 --method memit --scale 0.1 --json
         verify solve --npy inputs/ --method memit --lambda 5000
         verify solve --model smollm2 --layer 4 --dm 2 --batch 16 --method memit
+        verify solve --model llama2 --scale 0.25 --dm 2 --method alphaedit --energy 0.99
       """)
   )
 
@@ -39,8 +42,18 @@ struct SolveCommand: ParsableCommand {
     help: "Real models: tokens per forward window (default 256, or the model's context length when shorter).")
   var context: Int?
   @Option(help: "Directory with W0.npy, K0.npy or C0.npy, KE.npy, VE.npy.") var npy: String?
-  @Option(help: "rome, emmet or memit (AlphaEdit's three routes: verify edit --method alphaedit --route).")
+  @Option(help: "rome, emmet, memit or alphaedit.")
   var method: EditMethod = .memit
+  @Option(
+    parsing: .unconditional,
+    help: "AlphaEdit: eigenvalues of C0 below this span the protected null space (default 0.02, its code's).")
+  var threshold: Double?
+  @Option(
+    parsing: .unconditional,
+    help: "AlphaEdit: instead, the null space is outside the largest eigenvalues holding this fraction of tr(C0).")
+  var energy: Double?
+  @Option(parsing: .unconditional, help: "AlphaEdit's ridge L (default 10, its code's).") var l2: Double?
+  @Option(help: "AlphaEdit: KP.npy, the keys of earlier edits (d_k x n).") var kp: String?
   @Option(parsing: .unconditional, help: "Dynamic multiplier d_m (--model; default 2).") var dm: Double?
   @Option(parsing: .unconditional, help: "Number of edits B (--model; default 16, ROME uses 1).") var batch: Int?
   @Option(parsing: .unconditional, help: "Shrink all widths by this factor, 0 < f <= 1 (synthetic; default 1).")
@@ -76,15 +89,31 @@ struct SolveCommand: ParsableCommand {
     return o
   }
 
+  /// AlphaEdit's config from `--threshold`/`--energy` and `--l2`.
+  var alphaEditConfig: AlphaEditConfig {
+    var c = AlphaEditConfig()
+    if let energy { c.rule = .energy(energy) } else if let threshold { c.rule = .below(threshold) }
+    if let l2 { c.ridge = l2 }
+    return c
+  }
+
   func validate() throws {
     if (model == nil) == (npy == nil) { throw ValidationError("give exactly one of --model NAME or --npy DIR") }
-    guard method != .alphaedit else {
-      throw ValidationError(
-        "--method alphaedit: verify solve compares rome, emmet and memit so far; AlphaEdit's three routes are verify edit --method alphaedit --route code|symmetric|reduced"
-      )
+    guard threshold == nil || energy == nil else { throw ValidationError("--threshold and --energy: give one of them") }
+    if method == .alphaedit {
+      try refuseIgnored(
+        [
+          ("--lambda", lambda != MEMITConfig.defaultLambda), ("--alpha", alpha != EMMETConfig.defaultAlpha),
+          ("--eps", eps != 0),
+        ],
+        mode: "--method alphaedit (its parameters are --threshold/--energy and --l2)")
+    } else {
+      try refuseIgnored(
+        [("--threshold", threshold != nil), ("--energy", energy != nil), ("--l2", l2 != nil), ("--kp", kp != nil)],
+        mode: "--method \(method.rawValue) (they are AlphaEdit's)")
     }
     try checkOptions {
-      try options.validate(for: method)
+      if method == .alphaedit { try alphaEditConfig.validate() } else { try options.validate(for: method) }
       if let dm { try KeyBudget.dynamicMultiplier(dm).validate() }
       if let batch { try ParameterError.count("B", batch, in: 1...Int.max) }
       if let scale { try ParameterError.fraction("scale", scale) }
@@ -137,7 +166,13 @@ struct SolveCommand: ParsableCommand {
     let header = built.header
     let o = options
     let cmp: SolveComparison
-    cmp = try compareRoutes(problem, method: method, options: o, progress: { progress.begin($0) })
+    if method == .alphaedit {
+      let kpm = try kp.map { try NPY.read(URL(fileURLWithPath: $0), as: Double.self, requireFinite: true) }
+      cmp = try compareAlphaEditRoutes(
+        problem, config: alphaEditConfig, previousKeys: kpm, options: o, progress: { progress.begin($0) })
+    } else {
+      cmp = try compareRoutes(problem, method: method, options: o, progress: { progress.begin($0) })
+    }
     progress.finish()
     if json {
       try printJSON(cmp)
@@ -146,7 +181,11 @@ struct SolveCommand: ParsableCommand {
       return
     }
     print(header)
-    let param = cmp.lambda.map { "lambda = \(sci($0))" } ?? "alpha = \(sci(cmp.alpha ?? 0))"
+    let param =
+      cmp.nullSpace.map {
+        "\($0.rule), rank \($0.rank) of \(cmp.d_k), L = \(sci($0.ridge)), K_p: \($0.previousKeys) keys"
+      }
+      ?? cmp.lambda.map { "lambda = \(sci($0))" } ?? "alpha = \(sci(cmp.alpha ?? 0))"
     print(
       "\(method.rawValue.uppercased()) (\(param)), fp64; reference: \(cmp.reference); bounds on \(cmp.boundingSystem), kappa ~ \(sci(cmp.kappa))\n"
     )
@@ -165,6 +204,11 @@ struct SolveCommand: ParsableCommand {
       ])
     }
     print(t.render())
+    if let c = cmp.nullSpace {
+      print(
+        "\nidentities on the reference: ||dW (I - P)||/||dW|| = \(sci(c.outsideNullSpace)) (bound \(sci(c.outsideBound))), ||dW C0||_2/||dW||_2 = \(sci(c.leakage)) (bound \(sci(c.leakageBound)); largest eigenvalue kept \(c.largestKept.map(sci) ?? "-"), smallest excluded \(c.smallestExcluded.map(sci) ?? "-"))"
+      )
+    }
     print("\nverdict: \(cmp.agree ? "AGREE" : (cmp.referenceFailed ? "COULD NOT RUN" : "DISAGREE")) - \(cmp.verdict)")
     if cmp.referenceFailed { throw CLIError("could not run (exit status 3): \(cmp.verdict)", status: .couldNotRun) }
     if !cmp.agree { throw VerificationFailed("routes DISAGREE (exit status 1): \(cmp.verdict)") }

@@ -31,7 +31,25 @@ struct StudyCommand: ParsableCommand {
 
   @Option(help: "Real model: smollm2, gemma3, a PATH.gguf or a Hugging Face model folder.") var model: String =
     "smollm2"
-  @Option(help: "rome, emmet or memit.") var method: EditMethod = .memit
+  @Option(
+    help:
+      "rome, emmet, memit or alphaedit; with --sequential a comma-separated list (the methods run side by side on the same keys)."
+  )
+  var method: String = "memit"
+  @Option(
+    parsing: .unconditional,
+    help:
+      "Sequential editing: T rounds of B edits on the same weights (--batch gives one B), each round on the model as edited so far."
+  )
+  var sequential: Int?
+  @Option(help: "With --sequential: C0 modes, comma-separated: fixed (the unedited model's) and/or recollect.")
+  var c0: String = "fixed,recollect"
+  @Option(parsing: .unconditional, help: "AlphaEdit: eigenvalues of C0 below this span the null space (default 0.02).")
+  var threshold: Double?
+  @Option(
+    parsing: .unconditional, help: "AlphaEdit: the null space lies outside the top fraction f of C0's trace instead.")
+  var energy: Double?
+  @Option(parsing: .unconditional, help: "AlphaEdit's ridge L (default 10, its code's).") var l2: Double?
   @Option(help: "Edit requests (.jsonl).") var facts: String = "fixtures/facts/facts.jsonl"
   @Option(parsing: .unconditional, help: "Number of requests studied (the first N).") var edits: Int = 32
   @Option(parsing: .unconditional, help: "Dynamic multipliers d_m, comma-separated.") var dm: String = "1,2,3,4,10"
@@ -67,10 +85,66 @@ struct StudyCommand: ParsableCommand {
   var from: String?
   @Flag(help: "No progress output.") var quiet = false
 
+  func methods() throws -> [EditMethod] {
+    try parseList(method, flag: "--method", what: "rome, emmet, memit or alphaedit, comma-separated") {
+      EditMethod(rawValue: $0)
+    }
+  }
+
+  func c0Modes() throws -> [C0Mode] {
+    try parseList(c0, flag: "--c0", what: "fixed or recollect, comma-separated") { C0Mode(rawValue: $0) }
+  }
+
+  /// The config of each method from the options (AlphaEdit's rule and ridge included).
+  func configs() throws -> [ModelEditConfig] {
+    try methods().map { m -> [ModelEditConfig] in
+      let config = ModelEditConfig.fromOptions(method: m, layers: layers, lambda: lambda, alpha: alpha, steps: steps)
+      guard m == .alphaedit else { return [config] }
+      // Sequential studies run both rules side by side when both are given.
+      var rules: [AlphaEditConfig.NullSpaceRule] = []
+      if let threshold { rules.append(.below(threshold)) }
+      if let energy { rules.append(.energy(energy)) }
+      if rules.isEmpty { rules = [.below(AlphaEditConfig.codeThreshold)] }
+      return rules.map { rule in
+        var c = config
+        c.alphaEdit = AlphaEditConfig(rule: rule, ridge: l2 ?? AlphaEditConfig.codeRidge)
+        return c
+      }
+    }.flatMap { $0 }
+  }
+
   func validate() throws {
     if from != nil { return }
     let dms = try parseDynamicMultipliers(dm)
-    _ = try parseCounts(batch, flag: "--batch")
+    let batches = try parseCounts(batch, flag: "--batch")
+    let ms = try methods()
+    guard sequential != nil || threshold == nil || energy == nil else {
+      throw ValidationError("--threshold and --energy: give one of them (both: with --sequential, side by side)")
+    }
+    guard Set(ms).count == ms.count else { throw ValidationError("--method '\(method)' names a method twice") }
+    if !ms.contains(.alphaedit) {
+      try refuseIgnored(
+        [("--threshold", threshold != nil), ("--energy", energy != nil), ("--l2", l2 != nil)],
+        mode: "a study without alphaedit")
+    }
+    if let t = sequential {
+      try checkOptions { try ParameterError.count("sequential", t, in: 1...10_000) }
+      guard batches.count == 1 else { throw ValidationError("--sequential takes one --batch B, got \(batch)") }
+      guard !ms.contains(.rome) else {
+        throw ValidationError("--sequential: rome edits one fact at a time; use emmet, memit or alphaedit")
+      }
+      _ = try c0Modes()
+      try refuseIgnored(
+        [
+          ("--windows", windows != "packed"), ("--shrinkage", shrinkage != "none"), ("--adaptive", adaptive != nil),
+        ], mode: "--sequential (packed windows and the sample moment)")
+      guard edits >= t * batches[0] else {
+        throw ValidationError("--sequential \(t) with --batch \(batches[0]) needs --edits >= \(t * batches[0])")
+      }
+    } else {
+      guard ms.count == 1 else { throw ValidationError("--method takes one method unless --sequential is given") }
+      if c0 != "fixed,recollect" { throw ValidationError("--c0 is for --sequential") }
+    }
     if let layers { _ = try parseCounts(layers, flag: "--layers", minimum: 0) }
     try checkOptions {
       try MEMITConfig(lambda: lambda).validate()
@@ -145,6 +219,23 @@ struct StudyCommand: ParsableCommand {
   }
 
   func run() throws {
+    if let from, from.hasSuffix("sequential.json") {
+      let data: SequentialStudyData
+      do {
+        data = try reportJSONDecoder().decode(
+          SequentialStudyData.self, from: Data(contentsOf: URL(fileURLWithPath: from)))
+      } catch { throw CLIError("cannot read \(from): \(error)") }
+      try SequentialWriter(
+        data: data, commandLine: data.commandLine ?? "(unknown)",
+        notes: [
+          "text and figures rendered again from sequential.json by `"
+            + (["verify"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+            + "` (numbers unchanged, computed at commit \(data.computedAtCommit ?? "unknown"))"
+        ]
+      ).write(to: URL(fileURLWithPath: out))
+      print("wrote \(out)/report.md")
+      return
+    }
     if let from {
       let dec = reportJSONDecoder()
       let data: EditStudyData
@@ -172,9 +263,23 @@ struct StudyCommand: ParsableCommand {
       guard edits >= 1, edits <= all.count else {
         throw CLIError("--edits \(edits): \(facts) has \(all.count) requests")
       }
-      let config = ModelEditConfig.fromOptions(
-        method: method, layers: layers, lambda: lambda, alpha: alpha, steps: steps)
       let text = try TextCorpus.named(corpus)
+      if let t = sequential {
+        var data = try runSequentialStudy(
+          model: m, requests: Array(all.prefix(edits)), factsName: facts, configs: try configs(), dms: dms,
+          refDm: ref > 0 ? ref : nil, batch: batches[0], rounds: t, modes: try c0Modes(), draws: draws, corpus: text,
+          heldOutWindows: heldOut, seed: seed, progress: { progress.begin($0) },
+          bar: { progress.bar($0, done: $1, total: $2) })
+        data.commandLine = (["verify"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+        data.computedAtCommit = ReportDirectory.commit()
+        try SequentialWriter(data: data, commandLine: data.commandLine!).write(to: URL(fileURLWithPath: out)) {
+          progress.begin($0)
+        }
+        progress.finish()
+        print("wrote \(out)/report.md")
+        return
+      }
+      let config = try configs()[0]
       var adaptiveNotes: [String] = []
       let counts = try adaptive.map {
         try Self.adaptiveCounts(

@@ -43,7 +43,7 @@ import Testing
         "pcg-fp32-cholesky", "cg-jacobi", "minres-kkt", "gsl-cholesky", "lsqr-objective", "gsl-bfgs",
       ]))
     // Every route that produced a result was judged (its bound is below 1) and agreed.
-    // (AlphaEdit has no routes here yet: compareRoutes refuses it by name, see below.)
+    // (AlphaEdit's routes are compareAlphaEditRoutes': AlphaEditSolveTests.)
     for r in c.routes where r.relativeDifference != nil {
       #expect(
         r.agrees == true,
@@ -54,7 +54,8 @@ import Testing
 
   /// Fewer keys than dimensions (d_m = 0.5): C0 is singular. EMMET's reference (Cholesky of
   /// C0) fails and the comparison says so instead of reporting agreement.
-  /// AlphaEdit has no routes in the comparison yet: refused by name, not run as another method.
+  /// compareRoutes refuses AlphaEdit by name (its routes are compareAlphaEditRoutes') rather than
+  /// running it as another method.
   @Test func alphaEditIsRefusedByName() throws {
     let p = try instance(dk: 20, dm: 3, batch: 2, seed: 3)
     do {

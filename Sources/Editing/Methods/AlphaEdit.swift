@@ -86,27 +86,31 @@ public struct NullSpaceProjector: Sendable {
     let eig: SymmetricEigen<Double>
     do { eig = try SymmetricEigen(c0) } catch { throw .linalg(error, context: "eigenvectors of C0") }
     let n = c0.rows
-    let r: Int
-    switch rule {
-    case .below(let t):
-      r = eig.values.prefix { $0 < t }.count
-    case .energy(let f):
-      // The largest eigenvalues holding fraction f of the (non-negative part of the) trace are
-      // kept out; everything below them is the null space.
-      let total = eig.values.reduce(0) { $0 + max($1, 0) }
-      var acc = 0.0
-      var top = 0
-      for v in eig.values.reversed() {
-        if acc >= f * total { break }
-        acc += max(v, 0)
-        top += 1
-      }
-      r = n - top
-    }
+    let r = Self.rank(ascendingEigenvalues: eig.values, rule: rule)
     basis = eig.vectors.submatrix(rows: 0..<n, columns: 0..<r)
     eigenvalues = eig.values
     largestKept = r > 0 ? eig.values[r - 1] : nil
     self.rule = rule
+  }
+
+  /// How many of the ascending `eigenvalues` fall under the rule (the projector's rank).
+  public static func rank(ascendingEigenvalues values: [Double], rule: AlphaEditConfig.NullSpaceRule) -> Int {
+    switch rule {
+    case .below(let t):
+      return values.prefix { $0 < t }.count
+    case .energy(let f):
+      // The largest eigenvalues holding fraction f of the (non-negative part of the) trace are
+      // kept out; everything below them is the null space.
+      let total = values.reduce(0) { $0 + max($1, 0) }
+      var acc = 0.0
+      var top = 0
+      for v in values.reversed() {
+        if acc >= f * total { break }
+        acc += max(v, 0)
+        top += 1
+      }
+      return values.count - top
+    }
   }
 
   /// `P = U Uᵀ`.

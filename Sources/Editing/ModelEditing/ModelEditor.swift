@@ -69,6 +69,9 @@ public struct LayerEditReport: Codable, Sendable {
   public var constraintResidual: Double
   /// LAPACK's reciprocal condition estimates of the matrices factored.
   public var rcond: [String: Double]
+  /// AlphaEdit: the projector's rank and the update's leakage ||dW C0||_2 / ||dW||_2 (nil otherwise).
+  public var projectorRank: Int? = nil
+  public var leakage: Double? = nil
 }
 
 /// The result of applying a batch of edits.
@@ -130,9 +133,14 @@ public enum RequestActivations {
 /// far), residual R = (Z - H_L) / (layers left), `dW = R Kᵀ (lambda C0 + K Kᵀ)^-1`. EMMET writes
 /// R = Z - H_L at its one layer with equality constraints; ROME does so one fact at a time,
 /// recollecting keys after each. `covariances[l]` is the mean second moment C0 of layer l.
+/// AlphaEdit takes the previous edits' keys of layer l from `previousKeys[l]` (its `K_p`; none
+/// for a first edit); `onKeys(l, K)` gets the keys each layer was edited with (a sequential run
+/// appends them to `K_p`).
 public func applyEdits(
   model: any LanguageModel, requests: [EditRequest], config: ModelEditConfig, covariances: [Int: Matrix<Double>],
-  templates: ContextTemplates, targets precomputed: [TargetVector]? = nil, progress: (String) -> Void = { _ in }
+  templates: ContextTemplates, targets precomputed: [TargetVector]? = nil,
+  previousKeys: [Int: Matrix<Double>] = [:], onKeys: (Int, Matrix<Double>) -> Void = { _, _ in },
+  progress: (String) -> Void = { _ in }
 ) throws -> ModelEditOutcome {
   try config.validate(blocks: model.blockCount)
   try FactSet.validate(requests, tokenizer: model.tokenizer)
@@ -176,13 +184,17 @@ public func applyEdits(
     let problem = try EditProblem(
       W0: w0, C0: covariances[l]!, KE: k,
       VE: try model.editedOutputTarget(layer: l, current: current, residualChange: r))
+    onKeys(l, k)
     let result: EditResult<Double>
+    var alpha: AlphaEditReport? = nil
     switch config.method {
     case .memit: result = try timed("solve") { try memit(problem, config: MEMITConfig(lambda: config.lambda)) }
     case .emmet: result = try timed("solve") { try emmet(problem, config: EMMETConfig(alpha: config.alpha)) }
     case .rome: result = try timed("solve") { try rome(problem) }
     case .alphaedit:
-      result = try timed("solve") { try alphaEdit(problem, config: config.alphaEdit ?? AlphaEditConfig()).result }
+      (result, alpha) = try timed("solve") {
+        try alphaEdit(problem, config: config.alphaEdit ?? AlphaEditConfig(), previousKeys: previousKeys[l])
+      }
     }
     let dW = result.dW
     // The part of the requested output change the update did not write (equal to the
@@ -203,7 +215,8 @@ public func applyEdits(
     try model.setEditedWeight(l, w)
     return LayerEditReport(
       layer: l, relativeNorm: dW.norm(.frobenius) / w0.norm(.frobenius), writtenFractions: fractions,
-      constraintResidual: result.diagnostics.constraintResidual, rcond: result.diagnostics.rcond)
+      constraintResidual: result.diagnostics.constraintResidual, rcond: result.diagnostics.rcond,
+      projectorRank: alpha?.rank, leakage: alpha?.leakage)
   }
   switch config.method {
   case .memit, .emmet, .alphaedit:

@@ -109,9 +109,9 @@ public func runEditStudy(
   for (i, r) in requests.enumerated() {
     bar("target vectors", i, requests.count)
     targets.append(
-      try computeTarget(
-        model: diff, tokenizer: model.tokenizer, request: r, layer: config.targetLayer, templates: templates,
-        config: config.target))
+      try TargetCache.target(
+        model: model, request: r, layer: config.targetLayer, templates: templates, config: config.target,
+        residual: diff, note: progress))
   }
   bar("target vectors", requests.count, requests.count)
   let targetSeconds = Date().timeIntervalSince(t0)

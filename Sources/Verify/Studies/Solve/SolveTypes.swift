@@ -100,10 +100,13 @@ public struct SolveComparison: Encodable, Sendable {
   /// The reference itself could not be computed (its matrix is not invertible at fp64): there
   /// is nothing to compare, which is not a disagreement.
   public var referenceFailed = false
+  /// AlphaEdit: its identities on the reference (nil for the other methods).
+  public var nullSpace: NullSpaceCheck? = nil
 
   enum CodingKeys: String, CodingKey {
     case method, d_k, d_v, B, lambda, alpha, reference, kappa, tolerance, agree, verdict, routes
     case boundingSystem = "bounding_system", allConverged = "all_converged", referenceFailed = "reference_failed"
+    case nullSpace = "null_space"
   }
 }
 
@@ -127,7 +130,7 @@ public struct SolveOptions: Sendable {
   public func validate(for method: EditMethod) throws(EditError) {
     guard method != .alphaedit else {
       throw .badInput(
-        "the route comparison covers rome, emmet and memit; AlphaEdit's three routes: verify edit --method alphaedit --route code|symmetric|reduced"
+        "compareRoutes covers rome, emmet and memit; AlphaEdit's routes are compareAlphaEditRoutes (verify solve --method alphaedit)"
       )
     }
     // Both configs, whatever the method: a NaN given for an unused parameter is still a mistake.
