@@ -95,9 +95,13 @@ struct RankCommand: ParsableCommand {
 
   @Option(
     help:
-      "Sums of k k^T: fp64 (this suite's), or also fp32 (a running float32 sum over the token stream, as the seed code's layer_stats_dynamic): C0 from both, and their difference."
+      "Sums of k k^T: fp64 (this suite's), or also fp32 (a running float32 sum over the token stream, as the seed code's layer_stats_dynamic): C0 from both, their difference, and with --batch > 0 the seed code's edits (EMMET's explicit inverse in fp32 and fp64 with the pinv fallback, MEMIT in fp64) against the fp64 reference."
   )
   var sums: String = "fp64"
+  @Option(parsing: .unconditional, help: "EMMET's alpha for the seed code's edits (--sums fp32).")
+  var alpha: Double = EMMETConfig.defaultAlpha
+  @Option(help: "With --sums fp32: write the seed-code numerics report (report.md, figures, CSV, rank.json) here.")
+  var out: String?
 
   @Option(help: "With --spectrum: write the eigenvalues of C0 for each d_m as .npy into this directory.")
   var spectrumOut: String?
@@ -121,6 +125,11 @@ struct RankCommand: ParsableCommand {
         ], mode: "--stats (C0 = mom2.mom2 / mom2.count is read from the file)")
     }
     if spectrumOut != nil && !spectrum { throw ValidationError("--spectrum-out needs --spectrum") }
+    if out != nil && sums != "fp32" {
+      throw ValidationError("--out writes the seed-code numerics report: it needs --sums fp32")
+    }
+    if out != nil && stats != nil { throw ValidationError("--out is for key streams (--model or --keys), not --stats") }
+    try checkOptions { try EMMETConfig(alpha: alpha).validate() }
     try checkOptions {
       try ParameterError.count("B", batch, in: 0...Int.max)
       try MEMITConfig(lambda: lambda).validate()
@@ -239,6 +248,7 @@ struct RankCommand: ParsableCommand {
       spectrum: spectrum)
     guard sums == "fp64" || sums == "fp32" else { throw CLIError("--sums: fp64 or fp32, got '\(sums)'") }
     study.fp32Sums = sums == "fp32"
+    study.alpha = alpha
     let rows: [RankRow]
     do {
       rows = try study.run(
@@ -254,6 +264,13 @@ struct RankCommand: ParsableCommand {
           try NPY.writeVector(e, to: url)
         }
       }
+    }
+    if let out {
+      try SeedNumericsWriter(
+        rows: rows, commandLine: (["verify"] + CommandLine.arguments.dropFirst()).joined(separator: " "),
+        notes: note.map { [$0] } ?? []
+      ).write(to: URL(fileURLWithPath: out))
+      if !json { print("wrote \(out)/report.md") }
     }
     if json {
       try printJSON(rows)
@@ -335,6 +352,16 @@ struct RankCommand: ParsableCommand {
       + r.phases.sorted { $0.value > $1.value }.map { "\($0.key) \(String(format: "%.1f", $0.value)) s" }.joined(
         separator: ", ")
     if let n = r.D_note { s += "\n  \(n)" }
+    for e in r.seed_code_edits ?? [] {
+      s += "\n  seed code, \(e.method): \(e.route): "
+      if let f = e.failure {
+        s += "FAILED (\(f))"
+      } else {
+        s +=
+          "||M - M_ref||/||M_ref|| = \(e.relativeError.map(sci) ?? "- (no fp64 reference)"), ||M K_E - I||/sqrt(B) = \(sci(e.identityError))"
+          + (e.fallback.map { "; \($0)" } ?? "")
+      }
+    }
     return s
   }
 }

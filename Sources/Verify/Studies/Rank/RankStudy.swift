@@ -64,13 +64,16 @@ public struct RankRow: Encodable, Sendable {
   /// `C0` from those sums, analysed as the editors see it, and `||C0_fp32 - C0||_F`.
   public var C0_fp32_sums: SymmetricReport? = nil
   public var fp32_sum_error_frobenius: Double? = nil
+  /// With fp32 sums and edit keys: the seed code's EMMET and MEMIT edits on that C0 against
+  /// the fp64 reference (``seedCodeEdits(c0:c032:ke:lambda:alpha:)``).
+  public var seed_code_edits: [SeedCodeEdit]? = nil
   public var seconds: Double
   /// Wall-clock seconds per phase of this `d_m` (keys for the increment from the previous `d_m`).
   public var phases: [String: Double]
 
   enum CodingKeys: String, CodingKey {
     case dm, budget, P, available, d_k, B, lambda, synthetic, model, keys, corpus, tokens, C0, C_eff, D, D_note,
-      seconds, phases, C0_fp32_sums, fp32_sum_error_frobenius
+      seconds, phases, C0_fp32_sums, fp32_sum_error_frobenius, seed_code_edits
   }
 
   /// Missing matrices are explicit `null`s, so scripts can rely on the keys.
@@ -97,6 +100,7 @@ public struct RankRow: Encodable, Sendable {
     if let C0_fp32_sums {
       try c.encode(C0_fp32_sums, forKey: .C0_fp32_sums)
       try c.encode(fp32_sum_error_frobenius, forKey: .fp32_sum_error_frobenius)
+      try c.encode(seed_code_edits, forKey: .seed_code_edits)
     }
   }
 }
@@ -119,7 +123,8 @@ public func rankStudyMemoryBytes(
   let n2 = dk * dk * 8
   // sum, mean C0, Cholesky copy, pstrf copy, fp32 copy (half), C_eff (+ its copies), eigen
   // workspace; with fp32 sums: the float32 sum (half) and its C0 with the difference (two).
-  let matrices = 5 * n2 + n2 / 2 + (spectrum ? n2 : 0) + (fp32Sums ? n2 / 2 + 2 * n2 : 0)
+  // The seed code's edits add an explicit inverse and its fp32 copy, the pinv's U and Vt, and a product (five).
+  let matrices = 5 * n2 + n2 / 2 + (spectrum ? n2 : 0) + (fp32Sums ? n2 / 2 + 2 * n2 + 5 * n2 : 0)
   let keys = chunk * dk * (4 + 8) + chunk * width * 4
   let weights = SyntheticKeySource.weightBytes(SyntheticProfile(name: "", width: width, keyWidth: dk, mlp: mlp))
   return matrices + keys + weights
@@ -141,6 +146,8 @@ public struct RankStudy {
   /// Also accumulate the sums in float32, chunk by chunk (`ssyrk` into a running fp32 sum), as
   /// the seed code's `layer_stats_dynamic` does with uncast keys, and analyse that `C0` too.
   public var fp32Sums = false
+  /// EMMET's alpha for the seed code's edits (with `fp32Sums` and edit keys).
+  public var alpha = EMMETConfig.defaultAlpha
 
   public init(keys: KeyStream, edits: EditKeySource, dms: [Double], batch: Int, lambda: Double, spectrum: Bool) {
     self.init(
@@ -254,12 +261,20 @@ public struct RankStudy {
       }
       var r32: SymmetricReport? = nil
       var err32: Double? = nil
+      var seedEdits: [SeedCodeEdit]? = nil
       if fp32Sums {
         progress("d_m = \(dm): C0 from fp32 sums")
-        let c32 = ((1 / Float(p)) * sum32).converted(to: Double.self)
+        let mean32 = (1 / Float(p)) * sum32
+        let c32 = mean32.converted(to: Double.self)
         err32 = (c32 - c0).norm(.frobenius)
         r32 = try phases.time("analyse C0 (fp32 sums)") { () throws(LinalgError) in
           try SymmetricReport.analyze(c32, spectrum: spectrum, mpPrediction: nil, progress: progress)
+        }
+        if let ke = editKeys {
+          progress("d_m = \(dm): the seed code's edits (explicit inverses, pinv fallback)")
+          seedEdits = phases.time("seed code's edits") {
+            seedCodeEdits(c0: c0, c032: mean32, ke: ke, lambda: lambda, alpha: alpha)
+          }
         }
       }
       rows.append(
@@ -270,7 +285,7 @@ public struct RankStudy {
           model: modelName, keys: keysDescription, corpus: corpus == "synthetic" ? nil : corpus,
           tokens: keys.tokensRun, C0: r0,
           C_eff: rEff,
-          D: rD, D_note: dNote, C0_fp32_sums: r32, fp32_sum_error_frobenius: err32,
+          D: rD, D_note: dNote, C0_fp32_sums: r32, fp32_sum_error_frobenius: err32, seed_code_edits: seedEdits,
           seconds: Date().timeIntervalSince(t0), phases: phases.seconds))
     }
     return rows
