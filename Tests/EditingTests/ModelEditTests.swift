@@ -140,6 +140,48 @@ import Testing
     #expect(abs(out.layers[0].writtenFractions[0] - 1) < 1e-8)
   }
 
+  /// Sequential AlphaEdit (issue 19): `applyEdits` hands each layer's keys to `onKeys`, and a
+  /// second round given them as `previousKeys` (AlphaEdit's K_p) minimises the objective with the
+  /// penalty ||dW P K_p||^2 added: its update disturbs the first round's keys strictly less than
+  /// the same round without K_p (same weights, same target vector).
+  @Test func alphaEditProtectsThePreviousRoundsKeys() throws {
+    let m = try LlamaModel(file: try GGUFFile(path: ModelCache.smolLM2), upToLayer: nil)
+    var config = ModelEditConfig(
+      method: .alphaedit, layers: [4],
+      target: {
+        var t = TargetConfig(); t.steps = 5; return t
+      }())
+    config.alphaEdit = AlphaEditConfig(rule: .energy(0.99))
+    let c0 = try LayerCovariance.collect(
+      model: m, layer: 4, corpus: try TextCorpus.named("fortunes"), count: 2 * m.config.mlpWidth, cache: false)
+    let templates = ContextTemplates(templates: ["{}"])
+    let first = FactSetTests.paris
+    let second = EditRequest(
+      relation: "capital_of", subject: "Germany", prompt: "The capital of {} is", targetTrue: "Berlin",
+      targetNew: "Madrid", paraphrases: [], neighborhood: [])
+    let w0 = try m.editedWeight(4)
+    var kp: [Int: Matrix<Double>] = [:]
+    _ = try applyEdits(
+      model: m, requests: [first], config: config, covariances: [4: c0], templates: templates,
+      onKeys: { kp[$0] = $1 })
+    let k1 = try #require(kp[4])
+    #expect(k1.rows == m.keyWidth && k1.columns == 1)
+    let w1 = try m.editedWeight(4)
+    // Round 2 twice from the same weights: with and without K_p.
+    let out = try applyEdits(
+      model: m, requests: [second], config: config, covariances: [4: c0], templates: templates)
+    let dWFree = try m.editedWeight(4).converted(to: Double.self) - w1.converted(to: Double.self)
+    try m.setEditedWeight(4, w1)
+    _ = try applyEdits(
+      model: m, requests: [second], config: config, covariances: [4: c0], templates: templates,
+      targets: out.targets, previousKeys: kp)
+    let dWKp = try m.editedWeight(4).converted(to: Double.self) - w1.converted(to: Double.self)
+    let disturbFree = (dWFree * k1).norm(.frobenius)
+    let disturbKp = (dWKp * k1).norm(.frobenius)
+    #expect(disturbKp < disturbFree, "||dW k_1||: \(disturbKp) with K_p, \(disturbFree) without")
+    try m.setEditedWeight(4, w0)
+  }
+
   /// AlphaEdit on a real model (issue 19): the update written into SmolLM2's block 4 leaks at
   /// most the threshold into C0's directions, `||dW C0||_2 <= t ||dW||_2`, up to the float32
   /// rounding of the stored weights (`eps_32 ||W0 + dW||_F ||C0||_2`).
