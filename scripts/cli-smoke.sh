@@ -112,6 +112,29 @@ for route in ["code", "symmetric", "reduced"]:
 print(f"cli-smoke: verify edit --method alphaedit (3 routes, rank {U.shape[1]} of 30) agrees with numpy")
 PY
 
+# verify solve --method alphaedit (issue 19): the routes agree, the identities hold, and the
+# projector's rank is numpy's; verify rank --sums fp32 --out writes the seed-code numerics report.
+mkdir -p "$tmp/alpha_npy"
+for f in W0 K0 KE VE; do cp "$tmp/$f.npy" "$tmp/alpha_npy/$f.npy"; done
+"$bin" solve --npy "$tmp/alpha_npy" --method alphaedit --threshold 0.5 --l2 3 --kp "$tmp/KP.npy" --json --quiet \
+  >"$tmp/alpha_solve.json"
+python3 - "$tmp" <<'PY'
+import json, sys, numpy as np
+d = sys.argv[1]
+j = json.load(open(f"{d}/alpha_solve.json"))
+K0 = np.load(f"{d}/K0.npy")
+w = np.linalg.eigvalsh(K0 @ K0.T / K0.shape[1])
+ns = j["null_space"]
+assert j["agree"] and ns["holds"] and ns["rank"] == int((w < 0.5).sum()) and ns["previous_keys"] == 2, (j["verdict"], ns)
+assert {r["name"] for r in j["routes"]} >= {"symmetric", "code", "reduced", "gsl-cholesky", "gsl-eigen-projector", "cg", "lsqr-objective"}
+assert ns["leakage"] <= ns["leakage_bound"] and ns["outside_null_space"] <= ns["outside_bound"]
+print(f"cli-smoke: verify solve --method alphaedit: {len(j['routes'])} routes agree, rank {ns['rank']} as numpy's")
+PY
+"$bin" rank --model llama2 --scale 0.05 --dm 1.5,2 --batch 4 --sums fp32 --spectrum --out "$tmp/seed" --quiet >/dev/null
+grep -q "## Summary" "$tmp/seed/report.md" && test -s "$tmp/seed/fp32_sum_error.svg" \
+  || { echo "cli-smoke: rank --sums fp32 --out wrote no report" >&2; exit 1; }
+echo "cli-smoke: verify rank --sums fp32 --out writes the seed-code numerics report"
+
 # Real model: inspect, keys export against the PyTorch reference fixture, solve JSON.
 "$bin" model inspect smollm2 --json >"$tmp/inspect.json"
 "$bin" keys --model smollm2 --layer 4 --text "The capital of France is" --out "$tmp/keys4.npy" --json >"$tmp/keys.json"
@@ -223,7 +246,13 @@ PY
 set +e
 "$bin" solve --model gpt2-xl --scale 0.05 --lambda 0 --quiet 2>/dev/null; s_bad=$?
 "$bin" solve --model gpt2-xl --scale 0.05 --dm 2 --batch 4 --max-iterations 1 --quiet >/dev/null 2>&1; s_fail=$?
+# --sequential needs T B requests, one B and no rome: refused before any model is loaded.
+"$bin" study --sequential 4 --batch 8 --edits 16 --out "$tmp/never" --quiet 2>/dev/null; s_seq=$?
+"$bin" study --sequential 2 --batch 2,4 --out "$tmp/never" --quiet 2>/dev/null; s_seq2=$?
+"$bin" study --method memit,emmet --out "$tmp/never" --quiet 2>/dev/null; s_seq3=$?
 set -e
+[ "$s_seq" = 2 ] && [ "$s_seq2" = 2 ] && [ "$s_seq3" = 2 ] && [ ! -e "$tmp/never" ] \
+  || { echo "cli-smoke: study --sequential refusals gave $s_seq $s_seq2 $s_seq3 (want 2)" >&2; exit 1; }
 [ "$s_bad" = 2 ] && [ "$s_fail" = 1 ] || { echo "cli-smoke: exit statuses $s_bad (want 2), $s_fail (want 1)" >&2; exit 1; }
 echo "cli-smoke: exit status 2 for bad input, 1 for routes that do not converge (DISAGREE)"
 

@@ -26,6 +26,10 @@ struct StudyCommand: ParsableCommand {
         verify study --model smollm2 --method memit --dm 1,2,3,4,10 --ref 50 --batch 1,16 --edits 32 --out reports/smollm2-memit-study
         verify study --dm 1,1.5,2,3,10 --batch 16 --draws 5 --windows packed,random --out reports/smollm2-dm-draws
         verify study --dm 1,1.5,2 --batch 16 --draws 5 --shrinkage none,lw,oas,load:0.01 --out reports/smollm2-shrinkage
+        verify study --sequential 6 --batch 8 --edits 48 --dm 1,2,10 --draws 2 --c0 fixed,recollect --out reports/smollm2-sequential
+        verify study --sequential 6 --batch 8 --edits 48 --method alphaedit --threshold 0.02 --energy 0.99 --c0 fixed --out DIR
+
+      Sequential editing (--sequential T): T rounds of B edits applied to the same weights, each round computed on the model as edited so far (its residual Z - H on the current model; target vectors optimised once on the unedited model, cached by content), for every method (--method memit,alphaedit), d_m, C0 mode (--c0 fixed: the unedited model's C0; recollect: collected again on the edited model before each round) and key draw. AlphaEdit gets the earlier rounds' keys as K_p. After every round: ES/PS/NS/S of all edits so far, of the first round's and of the new ones, held-out NLL change, ||W - W0||/||W0||, the change on preserved keys ||(W - W0) K0|| / ||W0 K0|| (the reference C0), the condition of what was factored, written fractions, AlphaEdit's projector rank and leakage; the report gives the rounds until S falls below 80 % of round 1's and fixed against recollected.
       """)
   )
 
@@ -44,10 +48,15 @@ struct StudyCommand: ParsableCommand {
   var sequential: Int?
   @Option(help: "With --sequential: C0 modes, comma-separated: fixed (the unedited model's) and/or recollect.")
   var c0: String = "fixed,recollect"
-  @Option(parsing: .unconditional, help: "AlphaEdit: eigenvalues of C0 below this span the null space (default 0.02).")
+  @Option(
+    parsing: .unconditional,
+    help: "AlphaEdit: eigenvalues of C0 below this span the null space (default 0.02, its code's).")
   var threshold: Double?
   @Option(
-    parsing: .unconditional, help: "AlphaEdit: the null space lies outside the top fraction f of C0's trace instead.")
+    parsing: .unconditional,
+    help:
+      "AlphaEdit: the null space lies outside the top fraction f of C0's trace instead; with --sequential and --threshold, both rules run side by side."
+  )
   var energy: Double?
   @Option(parsing: .unconditional, help: "AlphaEdit's ridge L (default 10, its code's).") var l2: Double?
   @Option(help: "Edit requests (.jsonl).") var facts: String = "fixtures/facts/facts.jsonl"
