@@ -66,15 +66,7 @@ struct EditCommand: ParsableCommand {
   var eps: Double?
   @Option(help: "MEMIT's path: direct or woodbury (.npy inputs; default direct).")
   var path: SolvePath?
-  @Option(
-    parsing: .unconditional,
-    help: "AlphaEdit: eigenvalues of C0 below this span the protected null space (default 0.02, its code's).")
-  var threshold: Double?
-  @Option(
-    parsing: .unconditional,
-    help: "AlphaEdit: instead, the null space is outside the largest eigenvalues holding this fraction of tr(C0).")
-  var energy: Double?
-  @Option(parsing: .unconditional, help: "AlphaEdit's ridge L (default 10, its code's).") var l2: Double?
+  @OptionGroup(title: "AlphaEdit") var alphaEditOptions: AlphaEditOptions
   @Option(help: "AlphaEdit's route: code (LU of P A + L I), symmetric (Cholesky of P A P + L I) or reduced.")
   var route: String?
   @Option(help: "AlphaEdit: KP.npy, the keys of earlier edits (d_k x n), .npy inputs.") var kp: String?
@@ -90,9 +82,7 @@ struct EditCommand: ParsableCommand {
 
   /// AlphaEdit's config from `--threshold`/`--energy`, `--l2` and `--route`.
   func alphaEditConfig() throws -> AlphaEditConfig {
-    var c = AlphaEditConfig()
-    if let energy { c.rule = .energy(energy) } else if let threshold { c.rule = .below(threshold) }
-    if let l2 { c.ridge = l2 }
+    var c = try alphaEditOptions.config()
     if let route {
       guard let r = AlphaEditConfig.Route(rawValue: route) else {
         throw ValidationError("--route: code, symmetric or reduced, got '\(route)'")
@@ -109,13 +99,10 @@ struct EditCommand: ParsableCommand {
       if let eps { try ParameterError.nonNegative("eps", eps) }
       try alphaEditConfig().validate()
     }
-    guard threshold == nil || energy == nil else { throw ValidationError("--threshold and --energy: give one of them") }
     if method != .alphaedit {
       try refuseIgnored(
-        [
-          ("--threshold", threshold != nil), ("--energy", energy != nil), ("--l2", l2 != nil),
-          ("--route", route != nil), ("--kp", kp != nil),
-        ], mode: "--method \(method.rawValue) (they are AlphaEdit's)")
+        alphaEditOptions.given + [("--route", route != nil), ("--kp", kp != nil)],
+        mode: "--method \(method.rawValue) (they are AlphaEdit's)")
     } else if precision == .fp32 {
       throw ValidationError(
         "--method alphaedit runs in fp64 (its projector comes from C0's eigenvectors): drop --precision fp32")

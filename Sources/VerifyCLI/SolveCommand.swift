@@ -44,15 +44,7 @@ struct SolveCommand: ParsableCommand {
   @Option(help: "Directory with W0.npy, K0.npy or C0.npy, KE.npy, VE.npy.") var npy: String?
   @Option(help: "rome, emmet, memit or alphaedit.")
   var method: EditMethod = .memit
-  @Option(
-    parsing: .unconditional,
-    help: "AlphaEdit: eigenvalues of C0 below this span the protected null space (default 0.02, its code's).")
-  var threshold: Double?
-  @Option(
-    parsing: .unconditional,
-    help: "AlphaEdit: instead, the null space is outside the largest eigenvalues holding this fraction of tr(C0).")
-  var energy: Double?
-  @Option(parsing: .unconditional, help: "AlphaEdit's ridge L (default 10, its code's).") var l2: Double?
+  @OptionGroup(title: "AlphaEdit") var alphaEditOptions: AlphaEditOptions
   @Option(help: "AlphaEdit: KP.npy, the keys of earlier edits (d_k x n).") var kp: String?
   @Option(parsing: .unconditional, help: "Dynamic multiplier d_m (--model; default 2).") var dm: Double?
   @Option(parsing: .unconditional, help: "Number of edits B (--model; default 16, ROME uses 1).") var batch: Int?
@@ -89,17 +81,8 @@ struct SolveCommand: ParsableCommand {
     return o
   }
 
-  /// AlphaEdit's config from `--threshold`/`--energy` and `--l2`.
-  var alphaEditConfig: AlphaEditConfig {
-    var c = AlphaEditConfig()
-    if let energy { c.rule = .energy(energy) } else if let threshold { c.rule = .below(threshold) }
-    if let l2 { c.ridge = l2 }
-    return c
-  }
-
   func validate() throws {
     if (model == nil) == (npy == nil) { throw ValidationError("give exactly one of --model NAME or --npy DIR") }
-    guard threshold == nil || energy == nil else { throw ValidationError("--threshold and --energy: give one of them") }
     if method == .alphaedit {
       try refuseIgnored(
         [
@@ -109,11 +92,11 @@ struct SolveCommand: ParsableCommand {
         mode: "--method alphaedit (its parameters are --threshold/--energy and --l2)")
     } else {
       try refuseIgnored(
-        [("--threshold", threshold != nil), ("--energy", energy != nil), ("--l2", l2 != nil), ("--kp", kp != nil)],
+        alphaEditOptions.given + [("--kp", kp != nil)],
         mode: "--method \(method.rawValue) (they are AlphaEdit's)")
     }
     try checkOptions {
-      if method == .alphaedit { try alphaEditConfig.validate() } else { try options.validate(for: method) }
+      if method == .alphaedit { try alphaEditOptions.config().validate() } else { try options.validate(for: method) }
       if let dm { try KeyBudget.dynamicMultiplier(dm).validate() }
       if let batch { try ParameterError.count("B", batch, in: 1...Int.max) }
       if let scale { try ParameterError.fraction("scale", scale) }
@@ -169,7 +152,7 @@ struct SolveCommand: ParsableCommand {
     if method == .alphaedit {
       let kpm = try kp.map { try NPY.read(URL(fileURLWithPath: $0), as: Double.self, requireFinite: true) }
       cmp = try compareAlphaEditRoutes(
-        problem, config: alphaEditConfig, previousKeys: kpm, options: o, progress: { progress.begin($0) })
+        problem, config: try alphaEditOptions.config(), previousKeys: kpm, options: o, progress: { progress.begin($0) })
     } else {
       cmp = try compareRoutes(problem, method: method, options: o, progress: { progress.begin($0) })
     }

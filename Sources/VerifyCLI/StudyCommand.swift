@@ -48,17 +48,7 @@ struct StudyCommand: ParsableCommand {
   var sequential: Int?
   @Option(help: "With --sequential: C0 modes, comma-separated: fixed (the unedited model's) and/or recollect.")
   var c0: String = "fixed,recollect"
-  @Option(
-    parsing: .unconditional,
-    help: "AlphaEdit: eigenvalues of C0 below this span the null space (default 0.02, its code's).")
-  var threshold: Double?
-  @Option(
-    parsing: .unconditional,
-    help:
-      "AlphaEdit: the null space lies outside the top fraction f of C0's trace instead; with --sequential and --threshold, both rules run side by side."
-  )
-  var energy: Double?
-  @Option(parsing: .unconditional, help: "AlphaEdit's ridge L (default 10, its code's).") var l2: Double?
+  @OptionGroup(title: "AlphaEdit") var alphaEditOptions: AlphaEditOptions
   @Option(help: "Edit requests (.jsonl).") var facts: String = "fixtures/facts/facts.jsonl"
   @Option(parsing: .unconditional, help: "Number of requests studied (the first N).") var edits: Int = 32
   @Option(parsing: .unconditional, help: "Dynamic multipliers d_m, comma-separated.") var dm: String = "1,2,3,4,10"
@@ -110,13 +100,9 @@ struct StudyCommand: ParsableCommand {
       let config = ModelEditConfig.fromOptions(method: m, layers: layers, lambda: lambda, alpha: alpha, steps: steps)
       guard m == .alphaedit else { return [config] }
       // Sequential studies run both rules side by side when both are given.
-      var rules: [AlphaEditConfig.NullSpaceRule] = []
-      if let threshold { rules.append(.below(threshold)) }
-      if let energy { rules.append(.energy(energy)) }
-      if rules.isEmpty { rules = [.below(AlphaEditConfig.codeThreshold)] }
-      return rules.map { rule in
+      return alphaEditOptions.configs.map { a in
         var c = config
-        c.alphaEdit = AlphaEditConfig(rule: rule, ridge: l2 ?? AlphaEditConfig.codeRidge)
+        c.alphaEdit = a
         return c
       }
     }.flatMap { $0 }
@@ -127,13 +113,13 @@ struct StudyCommand: ParsableCommand {
     let dms = try parseDynamicMultipliers(dm)
     let batches = try parseCounts(batch, flag: "--batch")
     let ms = try methods()
-    guard sequential != nil || threshold == nil || energy == nil else {
+    guard sequential != nil || alphaEditOptions.threshold == nil || alphaEditOptions.energy == nil else {
       throw ValidationError("--threshold and --energy: give one of them (both: with --sequential, side by side)")
     }
     guard Set(ms).count == ms.count else { throw ValidationError("--method '\(method)' names a method twice") }
     if !ms.contains(.alphaedit) {
       try refuseIgnored(
-        [("--threshold", threshold != nil), ("--energy", energy != nil), ("--l2", l2 != nil)],
+        alphaEditOptions.given,
         mode: "a study without alphaedit")
     }
     if let t = sequential {

@@ -140,11 +140,8 @@ import Testing
     #expect(abs(out.layers[0].writtenFractions[0] - 1) < 1e-8)
   }
 
-  /// Sequential AlphaEdit (issue 19): `applyEdits` hands each layer's keys to `onKeys`, and a
-  /// second round given them as `previousKeys` (AlphaEdit's K_p) minimises the objective with the
-  /// penalty ||dW P K_p||^2 added: its update disturbs the first round's keys strictly less than
-  /// the same round without K_p (same weights, same target vector).
-  @Test func alphaEditProtectsThePreviousRoundsKeys() throws {
+  /// SmolLM2, AlphaEdit at block 4 (energy rule 0.99, 5 target steps) and C0 from d_m = 2 keys.
+  func alphaEditSetup() throws -> (LlamaModel, ModelEditConfig, Matrix<Double>) {
     let m = try LlamaModel(file: try GGUFFile(path: ModelCache.smolLM2), upToLayer: nil)
     var config = ModelEditConfig(
       method: .alphaedit, layers: [4],
@@ -154,6 +151,15 @@ import Testing
     config.alphaEdit = AlphaEditConfig(rule: .energy(0.99))
     let c0 = try LayerCovariance.collect(
       model: m, layer: 4, corpus: try TextCorpus.named("fortunes"), count: 2 * m.config.mlpWidth, cache: false)
+    return (m, config, c0)
+  }
+
+  /// Sequential AlphaEdit (issue 19): `applyEdits` hands each layer's keys to `onKeys`, and a
+  /// second round given them as `previousKeys` (AlphaEdit's K_p) minimises the objective with the
+  /// penalty ||dW P K_p||^2 added: its update disturbs the first round's keys strictly less than
+  /// the same round without K_p (same weights, same target vector).
+  @Test func alphaEditProtectsThePreviousRoundsKeys() throws {
+    let (m, config, c0) = try alphaEditSetup()
     let templates = ContextTemplates(templates: ["{}"])
     let first = FactSetTests.paris
     let second = EditRequest(
@@ -186,15 +192,7 @@ import Testing
   /// most the threshold into C0's directions, `||dW C0||_2 <= t ||dW||_2`, up to the float32
   /// rounding of the stored weights (`eps_32 ||W0 + dW||_F ||C0||_2`).
   @Test func alphaEditKeepsToTheNullSpace() throws {
-    let m = try LlamaModel(file: try GGUFFile(path: ModelCache.smolLM2), upToLayer: nil)
-    var config = ModelEditConfig(
-      method: .alphaedit, layers: [4],
-      target: {
-        var t = TargetConfig(); t.steps = 5; return t
-      }())
-    config.alphaEdit = AlphaEditConfig(rule: .energy(0.99))
-    let c0 = try LayerCovariance.collect(
-      model: m, layer: 4, corpus: try TextCorpus.named("fortunes"), count: 2 * m.config.mlpWidth, cache: false)
+    let (m, config, c0) = try alphaEditSetup()
     let proj = try NullSpaceProjector(c0: c0, rule: .energy(0.99))
     #expect(proj.rank > 0 && proj.rank < proj.dk)
     let w0 = try m.editedWeight(4).converted(to: Double.self)

@@ -6,20 +6,10 @@ import Testing
 @testable import Verify
 
 @Suite("verify solve: AlphaEdit's routes") struct AlphaEditSolveTests {
-  /// Keys with variances spread over two decades (C0's eigenvalues from about 1 to 0.01), so
+  /// C0's eigenvalues from about 1 to 0.01 (``anisotropicProblem(dk:dm:batch:seed:dv:)``), so
   /// that a threshold of 0.1 or an energy fraction cuts the spectrum inside.
   func instance(dk: Int, dm: Double, batch: Int, seed: UInt) throws -> EditProblem<Double> {
-    let r = GSLRandom(seed: seed)
-    let p = Int((dm * Double(dk)).rounded())
-    let scales = (0..<dk).map { pow(10, -Double($0) / Double(dk)) }
-    var k0: Matrix<Double> = r.gaussianMatrix(dk, p)
-    var ke: Matrix<Double> = r.gaussianMatrix(dk, batch)
-    for i in 0..<dk {
-      for j in 0..<p { k0[i, j] *= scales[i] }
-      for j in 0..<batch { ke[i, j] *= scales[i] }
-    }
-    return try EditProblem(
-      W0: r.gaussianMatrix(7, dk), C0: try k0.gram(scale: 1 / Double(p)), KE: ke, VE: r.gaussianMatrix(7, batch))
+    try anisotropicProblem(dk: dk, dm: dm, batch: batch, seed: seed, dv: 7)
   }
 
   /// Every route agrees with the reference within its FERR on S, those that claim a backward

@@ -8,17 +8,7 @@ import Testing
 
 @Suite("verify solve: independent routes") struct SolveStudyTests {
   func instance(dk: Int, dm: Double, batch: Int, seed: UInt) throws -> EditProblem<Double> {
-    let r = GSLRandom(seed: seed)
-    let p = Int((dm * Double(dk)).rounded())
-    let scales = (0..<dk).map { pow(10, -Double($0) / Double(dk)) }  // mildly anisotropic keys
-    var k0: Matrix<Double> = r.gaussianMatrix(dk, p)
-    var ke: Matrix<Double> = r.gaussianMatrix(dk, batch)
-    for i in 0..<dk {
-      for j in 0..<p { k0[i, j] *= scales[i] }
-      for j in 0..<batch { ke[i, j] *= scales[i] }
-    }
-    return try EditProblem(
-      W0: r.gaussianMatrix(6, dk), C0: try k0.gram(scale: 1 / Double(p)), KE: ke, VE: r.gaussianMatrix(6, batch))
+    try anisotropicProblem(dk: dk, dm: dm, batch: batch, seed: seed)
   }
 
   /// Well-conditioned inputs (d_m = 3): every route agrees within its stated tolerance, for
