@@ -133,7 +133,9 @@ PY
 "$bin" rank --model llama2 --scale 0.05 --dm 1.5,2 --batch 4 --sums fp32 --spectrum --out "$tmp/seed" --quiet >/dev/null
 grep -q "## Summary" "$tmp/seed/report.md" && test -s "$tmp/seed/fp32_sum_error.svg" \
   || { echo "cli-smoke: rank --sums fp32 --out wrote no report" >&2; exit 1; }
-echo "cli-smoke: verify rank --sums fp32 --out writes the seed-code numerics report"
+"$bin" rank --from "$tmp/seed/seed_numerics.json" --out "$tmp/seed2" >/dev/null
+grep -q "rendered again" "$tmp/seed2/report.md" || { echo "cli-smoke: rank --from did not render" >&2; exit 1; }
+echo "cli-smoke: verify rank --sums fp32 --out writes the seed-code numerics report; --from renders it again"
 
 # Real model: inspect, keys export against the PyTorch reference fixture, solve JSON.
 "$bin" model inspect smollm2 --json >"$tmp/inspect.json"

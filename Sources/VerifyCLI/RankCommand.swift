@@ -100,8 +100,11 @@ struct RankCommand: ParsableCommand {
   var sums: String = "fp64"
   @Option(parsing: .unconditional, help: "EMMET's alpha for the seed code's edits (--sums fp32).")
   var alpha: Double = EMMETConfig.defaultAlpha
-  @Option(help: "With --sums fp32: write the seed-code numerics report (report.md, figures, CSV, rank.json) here.")
+  @Option(
+    help: "With --sums fp32: write the seed-code numerics report (report.md, figures, CSV, seed_numerics.json) here.")
   var out: String?
+  @Option(help: "Render the seed-code numerics report again from its seed_numerics.json into --out (no computation).")
+  var from: String?
 
   @Option(help: "With --spectrum: write the eigenvalues of C0 for each d_m as .npy into this directory.")
   var spectrumOut: String?
@@ -113,6 +116,10 @@ struct RankCommand: ParsableCommand {
   var quiet = false
 
   func validate() throws {
+    if from != nil {
+      guard out != nil else { throw ValidationError("--from renders a report again: give --out DIR") }
+      return
+    }
     if [model != nil, keys != nil, stats != nil].filter({ $0 }).count != 1 {
       throw ValidationError("give exactly one of --model NAME, --keys FILE.npy or --stats FILE.npz")
     }
@@ -164,6 +171,21 @@ struct RankCommand: ParsableCommand {
   }
 
   func run() throws {
+    if let from, let out {
+      let data: SeedNumericsWriter.Data
+      do { data = try SeedNumericsWriter.load(from) } catch { throw CLIError("cannot read \(from): \(error)") }
+      var w = SeedNumericsWriter(
+        rows: data.rows, commandLine: data.commandLine,
+        notes: data.notes + [
+          "text and figures rendered again from seed_numerics.json by `"
+            + (["verify"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+            + "` (numbers unchanged, computed at commit \(data.computedAtCommit ?? "unknown"))"
+        ])
+      w.computedAtCommit = data.computedAtCommit
+      try w.write(to: URL(fileURLWithPath: out))
+      print("wrote \(out)/report.md")
+      return
+    }
     if let stats {
       try analyseStatistics(stats)
       return

@@ -37,7 +37,7 @@ extension NPYKeyStream: ColumnKeySource {
 }
 
 /// One `d_m` of a rank study: `C0`, and with a batch `C_eff` and `D`.
-public struct RankRow: Encodable, Sendable {
+public struct RankRow: Codable, Sendable {
   /// `P / d_k` (exactly the requested `d_m` up to rounding of `P`).
   public var dm: Double
   /// The budget as requested ("d_m = 2.0", "theoretical minimum P = d_k - 16").

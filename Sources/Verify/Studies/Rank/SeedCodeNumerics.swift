@@ -30,6 +30,13 @@ public struct SeedCodeEdit: Codable, Sendable {
   public var inverseNorm: Double?
   /// Why the route gave no operator (a factorization that failed), if it did not.
   public var failure: String?
+
+  /// A figure label: "emmet, explicit inverse fp32", "emmet, Cholesky fp64", "memit, fp64".
+  public var shortName: String {
+    if route.hasPrefix("explicit") { return "\(method), explicit inverse \(precision)" }
+    if method == "emmet" { return "\(method), Cholesky \(precision)" }
+    return "\(method), \(precision) solve"
+  }
 }
 
 /// The seed code's edits for C0 from fp32 sums (`c032`, the mean `sum32 / P` in fp32) against

@@ -9,11 +9,36 @@ public struct SeedNumericsWriter {
   public var rows: [RankRow]
   public var commandLine: String
   public var notes: [String]
+  /// The commit the numbers were computed at (kept when rendering again).
+  public var computedAtCommit: String? = ReportDirectory.commit()
 
   public init(rows: [RankRow], commandLine: String, notes: [String] = []) {
     self.rows = rows
     self.commandLine = commandLine
     self.notes = notes
+  }
+
+  /// What `seed_numerics.json` holds: the rows and their provenance (`verify rank --from`).
+  public struct Data: Codable, Sendable {
+    public var commandLine: String
+    public var computedAtCommit: String?
+    public var notes: [String]
+    public var rows: [RankRow]
+  }
+
+  /// Reads a `seed_numerics.json` for rendering again; also the bare `rank.json` rows of the
+  /// first writer, whose command line is then taken from the report.md next to it.
+  public static func load(_ path: String) throws -> Data {
+    let url = URL(fileURLWithPath: path)
+    let bytes = try Foundation.Data(contentsOf: url)
+    if let d = try? reportJSONDecoder().decode(Data.self, from: bytes) { return d }
+    let rows = try reportJSONDecoder().decode([RankRow].self, from: bytes)
+    let md =
+      (try? String(contentsOf: url.deletingLastPathComponent().appendingPathComponent("report.md"), encoding: .utf8))
+      ?? ""
+    let parts = md.components(separatedBy: "```\n")
+    let command = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespacesAndNewlines) : "(unknown)"
+    return Data(commandLine: command, computedAtCommit: nil, notes: [], rows: rows)
   }
 
   static func sci(_ x: Double?) -> String {
@@ -34,8 +59,9 @@ public struct SeedNumericsWriter {
 
   public func write(to out: URL) throws {
     try ReportDirectory.write(to: out) { dir in
+      let data = Data(commandLine: commandLine, computedAtCommit: computedAtCommit, notes: notes, rows: rows)
       try ReportDirectory.put(
-        String(decoding: try reportJSONEncoder().encode(rows), as: UTF8.self), dir, "rank.json")
+        String(decoding: try reportJSONEncoder().encode(data), as: UTF8.self), dir, "seed_numerics.json")
       var csv =
         "d_m,P,d_k,eig_min_C0,eig_min_C0_fp32_sums,fp32_sum_error_frobenius,error_over_eig_min,chol_fp32,chol_fp64,chol_fp32_of_fp32_sums,chol_fp64_of_fp32_sums"
       for (i, _) in routes.enumerated() {
@@ -82,16 +108,18 @@ public struct SeedNumericsWriter {
                1 with lines dt 3 lc rgb 'gray30' notitle
           """, in: dir)
       let plots = routes.enumerated().flatMap { i, route -> [String] in
-        let short = route.count > 60 ? String(route.prefix(57)) + "..." : route
+        let e = rows.lazy.compactMap { $0.seed_code_edits?.first { $0.route == route } }.first
+        let short = e.map(\.shortName) ?? route
         return [
-          "'seed_numerics.dat' using 1:\(5 + 2 * i) with linespoints lw 2 pt \(5 + i) lc \(i + 1) title 'rel. error: \(short)'",
-          "'seed_numerics.dat' using 1:\(6 + 2 * i) with linespoints lw 1 dt 2 pt \(5 + i) lc \(i + 1) title '||M K_E - I||/sqrt(B)'",
+          "'seed_numerics.dat' using 1:\(5 + 2 * i) with linespoints lw 2 pt \(5 + i) lc \(i + 1) title '\(short): ||M - M_{ref}|| / ||M_{ref}||'",
+          "'seed_numerics.dat' using 1:\(6 + 2 * i) with linespoints lw 1 dt 2 pt \(5 + i) lc \(i + 1) title '\(short): ||M K_E - I|| / sqrt(B)'",
         ]
       }
       try ReportDirectory.figure(
         "seed_code_edits",
         header + """
-          set title "the seed code's edits against the fp64 reference: ||M - M_ref||/||M_ref|| (solid), ||M K_E - I||/sqrt(B) (dashed)"
+          set title "the seed code's edits against the fp64 reference (solid), and what they write into the edit keys (dashed)"
+          set key outside bottom center box maxrows 4
           set ylabel "relative"
           plot \(plots.isEmpty ? "NaN notitle" : plots.joined(separator: ", \\\n     "))
           """, in: dir, size: (1200, 680))
@@ -215,7 +243,7 @@ public struct SeedNumericsWriter {
     }
     md += "\n## The seed code's edits\n\n" + e.render()
     md +=
-      "\nFiles: `rank.json` (every analysis), `seed_numerics.csv`, `seed_numerics.dat` (the figures' columns), `*.gp`.\n"
+      "\nFiles: `seed_numerics.json` (every analysis, the command and its commit; `verify rank --from` renders it again), `seed_numerics.csv`, `seed_numerics.dat` (the figures' columns), `*.gp`.\n"
     return md
   }
 }
