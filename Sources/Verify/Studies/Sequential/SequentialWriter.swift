@@ -121,6 +121,7 @@ public struct SequentialWriter {
       set grid
       set xlabel "round (B = \(data.B) edits each; points shifted slightly per series)"
       set xrange [0.5:\(Double(data.T) + 0.8)]
+      set xtics 1
 
       """
     let draws = data.draws > 1 ? "mean and sd over \(data.draws) key draws" : "one key draw"
@@ -138,6 +139,7 @@ public struct SequentialWriter {
         true
       ),
     ]
+    try writeProjectorFigure(dir, progress: progress)
     for (name, title, ylabel, col, log) in figures {
       progress("figure \(name)")
       try ReportDirectory.figure(
@@ -149,6 +151,55 @@ public struct SequentialWriter {
           plot \(ss.isEmpty ? "NaN notitle" : plot(col))
           """, in: dir)
     }
+  }
+
+  /// AlphaEdit against d_m (fixed C0 series; the reference at its d_m): the projector's rank
+  /// (mean over layers, fraction of d_k) and the change on preserved keys after round 1 and
+  /// after the last round, one line per null-space rule.
+  func writeProjectorFigure(_ dir: URL, progress: (String) -> Void) throws {
+    let alpha = series.filter { $0.method.hasPrefix(EditMethod.alphaedit.rawValue) && $0.c0 == .fixed }
+    guard !alpha.isEmpty else { return }
+    var dat = ""
+    let methods = alpha.map(\.method).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+    for m in methods {
+      dat += "# \(m)\n"
+      for s in alpha.filter({ $0.method == m }).sorted(by: { $0.dm < $1.dm }) {
+        let rank = Self.mean(Self.at(s, 1) { r in r.projectorRanks.flatMap { Self.mean($0.map(Double.init)) } })
+        let p1 = Self.mean(Self.at(s, 1) { Self.mean($0.preservedChange) })
+        let pT = Self.mean(Self.at(s, data.T) { Self.mean($0.preservedChange) })
+        let leak = Self.mean(Self.at(s, 1) { $0.leakage.flatMap(Self.mean) })
+        dat +=
+          [s.dm, rank.map { $0 / Double(data.dk) }, p1, pT, leak].map { v in v.map { "\($0)" } ?? "NaN" }
+          .joined(separator: " ") + "\n"
+      }
+      dat += "\n\n"
+    }
+    try ReportDirectory.put(dat, dir, "projector.dat")
+    let plots = methods.enumerated().flatMap { i, m in
+      [
+        "'projector.dat' index \(i) using 1:2 axes x1y2 with linespoints lw 2 pt 7 lc \(i + 1) title '\(m): rank of P / d_k (right axis)'",
+        "'projector.dat' index \(i) using 1:3 with linespoints lw 2 dt 2 pt 5 lc \(i + 1) title '\(m): preserved change, round 1'",
+        "'projector.dat' index \(i) using 1:4 with linespoints lw 2 dt 3 pt 9 lc \(i + 1) title '\(m): preserved change, round \(data.T)'",
+        "'projector.dat' index \(i) using 1:5 with linespoints lw 1 dt 4 pt 3 lc \(i + 1) title '\(m): leakage ||dW C0||/||dW||, round 1'",
+      ]
+    }
+    progress("figure alphaedit_projector")
+    try ReportDirectory.figure(
+      "alphaedit_projector",
+      """
+      set key outside bottom center box maxrows 4
+      set grid
+      set logscale x
+      set logscale y
+      set format y "10^{%L}"
+      set y2range [0:1]
+      set y2tics
+      set xlabel "dynamic multiplier d_m of C0 (the reference at its d_m)"
+      set ylabel "||(W - W0) K0|| / ||W0 K0||, leakage"
+      set y2label "rank of the projector / d_k"
+      set title "AlphaEdit against d_m: what the projector keeps free, and what the edits move on preserved keys"
+      plot \(plots.joined(separator: ", \\\n     "))
+      """, in: dir, size: (1100, 700))
   }
 
   /// Findings in sentences, computed from the runs.
@@ -241,6 +292,9 @@ public struct SequentialWriter {
     md += "\n\n![S of all edits](sequential_scores.svg)\n\n![first round's edits](sequential_first_batch.svg)\n\n"
     md += "![NLL change](sequential_damage.svg)\n\n![update size](sequential_update_size.svg)\n\n"
     md += "![preserved keys](sequential_preserved.svg)\n\n![condition](sequential_condition.svg)\n\n"
+    if data.runs.contains(where: { $0.method.hasPrefix(EditMethod.alphaedit.rawValue) && $0.c0 == .fixed }) {
+      md += "![AlphaEdit against d_m](alphaedit_projector.svg)\n\n"
+    }
     md += "## Round by round\n\n"
     var t = MarkdownTable([
       "series", "round", "S all", "ES all", "NS all", "S first round", "S new", "NLL change", "||W-W0||/||W0||",
