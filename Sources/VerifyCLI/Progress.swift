@@ -39,8 +39,8 @@ final class Progress: @unchecked Sendable {
   func bar(_ label: String, done: Int, total: Int) {
     guard !quiet, total > 0 else { return }
     let now = Date()
-    if done < total, now.timeIntervalSince(lastBar) < 0.1 { return }
-    lastBar = now
+    if done < total, now.timeIntervalSince(lock.withLock { lastBar }) < 0.1 { return }
+    lock.withLock { lastBar = now }
     if barStart == nil || done <= 0 || label != barLabel {
       barStart = now
       barLabel = label
@@ -95,6 +95,8 @@ final class Progress: @unchecked Sendable {
 
   private func logStillRunning() {
     lock.withLock {
+      // A bar drawn in the last 5 s already shows the work is alive (and says what it is).
+      if Date().timeIntervalSince(lastBar) < 5 { return }
       let s = String(format: "%.0f s", Date().timeIntervalSince(start))
       FileHandle.standardError.write(Data("[\(Self.clock.string(from: Date()))] \(phase) ... \(s)\n".utf8))
     }
