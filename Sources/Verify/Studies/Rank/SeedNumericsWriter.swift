@@ -161,6 +161,10 @@ public struct SeedNumericsWriter {
       s +=
         "; Cholesky of the fp32-sum C0: fp32 \(c32.choleskyFp32), fp64 \(c32.choleskyFp64) (of the fp64-sum C0: fp32 \(r.C0.choleskyFp32), fp64 \(r.C0.choleskyFp64))"
       s += "; the fp32-sum C0 is \(Self.definiteness(c32))"
+      if let m = r.C0.eigMin, m <= r.C0.tolerance {
+        s +=
+          "; the fp64-sum C0 itself is numerically singular (eig_min \(Self.sci(m)) <= \(Self.sci(r.C0.tolerance))): the reference operators below are dominated by rounding too, so relative errors against them compare two unreliable results"
+      }
       out.append(s)
       for x in r.seed_code_edits ?? [] {
         var t = "d_m = \(Self.sci(r.dm)), \(x.method): \(x.route): "
