@@ -176,7 +176,7 @@ struct RankCommand: ParsableCommand {
       do { data = try SeedNumericsWriter.load(from) } catch { throw CLIError("cannot read \(from): \(error)") }
       var w = SeedNumericsWriter(
         rows: data.rows, commandLine: data.commandLine,
-        notes: data.notes + [
+        notes: data.notes.filter { !$0.hasPrefix("text and figures rendered again") } + [
           "text and figures rendered again from seed_numerics.json by `"
             + (["verify"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
             + "` (numbers unchanged, computed at commit \(data.computedAtCommit ?? "unknown"))"
