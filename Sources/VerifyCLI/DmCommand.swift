@@ -161,7 +161,7 @@ struct DmCommand: ParsableCommand {
         draws: draws, commandLine: draws[0].commandLine ?? "(unknown)",
         notes: [
           "text and figures rendered again from dm.json by `"
-            + (["verify"] + CommandLine.arguments.dropFirst()).joined(separator: " ") + "` (numbers unchanged)"
+            + invocation + "` (numbers unchanged)"
         ])
       try writer.write(to: URL(fileURLWithPath: out)) { progress.begin($0) }
       progress.finish()
@@ -289,7 +289,7 @@ struct DmCommand: ParsableCommand {
       }
     }
     progress.finish()
-    let commandLine = (["verify"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+    let commandLine = invocation
     let writer = AdaptiveDmWriter(
       draws: results.map {
         var d = $0

@@ -80,6 +80,9 @@ func refuseIgnored(_ given: [(String, Bool)], mode: String) throws {
 /// Help text written as paragraphs: lines of a paragraph are joined (the parser wraps them to
 /// the terminal), indented lines (examples, formulas) are kept, and an example longer than
 /// fits 80 columns is continued with ` \` before an option.
+/// The command line as typed ("verify study --dm 1,2 ..."), for reports' provenance.
+var invocation: String { (["verify"] + CommandLine.arguments.dropFirst()).joined(separator: " ") }
+
 func prose(_ text: String) -> String {
   var out: [String] = []
   var paragraph: [String] = []

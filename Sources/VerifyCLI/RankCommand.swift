@@ -178,7 +178,7 @@ struct RankCommand: ParsableCommand {
         rows: data.rows, commandLine: data.commandLine,
         notes: data.notes.filter { !$0.hasPrefix("text and figures rendered again") } + [
           "text and figures rendered again from seed_numerics.json by `"
-            + (["verify"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+            + invocation
             + "` (numbers unchanged, computed at commit \(data.computedAtCommit ?? "unknown"))"
         ])
       w.computedAtCommit = data.computedAtCommit
@@ -289,7 +289,7 @@ struct RankCommand: ParsableCommand {
     }
     if let out {
       try SeedNumericsWriter(
-        rows: rows, commandLine: (["verify"] + CommandLine.arguments.dropFirst()).joined(separator: " "),
+        rows: rows, commandLine: invocation,
         notes: note.map { [$0] } ?? []
       ).write(to: URL(fileURLWithPath: out))
       if !json { print("wrote \(out)/report.md") }

@@ -102,7 +102,7 @@ struct ReportCommand: ParsableCommand {
         keyProgress: { progress.bar("keys", done: $0, total: $1) })
       if let real = keys as? ModelKeySource { notes.append("tokens run for C0: \(real.tokensSeen)") }
       let writer = ReportWriter(
-        data: data, commandLine: (["verify"] + CommandLine.arguments.dropFirst()).joined(separator: " "),
+        data: data, commandLine: invocation,
         title: "Stability report: \(name)", notes: notes)
       try writer.write(to: URL(fileURLWithPath: out)) { progress.begin($0) }
       progress.finish()

@@ -96,7 +96,12 @@ struct SolveCommand: ParsableCommand {
         mode: "--method \(method.rawValue) (they are AlphaEdit's)")
     }
     try checkOptions {
-      if method == .alphaedit { try alphaEditOptions.config().validate() } else { try options.validate(for: method) }
+      if method == .alphaedit {
+        try alphaEditOptions.config().validate()
+        try options.validateRoutes()
+      } else {
+        try options.validate(for: method)
+      }
       if let dm { try KeyBudget.dynamicMultiplier(dm).validate() }
       if let batch { try ParameterError.count("B", batch, in: 1...Int.max) }
       if let scale { try ParameterError.fraction("scale", scale) }

@@ -224,7 +224,7 @@ struct StudyCommand: ParsableCommand {
         data: data, commandLine: data.commandLine ?? "(unknown)",
         notes: [
           "text and figures rendered again from sequential.json by `"
-            + (["verify"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+            + invocation
             + "` (numbers unchanged, computed at commit \(data.computedAtCommit ?? "unknown"))"
         ]
       ).write(to: URL(fileURLWithPath: out))
@@ -242,7 +242,7 @@ struct StudyCommand: ParsableCommand {
         notes: [
           "corpus: \(data.corpus)",
           "text and figures rendered again from study.json by `"
-            + (["verify"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+            + invocation
             + "` (numbers unchanged, computed at commit \(data.computedAtCommit ?? "unknown"))",
         ])
       try writer.write(to: URL(fileURLWithPath: out))
@@ -265,7 +265,7 @@ struct StudyCommand: ParsableCommand {
           refDm: ref > 0 ? ref : nil, batch: batches[0], rounds: t, modes: try c0Modes(), draws: draws, corpus: text,
           heldOutWindows: heldOut, seed: seed, progress: { progress.begin($0) },
           bar: { progress.bar($0, done: $1, total: $2) })
-        data.commandLine = (["verify"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+        data.commandLine = invocation
         data.computedAtCommit = ReportDirectory.commit()
         try SequentialWriter(data: data, commandLine: data.commandLine!).write(to: URL(fileURLWithPath: out)) {
           progress.begin($0)
@@ -287,7 +287,7 @@ struct StudyCommand: ParsableCommand {
         adaptiveCounts: counts,
         progress: { progress.begin($0) },
         bar: { progress.bar($0, done: $1, total: $2) })
-      data.commandLine = (["verify"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+      data.commandLine = invocation
       data.computedAtCommit = ReportDirectory.commit()
       let writer = EditStudyWriter(
         data: data, commandLine: data.commandLine!,

@@ -140,6 +140,38 @@ import Testing
     #expect(abs(out.layers[0].writtenFractions[0] - 1) < 1e-8)
   }
 
+  /// Target vectors are cached by content: a second request for the same target reads the file
+  /// (the same vector), another optimiser setting is another file, and a damaged file is
+  /// recomputed and replaced.
+  @Test func targetCacheReadsWhatItWroteAndReplacesDamage() throws {
+    let m = try LlamaModel(file: try GGUFFile(path: ModelCache.smolLM2), upToLayer: nil)
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("targets-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    var config = TargetConfig()
+    config.steps = 2
+    let templates = ContextTemplates(templates: ["{}"])
+    let diff = try m.residualStreamModel()
+    func target(_ c: TargetConfig) throws -> TargetVector {
+      try TargetCache.target(
+        model: m, request: FactSetTests.paris, layer: 4, templates: templates, config: c, residual: diff,
+        directory: dir)
+    }
+    let t1 = try target(config)
+    let files = try FileManager.default.contentsOfDirectory(at: dir, includingPropertiesForKeys: nil)
+    #expect(files.count == 1)
+    let t2 = try target(config)
+    #expect(t2.z == t1.z && t2.losses == t1.losses)
+    var other = config
+    other.steps = 3
+    _ = try target(other)
+    #expect(try FileManager.default.contentsOfDirectory(at: dir, includingPropertiesForKeys: nil).count == 2)
+    try Data("{\"key\": \"not this one\"}".utf8).write(to: files[0])
+    let t3 = try target(config)
+    #expect(t3.z == t1.z, "recomputed deterministically")
+    let back = try JSONDecoder().decode(TargetCache.Entry.self, from: Data(contentsOf: files[0]))
+    #expect(back.target.z == t1.z)
+  }
+
   /// SmolLM2, AlphaEdit at block 4 (energy rule 0.99, 5 target steps) and C0 from d_m = 2 keys.
   func alphaEditSetup() throws -> (LlamaModel, ModelEditConfig, Matrix<Double>) {
     let m = try LlamaModel(file: try GGUFFile(path: ModelCache.smolLM2), upToLayer: nil)

@@ -52,8 +52,9 @@ import Testing
     }
   }
 
-  /// The identity check can fail: MEMIT's ridge update (AlphaEdit without its projector, P = I)
-  /// writes outside range(P) and leaks beyond t; the same check passes AlphaEdit's own update.
+  /// The identity check can fail: the plain ridge update (AlphaEdit without its projector, P = I:
+  /// `(A + L I)^-1 K_E Rᵀ`) writes outside range(P) and leaks beyond t; the same check passes
+  /// AlphaEdit's own update.
   @Test func identityCheckCatchesAnUnprojectedUpdate() throws {
     let p = try instance(dk: 40, dm: 3, batch: 4, seed: 5)
     let config = AlphaEditConfig(rule: .below(0.1), ridge: 0.5)
@@ -70,7 +71,7 @@ import Testing
       "outside \(good.outsideNullSpace) <= \(good.outsideBound), leakage \(good.leakage) <= \(good.leakageBound)")
   }
 
-  /// A rule that keeps nothing (rank 0): the update is 0 and every route says so.
+  /// A rule that keeps nothing (rank 0): the reference update is 0 and its identities say so.
   @Test func emptyNullSpaceGivesNoUpdate() throws {
     let p = try instance(dk: 30, dm: 3, batch: 3, seed: 9)
     let c = try compareAlphaEditRoutes(p, config: AlphaEditConfig(rule: .below(1e-12), ridge: 1))

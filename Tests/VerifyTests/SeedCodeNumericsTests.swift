@@ -18,9 +18,9 @@ import Testing
     return (c.converted(to: Float.self), r.gaussianMatrix(n, batch))
   }
 
-  /// With the same C0 (exactly representable in fp32), the fp64 routes compute the reference's
-  /// operator up to fp64 roundoff: within 10 n eps_64 kappa(C0) kappa(D + alpha I); the fp32
-  /// inverse within the same bound with eps_32.
+  /// With the same C0 (exactly representable in fp32), the explicit inverses give the reference's
+  /// operator within 10 n eps kappa(C0) kappa(D + alpha I) of their precision (the fp64 Cholesky
+  /// and MEMIT routes repeat the reference's own computation here: their error is 0).
   @Test func sameC0GivesTheReferenceUpToRoundoff() throws {
     let n = 40
     let kappa = 1e3
@@ -45,7 +45,11 @@ import Testing
     }
     // EMMET with a small alpha writes nearly every fact: (D + alpha I)^-1 D = I - alpha (D + alpha I)^-1.
     let emmet = edits.filter { $0.method == "emmet" }
-    for e in emmet { #expect(e.identityError <= alpha / ev.first! * 1.01 + 1e-6, "\(e.route)") }
+    // The fp32 inverse is not symmetric: its rounding adds about n eps_32 kappa(C0) to what is written.
+    for e in emmet {
+      let slack = e.precision == "fp32" ? Double(n) * Double(Float.ulpOfOne) * k0 : 1e-6
+      #expect(e.identityError <= alpha / ev.first! * 1.01 + slack, "\(e.route)")
+    }
   }
 
   /// An exactly singular C0 (a dead coordinate: a zero row and column) makes getrf meet a zero

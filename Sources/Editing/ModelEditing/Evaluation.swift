@@ -133,6 +133,9 @@ public enum EditEvaluation {
   }
 
   /// Mean negative log-likelihood (nats per predicted token) of `windows`.
+  /// The tokens the held-out NLL predicts: every window's tokens after its first.
+  public static func predictedTokens(_ windows: [[Int]]) -> Int { windows.reduce(0) { $0 + max($1.count - 1, 0) } }
+
   public static func negativeLogLikelihood(model: any LanguageModel, windows: [[Int]]) throws -> Double {
     var total = 0.0
     var n = 0

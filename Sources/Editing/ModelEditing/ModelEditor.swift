@@ -184,7 +184,6 @@ public func applyEdits(
     let problem = try EditProblem(
       W0: w0, C0: covariances[l]!, KE: k,
       VE: try model.editedOutputTarget(layer: l, current: current, residualChange: r))
-    onKeys(l, k)
     let result: EditResult<Double>
     var alpha: AlphaEditReport? = nil
     switch config.method {
@@ -196,6 +195,7 @@ public func applyEdits(
         try alphaEdit(problem, config: config.alphaEdit ?? AlphaEditConfig(), previousKeys: previousKeys[l])
       }
     }
+    onKeys(l, k)  // only once the update exists: a failed solve records no keys
     let dW = result.dW
     // The part of the requested output change the update did not write (equal to the
     // residual change where the matrix writes into the residual stream directly).

@@ -103,18 +103,9 @@ public func runEditStudy(
     tokenizer: model.tokenizer, corpus: corpus, count: heldOutWindows, seed: seed,
     contextLength: model.contextLength)
   let nll0 = try EditEvaluation.negativeLogLikelihood(model: model, windows: windows)
-  let t0 = Date()
-  var targets: [TargetVector] = []
-  let diff = try model.residualStreamModel()
-  for (i, r) in requests.enumerated() {
-    bar("target vectors", i, requests.count)
-    targets.append(
-      try TargetCache.target(
-        model: model, request: r, layer: config.targetLayer, templates: templates, config: config.target,
-        residual: diff, note: progress))
-  }
-  bar("target vectors", requests.count, requests.count)
-  let targetSeconds = Date().timeIntervalSince(t0)
+  let (targets, targetSeconds) = try TargetCache.targets(
+    model: model, requests: requests, layer: config.targetLayer, templates: templates, config: config.target,
+    bar: { bar("target vectors", $0, $1) }, note: progress)
   let original = Dictionary(uniqueKeysWithValues: try config.layers.map { ($0, try model.editedWeight($0)) })
   func restore() throws { for (l, w) in original { try model.setEditedWeight(l, w) } }
 
@@ -181,7 +172,8 @@ public func runEditStudy(
   return EditStudyData(
     model: model.displayName ?? model.path, config: config, corpus: corpus.name, facts: factsName,
     requests: requests.count, dk: dk, templates: templates.templates, dms: dms, refDm: refDm, batches: batches,
-    before: before, heldOutNLLBefore: nll0, heldOutTokens: windows.count * 127, targetSeconds: targetSeconds,
+    before: before, heldOutNLLBefore: nll0, heldOutTokens: EditEvaluation.predictedTokens(windows),
+    targetSeconds: targetSeconds,
     targetDeltaOverH: targets.map { $0.deltaNorm / $0.initialNorm }.reduce(0, +) / Double(targets.count),
     targetFinalProbability: targets.map(\.finalProbability).reduce(0, +) / Double(targets.count), cells: cells,
     draws: variants ? draws : nil, layouts: variants ? layouts.map(\.rawValue) : nil,

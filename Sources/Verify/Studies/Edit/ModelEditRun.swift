@@ -105,7 +105,7 @@ public func runModelEdit(
     P: p, shrinkage: estimator.description, shrinkageIntensities: intensities,
     corpus: text.name, requests: requests.count, templates: templates.templates, before: before, after: after,
     relationSpillBefore: spillBefore, relationSpillAfter: spillAfter,
-    heldOutNLLBefore: nllBefore, heldOutNLLAfter: nllAfter, heldOutTokens: windows.count * 127,
+    heldOutNLLBefore: nllBefore, heldOutNLLAfter: nllAfter, heldOutTokens: EditEvaluation.predictedTokens(windows),
     fluencyBefore: fluBefore.entropy, fluencyAfter: fluAfter.entropy, generatedAfter: fluAfter.texts,
     edit: outcome, seconds: seconds)
   return report

@@ -123,8 +123,9 @@ public func rankStudyMemoryBytes(
   let n2 = dk * dk * 8
   // sum, mean C0, Cholesky copy, pstrf copy, fp32 copy (half), C_eff (+ its copies), eigen
   // workspace; with fp32 sums: the float32 sum (half) and its C0 with the difference (two).
-  // The seed code's edits add an explicit inverse and its fp32 copy, the pinv's U and Vt, and a product (five).
-  let matrices = 5 * n2 + n2 / 2 + (spectrum ? n2 : 0) + (fp32Sums ? n2 / 2 + 2 * n2 + 5 * n2 : 0)
+  // The seed code's edits add the fp32-sum C0 in fp64, an identity, the inverse, the pinv's U,
+  // Vt and product, and the residual product (eight).
+  let matrices = 5 * n2 + n2 / 2 + (spectrum ? n2 : 0) + (fp32Sums ? n2 / 2 + 2 * n2 + 8 * n2 : 0)
   let keys = chunk * dk * (4 + 8) + chunk * width * 4
   let weights = SyntheticKeySource.weightBytes(SyntheticProfile(name: "", width: width, keyWidth: dk, mlp: mlp))
   return matrices + keys + weights

@@ -22,8 +22,9 @@ public struct SeedCodeEdit: Codable, Sendable {
   public var relativeError: Double?
   /// `||M K_E - M_ref K_E||_F / ||M_ref K_E||_F`: what changes in the written part.
   public var writtenError: Double?
-  /// `||M K_E - I||_F / sqrt(B)`: how far the edit is from writing each fact (EMMET with small
-  /// alpha: near 0; MEMIT: 1 minus the written fractions).
+  /// `||M K_E - I||_F / sqrt(B)`: how far the edit is from writing each fact, whatever the
+  /// targets (EMMET with small alpha: near 0; MEMIT: how far its written operator
+  /// `K_Eᵀ C_eff^-1 K_E` of identity 9 is from I, which lambda keeps well above 0).
   public var identityError: Double
   /// Explicit inverses: `||C0 X - I||_F / (||C0||_F ||X||_F)` (normwise) and `||X||_2 ~ 1 / eig_min`.
   public var inverseResidual: Double?

@@ -157,7 +157,8 @@ public struct SeedNumericsWriter {
         s +=
           "; eig_min(C0) = \(Self.sci(r.C0.eigMin)) is not positive at fp64: C0 is numerically singular with either sum"
       }
-      s += "; float32 summation bound ~ P eps_32 ||C0||_2 = \(Self.sci(Double(r.P) * eps32 * r.C0.eigMax))"
+      s +=
+        "; float32 summation error estimate P eps_32 ||C0||_2 = \(Self.sci(Double(r.P) * eps32 * r.C0.eigMax)) (an order of magnitude, not a worst case)"
       s +=
         "; Cholesky of the fp32-sum C0: fp32 \(c32.choleskyFp32), fp64 \(c32.choleskyFp64) (of the fp64-sum C0: fp32 \(r.C0.choleskyFp32), fp64 \(r.C0.choleskyFp64))"
       s += "; the fp32-sum C0 is \(Self.definiteness(c32))"

@@ -147,21 +147,14 @@ public func runSequentialStudy(
   let windows = EditEvaluation.heldOutWindows(
     tokenizer: model.tokenizer, corpus: corpus, count: heldOutWindows, seed: seed, contextLength: model.contextLength)
   let nll0 = try EditEvaluation.negativeLogLikelihood(model: model, windows: windows)
-  let t0 = Date()
-  var targets: [TargetVector] = []
-  let diff = try model.residualStreamModel()
-  for (i, r) in reqs.enumerated() {
-    bar("target vectors", i, reqs.count)
-    targets.append(
-      try TargetCache.target(
-        model: model, request: r, layer: configs[0].targetLayer, templates: templates, config: configs[0].target,
-        residual: diff, note: progress))
-  }
-  bar("target vectors", reqs.count, reqs.count)
-  let targetSeconds = Date().timeIntervalSince(t0)
+  let (targets, targetSeconds) = try TargetCache.targets(
+    model: model, requests: reqs, layer: configs[0].targetLayer, templates: templates, config: configs[0].target,
+    bar: { bar("target vectors", $0, $1) }, note: progress)
   let original = Dictionary(uniqueKeysWithValues: try layers.map { ($0, try model.editedWeight($0)) })
   let w0 = original.mapValues { $0.converted(to: Double.self) }
   func restore() throws { for (l, w) in original { try model.setEditedWeight(l, w) } }
+  // Whatever happens (an error in a round, a failed evaluation), the caller gets its model back.
+  defer { try? restore() }
   let context = min(ModelKeySource.defaultContext, model.contextLength)
 
   // The reference C0 of the unedited model, on which preserved outputs are measured.
@@ -186,6 +179,9 @@ public func runSequentialStudy(
         ).mapValues { try $0.mean() }
       }
       progress("d_m = \(label), draw \(draw + 1): C0 of the unedited model from \(p) keys")
+      // The previous run left its edits in the weights: C0 of the unedited model (and what the
+      // cache stores under its file's digest) needs them restored first.
+      try restore()
       let c0Unedited = try collectC0(cache: true)
       for config in configs {
         for mode in modes {
@@ -248,11 +244,11 @@ public func runSequentialStudy(
       }
     }
   }
-  try restore()
   return SequentialStudyData(
     model: model.displayName ?? model.path, configs: configs, corpus: corpus.name, facts: factsName, dk: dk, B: b,
     T: t, dms: dms, refDm: refDm, preservedDm: preservedDm, modes: modes, draws: draws, before: before,
-    heldOutNLLBefore: nll0, heldOutTokens: windows.count * 127, targetSeconds: targetSeconds, runs: runs,
+    heldOutNLLBefore: nll0, heldOutTokens: EditEvaluation.predictedTokens(windows), targetSeconds: targetSeconds,
+    runs: runs,
     collapseFraction: collapseFraction)
 }
 

@@ -78,7 +78,7 @@ public struct SequentialWriter {
             Self.sci(x.leakage.flatMap(Self.mean)),
             x.failure.map { "\"\($0.replacingOccurrences(of: "\"", with: "'"))\"" } ?? "",
           ]
-          csv += cols.joined(separator: ",").replacingOccurrences(of: ",-,", with: ",NaN,") + "\n"
+          csv += cols.map { $0 == "-" ? "NaN" : $0 }.joined(separator: ",") + "\n"
         }
       }
       try ReportDirectory.put(csv, dir, "rounds.csv")
@@ -235,10 +235,20 @@ public struct SequentialWriter {
       let na = Self.at(fixed, data.T) { $0.heldOutNLLChange }
       let nb = Self.at(s, data.T) { $0.heldOutNLLChange }
       guard let ma = Self.mean(a), let mb = Self.mean(b) else { continue }
-      let sd = max(SampleSummary(a)?.sd ?? 0, SampleSummary(b)?.sd ?? 0)
-      let verdict =
-        abs(mb - ma) <= sd || abs(mb - ma) < 1
-        ? "no difference beyond the spread" : (mb > ma ? "recollecting helps" : "recollecting hurts")
+      let verdict: String
+      if a.count < 2 || b.count < 2 {
+        verdict = "\(Self.f(mb - ma)) points; one draw each: no spread to judge the difference against"
+      } else {
+        let sd = max(SampleSummary(a)!.sd, SampleSummary(b)!.sd)
+        verdict =
+          abs(mb - ma) <= sd
+          ? "no difference beyond the spread over draws (sd \(Self.f(sd)))"
+          : (mb > ma ? "recollecting helps" : "recollecting hurts")
+            + " by more than the spread over draws (sd \(Self.f(sd)))"
+      }
+      if a.count != b.count {
+        out.append("(\(s.method) d_m=\(s.label): runs that failed before round \(data.T) are left out of these means)")
+      }
       out.append(
         "\(s.method) d_m=\(s.label), round \(data.T): S \(Self.f(ma)) with C0 fixed, \(Self.f(mb)) recollected (\(verdict)); held-out NLL change \(Self.f(Self.mean(na), 3)) vs \(Self.f(Self.mean(nb), 3))"
       )

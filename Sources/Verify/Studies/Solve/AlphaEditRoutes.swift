@@ -12,17 +12,19 @@ public struct NullSpaceCheck: Encodable, Sendable {
   public var ridge: Double
   /// Columns of the previous edits' keys `K_p`.
   public var previousKeys: Int
-  /// `||dW (I - P)||_F / ||dW||_F` (0 in exact arithmetic) and the roundoff it must stay under:
-  /// the bounding system's FERR plus `10 d_k eps` for forming `P`.
+  /// `||dW (I - P)||_F / ||dW||_F` (0 in exact arithmetic) and the roundoff it must stay under
+  /// (see ``init(dW:projector:c0:ridge:previousKeys:forwardError:aNorm:)``).
   public var outsideNullSpace: Double
   public var outsideBound: Double
-  /// `||dW C0||_2 / ||dW||_2` and its bound `t (1 + e) + e ||C0||_2 + 10 d_k eps ||C0||_2`, with `e`
-  /// the measured part outside `range(P)` (``outsideNullSpace`` in the 2-norm of dW) and the last
-  /// term the eigenvectors' residual.
+  /// `||dW C0||_2 / ||dW||_2` and its bound `t (1 + e) + e ||C0||_2 + 10 d_k eps ||C0||_2`, with `t`
+  /// the largest |eigenvalue| kept, `e` the measured part outside `range(P)` and the last term the
+  /// eigenvectors' residual.
   public var leakage: Double
   public var leakageBound: Double
-  /// GSL's eigenvectors give the same projector: `||P_GSL - P||_F` against Davis and Kahan's
-  /// `sin theta` bound `sqrt(2 r) 10 d_k eps ||C0||_2 / gap` (nil when the ranks differ or the gap is 0).
+  /// GSL's eigenvectors give the same projector: `||P_GSL - P||_F` against twice Davis and Kahan's
+  /// `sin theta` bound `sqrt(2 r) 10 d_k eps ||C0||_2 / gap` (both projectors are perturbed; the
+  /// eigensolvers' residuals are taken to be `10 d_k eps ||C0||`, not measured; nil when the ranks
+  /// differ or the gap is 0).
   public var gslProjectorDifference: Double?
   public var gslProjectorBound: Double?
   public var gslRank: Int? = nil
@@ -31,13 +33,18 @@ public struct NullSpaceCheck: Encodable, Sendable {
   public var c0Norm: Double
 
   /// The identities for an update `dW` (`d_v x d_k`) of this projector, whose computation had
-  /// the forward error `forwardError` (FERR on S, relative): `||dW (I - P)||_F / ||dW||_F <=
-  /// forwardError + 10 d_k eps`, and `||dW C0||_2 <= t (1 + e) + e ||C0||_2 + 10 d_k eps ||C0||_2`
-  /// times `||dW||_2`, from `dW = dW P + E` with `e = ||E||_F / ||dW||_2` (measured) and the
-  /// eigenvectors' residual `||C0 U - U Lambda|| <= 10 d_k eps ||C0||` (the last term).
+  /// the forward error `forwardError` (FERR on S: relative, per column in the infinity norm) with
+  /// `aNorm = ||A||_F`:
+  /// - `||dW (I - P)||_F / ||dW||_F <= sqrt(d_k) forwardError + 10 d_k eps (1 + ||A|| / L)`: the
+  ///   FERR in the Frobenius norm, plus the rounding of forming `P A P`, which leaves the exact
+  ///   solution of the computed `S` outside `range(P)` by about `d_k eps ||A|| / L`;
+  /// - `||dW C0||_2 <= (t (1 + e) + e ||C0||_2 + 10 d_k eps ||C0||_2) ||dW||_2`, from `dW = dW P + E`
+  ///   with `e = ||E||_F / ||dW||_2` (measured), `t` the largest |eigenvalue| kept (an indefinite
+  ///   `C0` can keep negative ones) and the eigenvectors' residual `||C0 U - U Lambda|| <= 10 d_k
+  ///   eps ||C0||` (the last term).
   public init(
     dW: Matrix<Double>, projector proj: NullSpaceProjector, c0: Matrix<Double>, ridge: Double, previousKeys: Int,
-    forwardError: Double
+    forwardError: Double, aNorm: Double = 0
   ) {
     let n = proj.dk
     let eps = Double.ulpOfOne
@@ -47,10 +54,10 @@ public struct NullSpaceCheck: Encodable, Sendable {
     let dW2 = (try? dW.singularValues().max()) ?? dWF
     c0Norm = proj.eigenvalues.map(abs).max() ?? 0
     outsideNullSpace = dWF > 0 ? outside.norm(.frobenius) / dWF : 0
-    outsideBound = forwardError + 10 * Double(n) * eps
+    outsideBound = Double(n).squareRoot() * forwardError + 10 * Double(n) * eps * (1 + aNorm / ridge)
     leakage = dWF > 0 ? ((try? (dW * c0).singularValues().max()) ?? .nan) / dW2 : 0
     let e = dW2 > 0 ? outside.norm(.frobenius) / dW2 : 0
-    let t = proj.largestKept ?? 0
+    let t = proj.rank > 0 ? max(abs(proj.eigenvalues[0]), abs(proj.eigenvalues[proj.rank - 1])) : 0
     leakageBound = t * (1 + e) + e * c0Norm + 10 * Double(n) * eps * c0Norm
     rule = proj.rule.description
     rank = proj.rank
@@ -85,6 +92,7 @@ public func compareAlphaEditRoutes(
   options o: SolveOptions = SolveOptions(), progress: @escaping (String) -> Void = { _ in }
 ) throws -> SolveComparison {
   try config.validate()
+  try o.validateRoutes()
   let n = p.dk
   let eps = Double.ulpOfOne
   if let kp = previousKeys, kp.rows != n {
@@ -187,7 +195,11 @@ public func compareAlphaEditRoutes(
   // has a residual r = M x - P b with M = P A + L I backward-stably small; from (I - P) M =
   // L (I - P), the part of x outside range(P) is at most ||r|| / L, and S x - P b = r - P A (I - P) x:
   // its claim grows by the factor 1 + ||A|| / L (Frobenius norm, an upper bound of the 2-norm).
-  let codeClaim = directClaim * (1 + a.norm(.frobenius) / config.ridge)
+  // The LU's own backward error is relative to ||P A + L I||_F <= ||A||_F + L sqrt(d_k), not to ||S||_F.
+  let aNorm = a.norm(.frobenius)
+  let codeClaim =
+    directClaim * (1 + aNorm / config.ridge)
+    * max(1, (aNorm + config.ridge * Double(n).squareRoot()) / s.norm(.frobenius))
   for (rt, desc, claim) in [
     (AlphaEditConfig.Route.code, "LU of P A + L I (AlphaEdit's code)", codeClaim),
     (.reduced, "X = U Z, Cholesky of U^T A U + L I (r x r)", directClaim),
@@ -236,7 +248,7 @@ public func compareAlphaEditRoutes(
       let pg = try u.gram()
       gslDiff = (pg - pm).norm(.frobenius)
       if let gap, gap > 0 {
-        gslBound = (2 * Double(gr)).squareRoot() * 10 * Double(n) * eps * c0Norm / gap
+        gslBound = 2 * (2 * Double(gr)).squareRoot() * 10 * Double(n) * eps * c0Norm / gap
       }
       var ag = Matrix<Double>(rows: n, columns: n)
       try ag.addGram(of: p.KE)
@@ -335,7 +347,7 @@ public func compareAlphaEditRoutes(
   // The identities on the reference.
   var check = NullSpaceCheck(
     dW: xRef.transposed, projector: proj, c0: p.C0, ridge: config.ridge, previousKeys: previousKeys?.columns ?? 0,
-    forwardError: refBounds?.max() ?? 1)
+    forwardError: refBounds?.max() ?? 1, aNorm: aNorm)
   check.gslProjectorDifference = gslDiff
   check.gslProjectorBound = gslBound
   check.gslRank = gslRank

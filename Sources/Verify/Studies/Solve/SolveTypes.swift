@@ -136,6 +136,11 @@ public struct SolveOptions: Sendable {
     // Both configs, whatever the method: a NaN given for an unused parameter is still a mistake.
     try MEMITConfig(lambda: lambda, epsilon: epsilon).validate()
     try EMMETConfig(alpha: alpha).validate()
+    try validateRoutes()
+  }
+
+  /// The iterative routes' and the judging's options (every method's comparison, AlphaEdit's too).
+  public func validateRoutes() throws(EditError) {
     do {
       try ParameterError.openUnitInterval("rtol", iterativeRtol)
       try ParameterError.count("max_iterations", maxIterations, in: 1...10_000_000)
