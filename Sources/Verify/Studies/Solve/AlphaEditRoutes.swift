@@ -250,10 +250,7 @@ public func compareAlphaEditRoutes(
       if let gap, gap > 0 {
         gslBound = 2 * (2 * Double(gr)).squareRoot() * 10 * Double(n) * eps * c0Norm / gap
       }
-      var ag = Matrix<Double>(rows: n, columns: n)
-      try ag.addGram(of: p.KE)
-      if let kp = previousKeys, kp.columns > 0 { try ag.addGram(of: kp) }
-      var sg = (pg * ag * pg).addingToDiagonal(config.ridge)
+      var sg = (pg * a * pg).addingToDiagonal(config.ridge)
       sg.symmetrizeByAveraging()
       x = try Cholesky(sg).solve(pg * (p.KE * rt))
       desc += "; ||P_GSL - P||_F = \(sci(gslDiff!))" + (gslBound.map { " (Davis-Kahan bound \(sci($0)))" } ?? "")
