@@ -235,16 +235,25 @@ public struct SequentialWriter {
       let na = Self.at(fixed, data.T) { $0.heldOutNLLChange }
       let nb = Self.at(s, data.T) { $0.heldOutNLLChange }
       guard let ma = Self.mean(a), let mb = Self.mean(b) else { continue }
+      // Both modes ran on the same key draws: the difference is judged draw by draw (paired),
+      // and called a difference only when it exceeds 1 point of S and twice its standard error.
+      let paired: [Double] = s.runs.compactMap { rb in
+        guard let ra = fixed.runs.first(where: { $0.draw == rb.draw }),
+          let sb = rb.rounds.first(where: { $0.round == data.T && $0.failure == nil })?.all?.S,
+          let sa = ra.rounds.first(where: { $0.round == data.T && $0.failure == nil })?.all?.S
+        else { return nil }
+        return sb - sa
+      }
       let verdict: String
-      if a.count < 2 || b.count < 2 {
-        verdict = "\(Self.f(mb - ma)) points; one draw each: no spread to judge the difference against"
-      } else {
-        let sd = max(SampleSummary(a)!.sd, SampleSummary(b)!.sd)
+      if let d = SampleSummary(paired), d.count >= 2 {
+        let se = d.sd / Double(d.count).squareRoot()
         verdict =
-          abs(mb - ma) <= sd
-          ? "no difference beyond the spread over draws (sd \(Self.f(sd)))"
-          : (mb > ma ? "recollecting helps" : "recollecting hurts")
-            + " by more than the spread over draws (sd \(Self.f(sd)))"
+          abs(d.mean) >= 1 && abs(d.mean) > 2 * se
+          ? (d.mean > 0 ? "recollecting helps" : "recollecting hurts")
+            + ": \(Self.f(d.mean)) points per draw, standard error \(Self.f(se, 2)) over \(d.count) paired draws"
+          : "no difference: \(Self.f(d.mean, 2)) points per draw (standard error \(Self.f(se, 2)), \(d.count) paired draws; a difference needs >= 1 point and > 2 standard errors)"
+      } else {
+        verdict = "\(Self.f(mb - ma)) points; one draw: no spread to judge the difference against"
       }
       if a.count != b.count {
         out.append("(\(s.method) d_m=\(s.label): runs that failed before round \(data.T) are left out of these means)")
