@@ -16,15 +16,17 @@ public struct NullSpaceCheck: Encodable, Sendable {
   /// (see ``init(dW:projector:c0:ridge:previousKeys:forwardError:aNorm:)``).
   public var outsideNullSpace: Double
   public var outsideBound: Double
-  /// `||dW C0||_2 / ||dW||_2` and its bound `t (1 + e) + e ||C0||_2 + 10 d_k eps ||C0||_2`, with `t`
-  /// the largest |eigenvalue| kept, `e` the measured part outside `range(P)` and the last term the
-  /// eigenvectors' residual.
+  /// `||dW C0||_2 / ||dW||_2` and its bound `(1 + e) (t + rho) + e ||C0||_2`, with `t` the largest
+  /// |eigenvalue| kept, `e` the measured part outside `range(P)` and `rho` the kept eigenvectors'
+  /// measured residual ``eigenResidual``.
   public var leakage: Double
   public var leakageBound: Double
-  /// GSL's eigenvectors give the same projector: `||P_GSL - P||_F` against twice Davis and Kahan's
-  /// `sin theta` bound `sqrt(2 r) 10 d_k eps ||C0||_2 / gap` (both projectors are perturbed; the
-  /// eigensolvers' residuals are taken to be `10 d_k eps ||C0||`, not measured; nil when the ranks
-  /// differ or the gap is 0).
+  /// `||C0 U - U Lambda_r||_F` of the kept eigenvectors (LAPACK's), measured.
+  public var eigenResidual: Double
+  /// GSL's eigenvectors give the same projector: `||P_GSL - P||_F` against Davis and Kahan's
+  /// `sin theta` theorem for both, `sqrt(2) (rho_LAPACK + rho_GSL) / (gap - rho_LAPACK - rho_GSL)`
+  /// with both measured residuals and the gap between the kept and the next eigenvalue (nil when
+  /// the ranks differ or the gap does not exceed the residuals).
   public var gslProjectorDifference: Double?
   public var gslProjectorBound: Double?
   public var gslRank: Int? = nil
@@ -40,8 +42,8 @@ public struct NullSpaceCheck: Encodable, Sendable {
   ///   solution of the computed `S` outside `range(P)` by about `d_k eps ||A|| / L`;
   /// - `||dW C0||_2 <= (t (1 + e) + e ||C0||_2 + 10 d_k eps ||C0||_2) ||dW||_2`, from `dW = dW P + E`
   ///   with `e = ||E||_F / ||dW||_2` (measured), `t` the largest |eigenvalue| kept (an indefinite
-  ///   `C0` can keep negative ones) and the eigenvectors' residual `||C0 U - U Lambda|| <= 10 d_k
-  ///   eps ||C0||` (the last term).
+  ///   `C0` can keep negative ones) and the kept eigenvectors' residual `rho = ||C0 U - U Lambda||_F`
+  ///   (measured): `dW P C0 = dW U (Lambda Uᵀ + (C0 U - U Lambda)ᵀ)`.
   public init(
     dW: Matrix<Double>, projector proj: NullSpaceProjector, c0: Matrix<Double>, ridge: Double, previousKeys: Int,
     forwardError: Double, aNorm: Double = 0
@@ -58,7 +60,8 @@ public struct NullSpaceCheck: Encodable, Sendable {
     leakage = dWF > 0 ? ((try? (dW * c0).singularValues().max()) ?? .nan) / dW2 : 0
     let e = dW2 > 0 ? outside.norm(.frobenius) / dW2 : 0
     let t = proj.rank > 0 ? max(abs(proj.eigenvalues[0]), abs(proj.eigenvalues[proj.rank - 1])) : 0
-    leakageBound = t * (1 + e) + e * c0Norm + 10 * Double(n) * eps * c0Norm
+    eigenResidual = eigenvectorResidual(c0, u, Array(proj.eigenvalues.prefix(proj.rank)))
+    leakageBound = (1 + e) * (t + eigenResidual) + e * c0Norm
     rule = proj.rule.description
     rank = proj.rank
     largestKept = proj.largestKept
@@ -73,7 +76,7 @@ public struct NullSpaceCheck: Encodable, Sendable {
     case largestKept = "largest_kept", smallestExcluded = "smallest_excluded", previousKeys = "previous_keys"
     case outsideNullSpace = "outside_null_space", outsideBound = "outside_bound", leakageBound = "leakage_bound"
     case gslProjectorDifference = "gsl_projector_difference", gslProjectorBound = "gsl_projector_bound"
-    case gslRank = "gsl_rank", c0Norm = "c0_norm"
+    case gslRank = "gsl_rank", c0Norm = "c0_norm", eigenResidual = "eigen_residual"
   }
 }
 
@@ -228,7 +231,6 @@ public func compareAlphaEditRoutes(
   var gslRank: Int? = nil
   var gslDiff: Double? = nil
   var gslBound: Double? = nil
-  let c0Norm = proj.eigenvalues.map(abs).max() ?? 0  // ||C0||_2
   let gap = proj.rank > 0 && proj.rank < n ? proj.eigenvalues[proj.rank] - proj.eigenvalues[proj.rank - 1] : nil
   do {
     var x: Matrix<Double>? = nil
@@ -247,8 +249,11 @@ public func compareAlphaEditRoutes(
       let u = vectors.submatrix(rows: 0..<n, columns: 0..<gr)
       let pg = try u.gram()
       gslDiff = (pg - pm).norm(.frobenius)
-      if let gap, gap > 0 {
-        gslBound = 2 * (2 * Double(gr)).squareRoot() * 10 * Double(n) * eps * c0Norm / gap
+      let rho =
+        eigenvectorResidual(p.C0, proj.basis, Array(proj.eigenvalues.prefix(gr)))
+        + eigenvectorResidual(p.C0, u, Array(values.prefix(gr)))
+      if let gap, gap > rho {
+        gslBound = 2.0.squareRoot() * rho / (gap - rho)
       }
       var sg = (pg * a * pg).addingToDiagonal(config.ridge)
       sg.symmetrizeByAveraging()
@@ -378,6 +383,14 @@ public func compareAlphaEditRoutes(
     cmp.verdict += "; identities FAIL: " + why.joined(separator: ", ")
   }
   return cmp
+}
+
+/// `||C U - U diag(values)||_F`: how far the columns of `u` are from eigenvectors of `c`.
+func eigenvectorResidual(_ c: Matrix<Double>, _ u: Matrix<Double>, _ values: [Double]) -> Double {
+  guard u.columns > 0 else { return 0 }
+  var r = c * u
+  for j in 0..<u.columns { for i in 0..<u.rows { r[i, j] -= values[j] * u[i, j] } }
+  return r.norm(.frobenius)
 }
 
 extension AlphaEditConfig {
