@@ -26,19 +26,9 @@ public struct SeedNumericsWriter {
     public var rows: [RankRow]
   }
 
-  /// Reads a `seed_numerics.json` for rendering again; also the bare `rank.json` rows of the
-  /// first writer, whose command line is then taken from the report.md next to it.
+  /// Reads a `seed_numerics.json` for rendering again.
   public static func load(_ path: String) throws -> Data {
-    let url = URL(fileURLWithPath: path)
-    let bytes = try Foundation.Data(contentsOf: url)
-    if let d = try? reportJSONDecoder().decode(Data.self, from: bytes) { return d }
-    let rows = try reportJSONDecoder().decode([RankRow].self, from: bytes)
-    let md =
-      (try? String(contentsOf: url.deletingLastPathComponent().appendingPathComponent("report.md"), encoding: .utf8))
-      ?? ""
-    let parts = md.components(separatedBy: "```\n")
-    let command = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespacesAndNewlines) : "(unknown)"
-    return Data(commandLine: command, computedAtCommit: nil, notes: [], rows: rows)
+    try reportJSONDecoder().decode(Data.self, from: Foundation.Data(contentsOf: URL(fileURLWithPath: path)))
   }
 
   static func sci(_ x: Double?) -> String {

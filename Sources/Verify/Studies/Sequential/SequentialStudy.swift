@@ -213,7 +213,7 @@ public func runSequentialStudy(
                   seconds: Date().timeIntervalSince(rt)))
               break
             }
-            for (l, k) in newKeys { kp[l] = kp[l].map { hstack($0, k) } ?? k }
+            for (l, k) in newKeys { kp[l] = kp[l].map { Matrix.concatenatingColumns([$0, k]) } ?? k }
             let all = try EditEvaluation.scores(model: model, requests: Array(reqs[0..<(round * b)]))
             let s = all.requests
             var norms: [Double] = []
@@ -268,11 +268,6 @@ func quadraticTrace(_ w: Matrix<Double>, _ c: Matrix<Double>) throws -> Double {
   var s = 0.0
   for k in 0..<w.storage.count { s += wc.storage[k] * w.storage[k] }
   return s
-}
-
-/// `[a, b]`, side by side (same rows).
-func hstack(_ a: Matrix<Double>, _ b: Matrix<Double>) -> Matrix<Double> {
-  Matrix(rows: a.rows, columns: a.columns + b.columns) { i, j in j < a.columns ? a[i, j] : b[i, j - a.columns] }
 }
 
 private func mean(_ x: [Double]) -> Double { x.isEmpty ? .nan : x.reduce(0, +) / Double(x.count) }

@@ -124,23 +124,10 @@ public func compareAlphaEditRoutes(
   let directClaim = 30 * Double(n) * eps
   let iterativeClaim = o.iterativeRtol + directClaim
   func route(_ name: String, _ description: String, comparedOn: String) -> SolveRoute {
-    SolveRoute(
-      name: name, description: description, comparedOn: comparedOn, relativeDifference: nil, residual: nil,
-      backwardError: nil, constraintError: nil, iterations: nil, kind: .ok, tolerance: nil, agrees: nil, seconds: 0)
+    SolveRoute.blank(name, description, comparedOn: comparedOn)
   }
   func timed(_ name: String, _ description: String, _ body: () throws -> SolveRoute) -> SolveRoute {
-    progress(name)
-    let t0 = Date()
-    do {
-      var r = try body()
-      r.seconds = Date().timeIntervalSince(t0)
-      return r
-    } catch {
-      var r = route(name, description, comparedOn: "-")
-      r.kind = .failed("\(error)")
-      r.seconds = Date().timeIntervalSince(t0)
-      return r
-    }
+    timedRoute(name, description, progress: progress, body)
   }
   /// Normwise backward error of the method's equations `S X = P K_E Rᵀ` for a full `X`.
   func optimality(_ x: Matrix<Double>) -> Double? { sys.backwardError(x: x, b: rhs) }

@@ -152,22 +152,13 @@ final class RouteContext {
   }
 
   func failedRoute(_ name: String, _ description: String, _ kind: RouteStatus, seconds: Double = 0) -> SolveRoute {
-    SolveRoute(
-      name: name, description: description, comparedOn: "-", relativeDifference: nil, residual: nil,
-      backwardError: nil, constraintError: nil, iterations: nil, kind: kind, tolerance: nil, agrees: nil,
-      seconds: seconds)
+    var r = SolveRoute.blank(name, description, comparedOn: "-", kind: kind)
+    r.seconds = seconds
+    return r
   }
 
   func timedRoute(_ name: String, _ description: String, _ body: () throws -> SolveRoute) -> SolveRoute {
-    progress(name)
-    let t0 = Date()
-    do {
-      var route = try body()
-      route.seconds = Date().timeIntervalSince(t0)
-      return route
-    } catch {
-      return failedRoute(name, description, .failed("\(error)"), seconds: Date().timeIntervalSince(t0))
-    }
+    Verify.timedRoute(name, description, progress: progress, body)
   }
 
   /// Runs a per-row Krylov solve on `[0; r_i]`-type right-hand sides for the sampled rows of

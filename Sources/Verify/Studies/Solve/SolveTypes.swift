@@ -67,6 +67,32 @@ public struct SolveRoute: Encodable, Sendable {
   }
 }
 
+extension SolveRoute {
+  /// A route with nothing measured yet.
+  static func blank(_ name: String, _ description: String, comparedOn: String, kind: RouteStatus = .ok) -> SolveRoute {
+    SolveRoute(
+      name: name, description: description, comparedOn: comparedOn, relativeDifference: nil, residual: nil,
+      backwardError: nil, constraintError: nil, iterations: nil, kind: kind, tolerance: nil, agrees: nil, seconds: 0)
+  }
+}
+
+/// Runs one route, timed; an error becomes a failed route with the error in words.
+func timedRoute(
+  _ name: String, _ description: String, progress: (String) -> Void, _ body: () throws -> SolveRoute
+) -> SolveRoute {
+  progress(name)
+  let t0 = Date()
+  do {
+    var route = try body()
+    route.seconds = Date().timeIntervalSince(t0)
+    return route
+  } catch {
+    var route = SolveRoute.blank(name, description, comparedOn: "-", kind: .failed("\(error)"))
+    route.seconds = Date().timeIntervalSince(t0)
+    return route
+  }
+}
+
 /// All routes for one method and one problem, with the verdict.
 ///
 /// Tolerances are a-posteriori: every result, however computed, is an approximate solution
